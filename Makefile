@@ -1,0 +1,150 @@
+# xenolith: build, dependencies, run and test, all from here.
+#
+#   make            build build/hello.elf (and every test app)
+#   make deps       install the Debian packages the build and tests need
+#   make run        boot the default app (local Xen in a dom0, else the nested Xen harness)
+#   make test       unit tests, QEMU boot tests, nested Xen suite
+#   make size       stripped size of hello.elf
+
+CROSS_COMPILE ?=
+CC      := $(CROSS_COMPILE)gcc
+LD      := $(CROSS_COMPILE)ld
+NM      := $(CROSS_COMPILE)nm
+OBJCOPY := $(CROSS_COMPILE)objcopy
+STRIP   := $(CROSS_COMPILE)strip
+HOSTCC  ?= gcc
+
+B       := build
+CACHE   ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/xenolith
+NEWLIB  := $(B)/newlib
+APP     ?= examples/hello
+
+# Kernel and apps: freestanding, no PIC, no red zone (interrupts share the stack),
+# frame pointers kept for backtraces.
+ARCHFLAGS := -m64 -mno-red-zone -mcmodel=small -fno-pic -fno-pie -ffreestanding \
+	-fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-asynchronous-unwind-tables \
+	-ffunction-sections -fdata-sections -D__DYNAMIC_REENT__ -D__XEN_INTERFACE_VERSION__=0x00040e00
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  := -std=gnu11 -O2 -g $(ARCHFLAGS) $(WARN) -nostdinc \
+	-isystem $(NEWLIB)/include -isystem $(B)/include -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -I.
+# Kernel code never touches SSE/x87, so interrupts need not save it for kernel paths.
+KCFLAGS := $(CFLAGS) -mgeneral-regs-only
+ASFLAGS := -m64 -D__ASSEMBLY__ -Iinclude -I. -isystem $(B)/include
+LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --gc-sections \
+	--build-id=none -T linker.ld
+LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
+
+KSRC := $(wildcard boot/*.S boot/*.c arch/x86/*.S arch/x86/*.c core/*.c drivers/xen/*.c)
+KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
+
+all: $(B)/hello.elf test-apps
+
+-include $(shell find $(B)/k $(B)/app -name '*.d' 2>/dev/null)
+
+# The Xen public headers come from Debian's libxen-dev; we only point at them.
+$(B)/include/xen:
+	@test -f /usr/include/xen/xen.h || { echo "missing /usr/include/xen: run 'make deps' (libxen-dev)"; exit 1; }
+	@mkdir -p $(B)/include && ln -sfn /usr/include/xen $@
+
+$(NEWLIB)/lib/libc.a: tools/newlib.sh
+	tools/newlib.sh $(NEWLIB)
+
+# Rebuild everything when the flags change.
+FLAGS_NOW := $(CC) $(KCFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS)
+$(shell mkdir -p $(B); [ "$$(cat $(B)/.flags 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(B)/.flags)
+
+PREREQ := $(B)/include/xen $(NEWLIB)/lib/libc.a
+
+$(B)/k/%.c.o: %.c $(B)/.flags | $(PREREQ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/k/%.S.o: %.S $(B)/.flags | $(PREREQ)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/app/%.c.o: %.c $(B)/.flags | $(PREREQ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libxenolith.a: $(KOBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@$(CROSS_COMPILE)ar rcs $@ $(filter-out %/head.S.o,$^)
+
+# Link twice: the first image gives the text symbols, the second carries them for
+# backtraces. The symbol table sits after .text/.rodata so text addresses do not move.
+# --whole-archive is not used: --gc-sections and archive semantics keep apps lean.
+LINK = $(LD) $(LDFLAGS) -o $(2) $(B)/k/boot/head.S.o $(1) --start-group $(B)/libxenolith.a \
+	$(NEWLIB)/lib/libm.a $(NEWLIB)/lib/libc.a $(LIBGCC) --end-group
+
+$(B)/k/ksyms_empty.o: core/ksyms_empty.S
+	@mkdir -p $(dir $@)
+	@$(CC) $(ASFLAGS) -c $< -o $@
+
+define app_rule
+$(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.a $(B)/k/ksyms_empty.o linker.ld tools/ksyms.sh
+	@mkdir -p $$(dir $$@)
+	@echo "  LD      $$@"
+	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $(B)/k/ksyms_empty.o,$$@.pass1)
+	@tools/ksyms.sh $(NM) $$@.pass1 > $$@.ksyms.S
+	@$(CC) $(ASFLAGS) -c $$@.ksyms.S -o $$@.ksyms.o
+	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $$@.ksyms.o,$$@)
+	@rm -f $$@.pass1 $$@.ksyms.S
+endef
+
+TEST_APPS := $(patsubst tests/apps/%/,%,$(sort $(dir $(wildcard tests/apps/*/*.c))))
+EXAMPLES  := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
+$(foreach a,$(EXAMPLES),$(eval $(call app_rule,$(a),examples/$(a))))
+$(foreach a,$(TEST_APPS),$(eval $(call app_rule,tests/$(a),tests/apps/$(a))))
+
+test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES))
+
+size: $(B)/hello.elf
+	@$(STRIP) -o $(B)/hello.stripped $< && stat -c '%s bytes  hello.elf (stripped)' $(B)/hello.stripped
+
+deps:
+	tools/deps.sh
+
+# ---- tests ----
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(B)/unit/test_%,$(wildcard tests/unit/test_*.c))
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. -Iinclude \
+	-isystem $(B)/include -DXENOLITH_HOST_TEST -fsanitize=address,undefined
+
+$(B)/unit/test_%: tests/unit/test_%.c $(B)/include/xen
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(shell sed -n 's|^// *UNIT-SOURCES: *||p' $<) -lcmocka
+
+unit: $(UNIT_TESTS)
+	tests/unit/run.sh $(UNIT_TESTS)
+
+boot-test: all
+	tests/boot/run.sh
+
+xen-test: all
+	tools/xen/suite.sh tests/xen/manifest
+
+# The README's test command: everything, with the one closing summary line.
+test: deps
+	$(MAKE) all
+	tests/run-all.sh
+
+run: deps
+	$(MAKE) $(B)/$(notdir $(APP)).elf
+	tools/run.sh $(B)/$(notdir $(APP)).elf
+
+xen-shell: deps
+	tools/xen/shell.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a
+
+.PHONY: all test-apps size deps unit boot-test xen-test test run xen-shell format clean

@@ -1,0 +1,48 @@
+/* Per-CPU state, reached through the GS base; GDT, TSS and IDT set-up. */
+#ifndef XENOLITH_CPU_H
+#define XENOLITH_CPU_H
+
+#include <stdint.h>
+
+#define IST_DF  1
+#define IST_NMI 2
+#define IST_MC  3
+#define IST_PF  4
+#define NR_IST  4
+
+#define GDT_CODE 0x08
+#define GDT_DATA 0x10
+#define GDT_TSS  0x18
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+
+struct cpu {
+    struct cpu *self; /* %gs:0, so this_cpu() is one load */
+    unsigned int id;  /* Xen VCPU id */
+    int in_fault;     /* a fault while reporting a fault: stop, don't recurse */
+    uint64_t gdt[5];  /* null, code, data, tss (two slots) */
+    struct tss tss;
+};
+
+static inline struct cpu *this_cpu(void)
+{
+    struct cpu *c;
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+    return c;
+}
+
+/* Load this CPU's GDT, TSS (with IST stacks), the shared IDT, and the GS base. */
+void cpu_init(struct cpu *c, unsigned int id);
+
+/* Fill the shared IDT once, before the first cpu_init. */
+void idt_init(void);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * Exception entry: a stub per vector pushes a dummy error code where the CPU
+ * pushes none, then the vector; the common path saves every register into a
+ * struct trap_frame (arch/x86/traps.h) for trap_handler.
+ */
+    .text
+
+.macro trap_stub vec:req, has_error=0
+    .balign 16
+trap_\vec:
+    .if \has_error == 0
+    pushq $0
+    .endif
+    pushq $\vec
+    jmp trap_common
+.endm
+
+.irp v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+    trap_stub \v
+.endr
+.irp v, 8,10,11,12,13,14,17,21,29,30
+    trap_stub \v, 1
+.endr
+
+trap_common:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rdi
+    cld
+    call trap_handler
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp
+    iretq
+
+    .section .rodata
+    .balign 8
+    .globl trap_entry_table
+trap_entry_table:
+.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad trap_\v
+.endr

@@ -1,0 +1,103 @@
+/*
+ * Console multiplexer. Early output goes to port 0xe9 (Xen's HVM debug port, and
+ * QEMU's debugcon) and, without Xen, to COM1; once the PV console ring is up it
+ * takes over. A spinlock keeps lines from different VCPUs whole.
+ */
+#include "core/kernel.h"
+#include "core/console.h"
+#include "core/spinlock.h"
+#include "arch/x86/x86.h"
+
+#define COM1         0x3f8
+#define MAX_BACKENDS 3
+
+#define EARLY_LOG_SIZE 4096
+
+static const struct console_backend *backends[MAX_BACKENDS];
+/* Output before the PV ring is up, replayed onto it so the guest console has it all. */
+static char early_log[EARLY_LOG_SIZE];
+static size_t early_len;
+static int early_logging = 1;
+static int nbackends;
+static spinlock_t console_lock = SPINLOCK_INIT;
+static int panic_mode; /* crash reporting: the lock holder may be the one that faulted */
+
+static void debugcon_write(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        outb(0xe9, (uint8_t)s[i]);
+}
+
+static void com1_putc(char c)
+{
+    for (int spin = 0; spin < 100000 && !(inb(COM1 + 5) & 0x20); spin++)
+        cpu_relax();
+    outb(COM1, (uint8_t)c);
+}
+
+static void com1_write(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            com1_putc('\r');
+        com1_putc(s[i]);
+    }
+}
+
+static void com1_init(void)
+{
+    outb(COM1 + 1, 0x00); /* no interrupts */
+    outb(COM1 + 3, 0x80); /* DLAB */
+    outb(COM1 + 0, 0x01); /* 115200 baud */
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 3, 0x03); /* 8N1 */
+    outb(COM1 + 2, 0xc7); /* FIFO */
+}
+
+static const struct console_backend debugcon = {"debugcon", debugcon_write};
+static const struct console_backend com1 = {"com1", com1_write};
+
+void console_init_early(int on_xen)
+{
+    nbackends = 0;
+    backends[nbackends++] = &debugcon;
+    if (!on_xen) {
+        com1_init();
+        backends[nbackends++] = &com1;
+    }
+}
+
+void console_set_ring(const struct console_backend *ring, int keep_debugcon)
+{
+    uint64_t flags = spin_lock_irqsave(&console_lock);
+    nbackends = 0;
+    if (keep_debugcon)
+        backends[nbackends++] = &debugcon;
+    backends[nbackends++] = ring;
+    early_logging = 0;
+    ring->write(early_log, early_len);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_panic_mode(void)
+{
+    panic_mode = 1;
+}
+
+void console_write(const char *s, size_t n)
+{
+    if (panic_mode) {
+        for (int i = 0; i < nbackends; i++)
+            backends[i]->write(s, n);
+        return;
+    }
+    uint64_t flags = spin_lock_irqsave(&console_lock);
+    if (early_logging) {
+        size_t k = MIN(n, EARLY_LOG_SIZE - early_len);
+        __builtin_memcpy(early_log + early_len, s, k);
+        early_len += k;
+    }
+    for (int i = 0; i < nbackends; i++)
+        backends[i]->write(s, n);
+    spin_unlock_irqrestore(&console_lock, flags);
+}

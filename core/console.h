@@ -1,0 +1,24 @@
+/* Console multiplexer: early port 0xe9, COM1 without Xen, the Xen PV ring. */
+#ifndef XENOLITH_CONSOLE_H
+#define XENOLITH_CONSOLE_H
+
+#include <stddef.h>
+
+struct console_backend {
+    const char *name;
+    void (*write)(const char *s, size_t n);
+};
+
+/* Write to every active backend. Never drops output; may wait for ring space. */
+void console_write(const char *s, size_t n);
+
+/* Choose the early backends: 0xe9 always; COM1 too when not on Xen. */
+void console_init_early(int on_xen);
+
+/* The PV console ring is up: it replaces 0xe9 unless debugcon was asked for. */
+void console_set_ring(const struct console_backend *ring, int keep_debugcon);
+
+/* From now on write without the lock (a crash is being reported). */
+void console_panic_mode(void);
+
+#endif

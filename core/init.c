@@ -1,0 +1,124 @@
+/*
+ * The boot sequence, from the first C instruction to the application's main():
+ * find Xen, read start_info, take over memory with our own page tables and
+ * descriptor tables, bring up the console, split the command line, call main.
+ */
+#include "core/kernel.h"
+#include "core/cmdline.h"
+#include "core/console.h"
+#include "core/mm.h"
+#include "core/options.h"
+#include "core/shutdown.h"
+#include "core/time.h"
+#include "boot/start_info.h"
+#include "arch/x86/x86.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/hypercall.h"
+#include "arch/x86/paging.h"
+#include "drivers/xen/console.h"
+#include <stdlib.h>
+
+int main(int argc, char **argv);
+
+/* Apps may define these to override the defaults. */
+__attribute__((weak)) const char xenolith_app_name[] = "app";
+__attribute__((weak)) const size_t xenolith_main_stack_size = 256 * 1024;
+
+static struct cpu boot_cpu;
+static struct boot_info boot;
+static int app_argc;
+static char **app_argv;
+
+int opt_debugcon;
+
+static const struct kernel_option kernel_options[] = {
+    {"debugcon", OPT_BOOL, &opt_debugcon, "keep writing the console to port 0xe9 (xl dmesg)"},
+};
+
+static void print_memmap(const struct memmap *m, const char *source)
+{
+    printk("memory: %lu KiB RAM, map from %s:\n", (unsigned long)(memmap_ram_bytes(m) >> 10),
+           source);
+    for (unsigned int i = 0; i < m->n; i++)
+        printk("  %016lx-%016lx %s\n", (unsigned long)m->e[i].addr,
+               (unsigned long)(m->e[i].addr + m->e[i].size - 1), memmap_type_name(m->e[i].type));
+}
+
+/* Kernel options leave argv; the rest, after argv[0], is the app's. */
+static void setup_argv(char *cmdline)
+{
+    int max = (int)(__builtin_strlen(cmdline) / 2 + 2);
+    char **words = malloc((size_t)max * sizeof(char *));
+    app_argv = malloc(((size_t)max + 1) * sizeof(char *));
+    if (!words || !app_argv)
+        panic("boot: no memory for argv");
+
+    int n = cmdline_split(cmdline, words, max), app_only = 0;
+    app_argv[app_argc++] = (char *)xenolith_app_name;
+    for (int i = 0; i < n; i++) {
+        if (!app_only && __builtin_strcmp(words[i], "--") == 0) {
+            app_only = 1;
+            continue;
+        }
+        if (!app_only && options_parse(kernel_options, ARRAY_SIZE(kernel_options), words[i]))
+            continue;
+        app_argv[app_argc++] = words[i];
+    }
+    app_argv[app_argc] = NULL;
+    free(words);
+}
+
+static _Noreturn void app_start(void)
+{
+    uint64_t cycles = rdtsc() - boot_tsc;
+    printk("boot: entry to main in %lu cycles (%lu us)\n", (unsigned long)cycles,
+           (unsigned long)(cycles * 1000 / tsc_khz()));
+    __asm__ volatile("fninit");
+    exit(main(app_argc, app_argv));
+}
+
+void kernel_start(uint32_t start_info_paddr);
+
+void kernel_start(uint32_t start_info_paddr)
+{
+    /* GS first: fault reporting needs this_cpu(). */
+    boot_cpu.self = &boot_cpu;
+    wrmsr(MSR_GS_BASE, (uintptr_t)&boot_cpu);
+    (void)newlib_glue_anchor();
+
+    int on_xen = xen_detect_and_init();
+    console_init_early(on_xen);
+    if (on_xen)
+        printk("xenolith: Xen %u.%u, PVH\n", xen.major, xen.minor);
+    else
+        printk("xenolith: no Xen found, running on bare hardware/QEMU\n");
+
+    if (start_info_parse(start_info_paddr, &boot) < 0)
+        panic("boot: unusable start_info; cannot continue");
+    print_memmap(&boot.memmap, boot.memmap_source);
+
+    mm_init(&boot.memmap, boot.reserved, boot.nreserved);
+    paging_init(&boot.memmap);
+    idt_init();
+    cpu_init(&boot_cpu, 0);
+    time_init();
+    setup_argv(boot.cmdline);
+
+    if (on_xen)
+        xen_console_init(opt_debugcon);
+    printk("memory: %lu KiB free of %lu KiB; page tables W^X%s\n",
+           (unsigned long)(mm_free_pages() * 4), (unsigned long)(mm_total_pages() * 4),
+           boot_nx_supported ? "" : " (no NX on this CPU)");
+
+    char *stack = stack_alloc(xenolith_main_stack_size);
+    if (!stack)
+        panic("boot: no memory for the main stack");
+    __asm__ volatile("movq %0, %%rsp\n\t"
+                     "xorl %%ebp, %%ebp\n\t"
+                     "call *%1\n\t"
+                     "ud2"
+                     :
+                     : "r"(stack), "r"(app_start)
+                     : "memory");
+    __builtin_unreachable();
+}

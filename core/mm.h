@@ -1,0 +1,32 @@
+/* Kernel memory: frames, stacks with guard pages, and the heap behind malloc. */
+#ifndef XENOLITH_MM_H
+#define XENOLITH_MM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/memmap.h"
+#include "core/page_alloc.h"
+
+/* Ranges of RAM that boot found in use (image, start_info, ...). */
+struct mm_reserved {
+    uint64_t addr, size;
+};
+
+/* Track the RAM of the sanitized map, minus page 0, the image and `reserved`. */
+void mm_init(const struct memmap *m, const struct mm_reserved *reserved, int nreserved);
+
+/* n contiguous, identity-mapped pages (aligned to `align` pages), or NULL. */
+void *pages_alloc(size_t n);
+void *pages_alloc_aligned(size_t n, size_t align);
+void pages_free(void *p, size_t n);
+
+uint64_t mm_free_pages(void);
+uint64_t mm_total_pages(void);
+
+/* A stack of `bytes` with an unmapped guard page below it; returns its top. */
+void *stack_alloc(size_t bytes);
+
+/* Grow the heap (newlib's sbrk): virtual range backed on demand by free frames. */
+void *heap_sbrk(intptr_t incr);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * Panic and backtraces. The symbol table (.ksyms) is generated from the image's
+ * own text symbols by tools/ksyms.sh at the second link: sorted addresses with
+ * offsets into a string table, searched by bisection.
+ */
+#include "core/kernel.h"
+#include "core/panic.h"
+#include "core/console.h"
+#include "core/shutdown.h"
+#include "arch/x86/x86.h"
+#include "arch/x86/paging.h"
+
+extern const uint64_t ksyms_count;
+extern const uint64_t ksyms_addrs[];
+extern const uint32_t ksyms_offsets[];
+extern const char ksyms_names[];
+
+const char *symbol_lookup(uintptr_t addr, uintptr_t *offset)
+{
+    uint64_t lo = 0, hi = ksyms_count;
+
+    if (hi == 0 || addr < ksyms_addrs[0] || addr >= (uintptr_t)__text_end)
+        return NULL;
+    while (hi - lo > 1) { /* last symbol at or below addr */
+        uint64_t mid = (lo + hi) / 2;
+        if (ksyms_addrs[mid] <= addr)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *offset = addr - ksyms_addrs[lo];
+    return ksyms_names + ksyms_offsets[lo];
+}
+
+void symbol_print(uintptr_t addr)
+{
+    uintptr_t off;
+    const char *name = symbol_lookup(addr, &off);
+    if (name)
+        printk("<%s+%#lx>", name, (unsigned long)off);
+    else
+        printk("<?>");
+}
+
+static int readable(uintptr_t a)
+{
+    return (a & 7) == 0 && vm_lookup(a) && vm_lookup(a + 8);
+}
+
+static void backtrace_walk(uintptr_t rbp);
+
+/* Does a call instruction end right before ret? (call rel32, or call through a register.) */
+static int after_call(uintptr_t ret)
+{
+    const uint8_t *p = (const uint8_t *)ret;
+    if (ret < (uintptr_t)__text_start + 8 || ret > (uintptr_t)__text_end)
+        return 0;
+    return p[-5] == 0xe8 || (p[-2] == 0xff && (p[-1] & 0x38) == 0x10) ||
+           (p[-3] == 0xff && (p[-2] & 0x38) == 0x10);
+}
+
+void backtrace_print_trap(uintptr_t pc, uintptr_t rbp, uintptr_t rsp)
+{
+    /* A leaf function without a frame leaves its return address at the top of stack. */
+    uintptr_t top = readable(rsp) ? *(uintptr_t *)rsp : 0;
+    uintptr_t framed = readable(rbp) ? ((uintptr_t *)rbp)[1] : 0;
+    printk("backtrace:\n  %016lx ", (unsigned long)pc);
+    symbol_print(pc);
+    printk("\n");
+    if (top != framed && after_call(top)) {
+        printk("  %016lx ", (unsigned long)top);
+        symbol_print(top - 1);
+        printk(" (caller of a frameless function)\n");
+    }
+    backtrace_walk(rbp);
+}
+
+void backtrace_print(uintptr_t pc, uintptr_t rbp)
+{
+    printk("backtrace:\n  %016lx ", (unsigned long)pc);
+    symbol_print(pc);
+    printk("\n");
+    backtrace_walk(rbp);
+}
+
+static void backtrace_walk(uintptr_t rbp)
+{
+    for (int depth = 0; depth < 32 && rbp && readable(rbp); depth++) {
+        uintptr_t ret = ((uintptr_t *)rbp)[1];
+        uintptr_t next = ((uintptr_t *)rbp)[0];
+        if (!ret)
+            break;
+        /* ret points after the call; ret-1 is inside the caller. */
+        printk("  %016lx ", (unsigned long)ret);
+        symbol_print(ret - 1);
+        printk("\n");
+        if (next <= rbp)
+            break; /* frames go up the stack; anything else is a corrupt chain */
+        rbp = next;
+    }
+}
+
+void panic_begin(void)
+{
+    irq_disable();
+    console_panic_mode();
+}
+
+_Noreturn void panic_end_domain(void)
+{
+    printk("xenolith: crashed\n");
+    kernel_shutdown(SHUTDOWN_REASON_CRASH, -1);
+}
+
+_Noreturn void panic(const char *fmt, ...)
+{
+    va_list ap;
+    uintptr_t rbp = (uintptr_t)__builtin_frame_address(0);
+
+    panic_begin();
+    printk("\n*** panic: ");
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+    printk("\n");
+    backtrace_print((uintptr_t)__builtin_return_address(0), ((uintptr_t *)rbp)[0]);
+    panic_end_domain();
+}

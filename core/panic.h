@@ -1,0 +1,25 @@
+/* Panic, backtraces and the symbol table linked into the image. */
+#ifndef XENOLITH_PANIC_H
+#define XENOLITH_PANIC_H
+
+#include <stdint.h>
+
+/* Name of the function containing addr and the offset into it, or NULL. */
+const char *symbol_lookup(uintptr_t addr, uintptr_t *offset);
+
+/* Print "<name+0xoff>" for addr. */
+void symbol_print(uintptr_t addr);
+
+/* Walk the frame-pointer chain from rbp, starting with pc. Never faults. */
+void backtrace_print(uintptr_t pc, uintptr_t rbp);
+
+/* The same for a trap frame; also names the caller of a frameless leaf function. */
+void backtrace_print_trap(uintptr_t pc, uintptr_t rbp, uintptr_t rsp);
+
+/* Enter crash reporting: the console stops taking locks. */
+void panic_begin(void);
+
+/* Print "xenolith: crashed" and end the domain as crashed. */
+_Noreturn void panic_end_domain(void);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * newlib's system interface. Built with MISSING_SYSCALL_NAMES (no libgloss), newlib
+ * calls these by their POSIX names: write, sbrk, ... (and _exit). Output goes to the console, the
+ * heap to heap_sbrk, exit ends the domain. Files other than stdin/stdout/stderr do not exist yet:
+ * those calls fail with an errno rather than pretend.
+ */
+#include "core/kernel.h"
+#include "core/console.h"
+#include "core/mm.h"
+#include "core/shutdown.h"
+#include "core/time.h"
+#include <reent.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/times.h>
+
+#undef errno
+#define SET_ERRNO(e) (__getreent()->_errno = (e))
+
+/* Per-thread newlib state arrives with threads; until then one shared _reent. */
+struct _reent *__getreent(void)
+{
+    return _impure_ptr;
+}
+
+/*
+ * Called from kernel_start so this object (and, through the lock reference, our
+ * newlib locks) is linked before libc.a is searched; otherwise libc's default
+ * __getreent and dummy locks would be pulled in first and clash.
+ */
+extern struct __lock __lock___malloc_recursive_mutex;
+void *newlib_glue_anchor(void)
+{
+    return &__lock___malloc_recursive_mutex;
+}
+
+int write(int fd, const void *buf, size_t n);
+int read(int fd, void *buf, size_t n);
+int close(int fd);
+int fstat(int fd, struct stat *st);
+int isatty(int fd);
+off_t lseek(int fd, off_t off, int whence);
+int open(const char *path, int flags, int mode);
+void *sbrk(ptrdiff_t incr);
+_Noreturn void _exit(int status);
+int kill(int pid, int sig);
+int getpid(void);
+clock_t times(struct tms *t);
+int gettimeofday(struct timeval *tv, void *tz);
+int link(const char *old, const char *new);
+int unlink(const char *path);
+int stat(const char *path, struct stat *st);
+int fork(void);
+int wait(int *status);
+int execve(const char *path, char *const argv[], char *const envp[]);
+
+int write(int fd, const void *buf, size_t n)
+{
+    if (fd != 1 && fd != 2) {
+        SET_ERRNO(EBADF);
+        return -1;
+    }
+    console_write(buf, n);
+    return (int)n;
+}
+
+int read(int fd, void *buf, size_t n)
+{
+    SET_ERRNO(fd == 0 ? ENOSYS : EBADF);
+    return -1;
+}
+
+int close(int fd)
+{
+    if (fd >= 0 && fd <= 2)
+        return 0;
+    SET_ERRNO(EBADF);
+    return -1;
+}
+
+int fstat(int fd, struct stat *st)
+{
+    if (fd < 0 || fd > 2) {
+        SET_ERRNO(EBADF);
+        return -1;
+    }
+    __builtin_memset(st, 0, sizeof(*st));
+    st->st_mode = S_IFCHR;
+    return 0;
+}
+
+int isatty(int fd)
+{
+    return fd >= 0 && fd <= 2;
+}
+
+off_t lseek(int fd, off_t off, int whence)
+{
+    SET_ERRNO(ESPIPE);
+    return -1;
+}
+
+int open(const char *path, int flags, int mode)
+{
+    SET_ERRNO(ENOENT);
+    return -1;
+}
+
+void *sbrk(ptrdiff_t incr)
+{
+    void *p = heap_sbrk(incr);
+    if (p == (void *)-1)
+        SET_ERRNO(ENOMEM);
+    return p;
+}
+
+_Noreturn void _exit(int status)
+{
+    kernel_exit(status);
+}
+
+int kill(int pid, int sig)
+{
+    if (pid == 1)
+        kernel_exit(128 + sig);
+    SET_ERRNO(ESRCH);
+    return -1;
+}
+
+int getpid(void)
+{
+    return 1;
+}
+
+clock_t times(struct tms *t)
+{
+    clock_t ticks = (clock_t)(time_ns_since_boot() / (1000000000 / CLOCKS_PER_SEC));
+    if (t) {
+        t->tms_utime = ticks;
+        t->tms_stime = 0;
+        t->tms_cutime = 0;
+        t->tms_cstime = 0;
+    }
+    return ticks;
+}
+
+int gettimeofday(struct timeval *tv, void *tz)
+{
+    uint64_t ns = time_ns_since_boot();
+    if (tv) {
+        tv->tv_sec = (time_t)(ns / 1000000000);
+        tv->tv_usec = (suseconds_t)(ns % 1000000000 / 1000);
+    }
+    return 0;
+}
+
+int link(const char *old, const char *new)
+{
+    SET_ERRNO(EMLINK);
+    return -1;
+}
+
+int unlink(const char *path)
+{
+    SET_ERRNO(ENOENT);
+    return -1;
+}
+
+int stat(const char *path, struct stat *st)
+{
+    SET_ERRNO(ENOENT);
+    return -1;
+}
+
+int fork(void)
+{
+    SET_ERRNO(ENOSYS);
+    return -1;
+}
+
+int wait(int *status)
+{
+    SET_ERRNO(ECHILD);
+    return -1;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    SET_ERRNO(ENOSYS);
+    return -1;
+}

@@ -1,0 +1,83 @@
+/*
+ * Xen PV console, output side. The ring page and its event channel come from HVM
+ * params; output waits for space (yielding to Xen) rather than dropping. If the
+ * backend corrupts the indices we stop using the ring and say so on 0xe9.
+ */
+#include "core/kernel.h"
+#include "core/console.h"
+#include "core/page_alloc.h"
+#include "arch/x86/hypercall.h"
+#include "arch/x86/paging.h"
+#include "drivers/xen/console.h"
+#include "drivers/xen/ring_write.h"
+#include <xen/event_channel.h>
+#include <xen/hvm/params.h>
+#include <xen/sched.h>
+
+#define FLUSH_SPINS 200000
+
+static struct xencons_interface *ring;
+static evtchn_port_t ring_port;
+static int ring_broken;
+
+static void notify(void)
+{
+    struct evtchn_send send = {.port = ring_port};
+    hypercall_event_channel_op(EVTCHNOP_send, &send);
+}
+
+static void ring_write(const char *s, size_t n)
+{
+    int pending_cr = 0;
+    while (n && !ring_broken) {
+        long put = xencons_ring_put(ring, s, n, &pending_cr);
+        if (put < 0) {
+            ring_broken = 1;
+            const char msg[] = "xen console: backend corrupted the ring indices; ring abandoned\n";
+            for (size_t i = 0; i < sizeof(msg) - 1; i++)
+                __asm__ volatile("outb %0, $0xe9" : : "a"(msg[i]));
+            return;
+        }
+        notify();
+        s += put;
+        n -= (size_t)put;
+        if (n || pending_cr)
+            hypercall_sched_op(SCHEDOP_yield, NULL); /* ring full: let the backend drain */
+    }
+}
+
+static const struct console_backend xen_ring = {"xen-console", ring_write};
+
+int xen_console_init(int keep_debugcon)
+{
+    uint64_t pfn, port;
+
+    if (xen_hvm_get_param(HVM_PARAM_CONSOLE_PFN, &pfn) < 0 || pfn == 0 ||
+        xen_hvm_get_param(HVM_PARAM_CONSOLE_EVTCHN, &port) < 0) {
+        printk("console: no PV console offered by the toolstack\n");
+        return -ENODEV;
+    }
+    if (pfn >= (1ULL << 40) || port >= (1ULL << 17)) {
+        printk("console: implausible console pfn %#lx / port %lu\n", (unsigned long)pfn,
+               (unsigned long)port);
+        return -EINVAL;
+    }
+    if (vm_map(pfn << PAGE_SHIFT, pfn << PAGE_SHIFT, 1, VM_RW) < 0)
+        return -ENOMEM;
+    ring = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+    ring_port = (evtchn_port_t)port;
+    console_set_ring(&xen_ring, keep_debugcon);
+    return 0;
+}
+
+void xen_console_flush(void)
+{
+    if (!ring || ring_broken)
+        return;
+    for (int i = 0; i < FLUSH_SPINS; i++) {
+        if (__atomic_load_n(&ring->out_cons, __ATOMIC_ACQUIRE) == ring->out_prod)
+            return;
+        notify();
+        hypercall_sched_op(SCHEDOP_yield, NULL);
+    }
+}

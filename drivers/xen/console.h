@@ -1,0 +1,11 @@
+/* The Xen PV console ring (io/console.h) as a console backend. */
+#ifndef XENOLITH_XEN_CONSOLE_H
+#define XENOLITH_XEN_CONSOLE_H
+
+/* Find the ring via HVM params, map it, and make it the console. 0 or -errno. */
+int xen_console_init(int keep_debugcon);
+
+/* Wait (bounded) until the backend has read everything we wrote. */
+void xen_console_flush(void);
+
+#endif
