@@ -116,9 +116,13 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(B)/unit/test_%,$(wildcard tests/u
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. -Iinclude \
 	-isystem $(B)/include -DXENOLITH_HOST_TEST -fsanitize=address,undefined
 
-$(B)/unit/test_%: tests/unit/test_%.c $(B)/include/xen
+# Each test names the sources it needs on a line "// UNIT-SOURCES: a.c b.c".
+unit_sources = $(shell sed -n 's|^// *UNIT-SOURCES: *||p' $(1))
+.SECONDEXPANSION:
+$(B)/unit/test_%: tests/unit/test_%.c $$(call unit_sources,tests/unit/test_%.c) $(B)/include/xen
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(shell sed -n 's|^// *UNIT-SOURCES: *||p' $<) -lcmocka
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
 
 unit: $(UNIT_TESTS)
 	tests/unit/run.sh $(UNIT_TESTS)

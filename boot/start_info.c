@@ -129,6 +129,9 @@ int start_info_parse(uint32_t paddr, struct boot_info *bi)
         printk("boot: no memory map: start_info v%u has none and Xen gave none\n", si.version);
         return -EINVAL;
     }
-    memmap_sanitize(&bi->memmap);
+    if (memmap_sanitize(&bi->memmap) < 0)
+        printk(
+            "boot: memory map too fragmented; ranges above %#lx ignored\n",
+            (unsigned long)(bi->memmap.e[MEMMAP_MAX - 1].addr + bi->memmap.e[MEMMAP_MAX - 1].size));
     return 0;
 }

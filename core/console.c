@@ -6,6 +6,7 @@
 #include "core/kernel.h"
 #include "core/console.h"
 #include "core/spinlock.h"
+#include "core/sched.h"
 #include "arch/x86/x86.h"
 
 #define COM1         0x3f8
@@ -54,8 +55,20 @@ static void com1_init(void)
     outb(COM1 + 2, 0xc7); /* FIFO */
 }
 
-static const struct console_backend debugcon = {"debugcon", debugcon_write};
-static const struct console_backend com1 = {"com1", com1_write};
+static long com1_read(char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got == 0) {
+        while (got < n && (inb(COM1 + 5) & 0x01))
+            buf[got++] = (char)inb(COM1);
+        if (got == 0)
+            thread_yield();
+    }
+    return (long)got;
+}
+
+static const struct console_backend debugcon = {"debugcon", debugcon_write, NULL};
+static const struct console_backend com1 = {"com1", com1_write, com1_read};
 
 void console_init_early(int on_xen)
 {
@@ -100,4 +113,13 @@ void console_write(const char *s, size_t n)
     for (int i = 0; i < nbackends; i++)
         backends[i]->write(s, n);
     spin_unlock_irqrestore(&console_lock, flags);
+}
+
+long console_read(char *buf, size_t n)
+{
+    /* The last backend with input wins: the PV ring once it is up. */
+    for (int i = nbackends - 1; i >= 0; i--)
+        if (backends[i]->read)
+            return backends[i]->read(buf, n);
+    return -ENOSYS;
 }

@@ -7,6 +7,8 @@
 struct console_backend {
     const char *name;
     void (*write)(const char *s, size_t n);
+    /* Blocking read of at least one byte; NULL for output-only backends. */
+    long (*read)(char *buf, size_t n);
 };
 
 /* Write to every active backend. Never drops output; may wait for ring space. */
@@ -17,6 +19,9 @@ void console_init_early(int on_xen);
 
 /* The PV console ring is up: it replaces 0xe9 unless debugcon was asked for. */
 void console_set_ring(const struct console_backend *ring, int keep_debugcon);
+
+/* Read console input (blocks for at least one byte). -ENOSYS without input. */
+long console_read(char *buf, size_t n);
 
 /* From now on write without the lock (a crash is being reported). */
 void console_panic_mode(void);

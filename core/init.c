@@ -12,10 +12,19 @@
 #include "core/time.h"
 #include "boot/start_info.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/cpu.h"
 #include "arch/x86/hypercall.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/apic.h"
+#include "core/percpu.h"
+#include "core/sched.h"
+#include "core/smp.h"
+#include "core/timer.h"
 #include "drivers/xen/console.h"
+#include "drivers/xen/control.h"
+#include "drivers/xen/evtchn.h"
+#include "drivers/xen/physmap.h"
+#include "drivers/xen/shared_info.h"
+#include "drivers/xen/xenstore_internal.h"
 #include <stdlib.h>
 
 int main(int argc, char **argv);
@@ -30,9 +39,11 @@ static int app_argc;
 static char **app_argv;
 
 int opt_debugcon;
+extern const char *opt_evtchn;
 
 static const struct kernel_option kernel_options[] = {
     {"debugcon", OPT_BOOL, &opt_debugcon, "keep writing the console to port 0xe9 (xl dmesg)"},
+    {"evtchn", OPT_STRING, &opt_evtchn, "event channel ABI: fifo (default) or 2level"},
 };
 
 static void print_memmap(const struct memmap *m, const char *source)
@@ -68,13 +79,37 @@ static void setup_argv(char *cmdline)
     free(words);
 }
 
-static _Noreturn void app_start(void)
+/* Xen services that need threads (they wait for replies): run in the main thread. */
+static void xen_services_late(void)
 {
+    int rc = xenstore_init();
+    if (rc == 0)
+        rc = control_init();
+    printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");
+}
+
+static void *app_start(void *arg)
+{
+    if (xen.present)
+        xen_services_late();
     uint64_t cycles = rdtsc() - boot_tsc;
     printk("boot: entry to main in %lu cycles (%lu us)\n", (unsigned long)cycles,
            (unsigned long)(cycles * 1000 / tsc_khz()));
     __asm__ volatile("fninit");
     exit(main(app_argc, app_argv));
+}
+
+/* Xen services on the boot CPU: shared_info, events, time, timers, console. */
+static void xen_services_early(void)
+{
+    physmap_init(&boot.memmap);
+    if (shared_info_init() < 0 || vcpu_info_register(&boot_cpu) < 0)
+        panic("xen: cannot map shared_info / vcpu_info");
+    time_set_source(pvclock_now, pvclock_wallclock_at_zero);
+    if (evtchn_init() < 0)
+        panic("xen: no event channel upcall");
+    xen_console_init(opt_debugcon);
+    printk("events: %s, %s %#x\n", evtchn_abi_name(), evtchn_upcall_name(), VECTOR_UPCALL);
 }
 
 void kernel_start(uint32_t start_info_paddr);
@@ -101,24 +136,27 @@ void kernel_start(uint32_t start_info_paddr)
     paging_init(&boot.memmap);
     idt_init();
     cpu_init(&boot_cpu, 0);
+    if (!on_xen)
+        pic_disable();
     time_init();
     setup_argv(boot.cmdline);
 
+    smp_register_cpu(&boot_cpu);
+    sched_init_cpu(&boot_cpu, "idle0");
     if (on_xen)
-        xen_console_init(opt_debugcon);
+        xen_services_early();
+    if (timer_init_cpu(&boot_cpu) < 0 || smp_init_ipi(&boot_cpu) < 0)
+        panic("boot: cannot bind the timer or IPI event channels");
+    if (on_xen)
+        xen_console_enable_events();
     printk("memory: %lu KiB free of %lu KiB; page tables W^X%s\n",
            (unsigned long)(mm_free_pages() * 4), (unsigned long)(mm_total_pages() * 4),
            boot_nx_supported ? "" : " (no NX on this CPU)");
 
-    char *stack = stack_alloc(xenolith_main_stack_size);
-    if (!stack)
-        panic("boot: no memory for the main stack");
-    __asm__ volatile("movq %0, %%rsp\n\t"
-                     "xorl %%ebp, %%ebp\n\t"
-                     "call *%1\n\t"
-                     "ud2"
-                     :
-                     : "r"(stack), "r"(app_start)
-                     : "memory");
-    __builtin_unreachable();
+    struct thread *t = thread_create("main", app_start, NULL, 0, xenolith_main_stack_size);
+    if (!t)
+        panic("boot: no memory for the main thread");
+    thread_detach(t);
+    irq_enable();
+    sched_idle_loop();
 }

@@ -56,7 +56,7 @@ static void sort_u64(uint64_t *v, unsigned int n)
  * consecutive boundaries takes the strongest type covering it. O(n^2) on at most
  * MEMMAP_MAX entries, run once at boot.
  */
-void memmap_sanitize(struct memmap *m)
+int memmap_sanitize(struct memmap *m)
 {
     uint64_t pts[2 * MEMMAP_MAX];
     unsigned int npts = 0;
@@ -96,10 +96,10 @@ void memmap_sanitize(struct memmap *m)
                 continue;
             }
         }
-        /* The sweep never makes more intervals than 2n-1, but stay inside the array. */
         if (memmap_add(m, lo, hi - lo, type) < 0)
-            break;
+            return -ENOSPC;
     }
+    return 0;
 }
 
 uint64_t memmap_ram_bytes(const struct memmap *m)

@@ -31,8 +31,10 @@ int memmap_add(struct memmap *m, uint64_t addr, uint64_t size, uint32_t type);
  * Make the map usable: sorted, no zero-length entries, no overlaps (where two
  * entries overlap the more restrictive type wins: anything beats RAM), adjacent
  * entries of one type merged, ranges that wrap past 2^64 clipped.
+ * Returns 0, or -ENOSPC when the result needed more than MEMMAP_MAX entries and
+ * the highest ones were dropped (never turning a reserved range into RAM).
  */
-void memmap_sanitize(struct memmap *m);
+int memmap_sanitize(struct memmap *m);
 
 /* Total bytes of RAM in a sanitized map. */
 uint64_t memmap_ram_bytes(const struct memmap *m);

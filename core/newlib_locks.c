@@ -6,7 +6,7 @@
  */
 #include "core/kernel.h"
 #include "core/spinlock.h"
-#include "arch/x86/cpu.h"
+#include "core/percpu.h"
 #include <sys/lock.h>
 #include <stdlib.h>
 

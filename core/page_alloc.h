@@ -36,7 +36,11 @@ void page_alloc_mark_used(struct page_alloc *pa, uint64_t pfn, uint64_t n);
  */
 uint64_t page_alloc_alloc(struct page_alloc *pa, uint64_t n, uint64_t align);
 
-/* Free n frames from pfn. Returns 0, or -EINVAL if any was not allocated. */
+/*
+ * Free n frames from pfn. Returns 0, or -EINVAL if any of them is already free or
+ * outside the tracked range (a double free). Frames reserved at set-up look
+ * allocated: freeing them is the caller's bug and is not detected.
+ */
 int page_alloc_free(struct page_alloc *pa, uint64_t pfn, uint64_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "core/shutdown.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/hypercall.h"
+#include "drivers/xen/console.h"
 #include <xen/sched.h>
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
@@ -11,6 +12,7 @@
 _Noreturn void kernel_shutdown(enum shutdown_reason reason, int code)
 {
     if (xen.present) {
+        xen_console_flush(); /* let xenconsoled read everything before we are gone */
         unsigned int r = reason == SHUTDOWN_REASON_POWEROFF ? SHUTDOWN_poweroff
                          : reason == SHUTDOWN_REASON_REBOOT ? SHUTDOWN_reboot
                                                             : SHUTDOWN_crash;

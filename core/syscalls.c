@@ -9,6 +9,7 @@
 #include "core/mm.h"
 #include "core/shutdown.h"
 #include "core/time.h"
+#include "core/sched.h"
 #include <reent.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -17,10 +18,11 @@
 #undef errno
 #define SET_ERRNO(e) (__getreent()->_errno = (e))
 
-/* Per-thread newlib state arrives with threads; until then one shared _reent. */
+/* Each thread has its own newlib state (errno ...); before threads, the global one. */
 struct _reent *__getreent(void)
 {
-    return _impure_ptr;
+    struct thread *t = sched_running() ? thread_current() : NULL;
+    return t ? &t->reent : _impure_ptr;
 }
 
 /*
@@ -66,8 +68,18 @@ int write(int fd, const void *buf, size_t n)
 
 int read(int fd, void *buf, size_t n)
 {
-    SET_ERRNO(fd == 0 ? ENOSYS : EBADF);
-    return -1;
+    if (fd != 0) {
+        SET_ERRNO(EBADF);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    long got = console_read(buf, n);
+    if (got < 0) {
+        SET_ERRNO((int)-got);
+        return -1;
+    }
+    return (int)got;
 }
 
 int close(int fd)

@@ -1,7 +1,8 @@
 /*
- * TSC-based time. On Xen the TSC frequency comes from the hypervisor's CPUID
- * leaf (base + 3, subleaf 0, ECX in kHz); without Xen it is measured against the
- * PIT over 10 ms.
+ * Time sources. The TSC is always there: its frequency comes from Xen's CPUID
+ * leaf (base + 3, subleaf 0, ECX in kHz) or is measured against the PIT over
+ * 10 ms. On Xen, pvclock takes over as the monotonic clock (its system time is
+ * what set_timer_op deadlines are written in) and supplies the wall clock.
  */
 #include "core/kernel.h"
 #include "core/time.h"
@@ -9,7 +10,10 @@
 #include "arch/x86/hypercall.h"
 
 static uint64_t khz;
-static uint64_t tsc_at_boot;
+static uint64_t tsc_mult; /* ns = tsc * tsc_mult >> 32 */
+static uint64_t (*source_now)(void);
+static uint64_t (*source_wallclock)(void);
+static uint64_t boot_ns;
 
 static uint64_t pit_calibrate(void)
 {
@@ -26,11 +30,16 @@ static uint64_t pit_calibrate(void)
     return (rdtsc() - t0) / 10;
 }
 
+static uint64_t tsc_now(void)
+{
+    /* A multiply, never a 128-bit divide: libgcc's __udivti3 uses the red zone. */
+    return (uint64_t)(((unsigned __int128)(rdtsc() - boot_tsc) * tsc_mult) >> 32);
+}
+
 void time_init(void)
 {
     uint32_t a, b, c, d;
 
-    tsc_at_boot = boot_tsc;
     if (xen.present) {
         cpuid(xen.cpuid_base + 3, 0, &a, &b, &c, &d);
         khz = c;
@@ -41,6 +50,15 @@ void time_init(void)
         printk("time: TSC frequency unknown; assuming 1 GHz\n");
         khz = 1000000;
     }
+    tsc_mult = (1000000ULL << 32) / khz;
+}
+
+void time_set_source(uint64_t (*now)(void), uint64_t (*wallclock_at_zero)(void))
+{
+    uint64_t since_boot = time_ns_since_boot();
+    source_now = now;
+    source_wallclock = wallclock_at_zero;
+    boot_ns = now() - since_boot; /* keep "since boot" continuous across the switch */
 }
 
 uint64_t tsc_khz(void)
@@ -48,9 +66,18 @@ uint64_t tsc_khz(void)
     return khz;
 }
 
+uint64_t time_now_ns(void)
+{
+    return source_now ? source_now() : tsc_now();
+}
+
 uint64_t time_ns_since_boot(void)
 {
-    uint64_t t = rdtsc() - tsc_at_boot;
-    /* t * 1e6 / khz without overflow for centuries of uptime. */
-    return (uint64_t)((unsigned __int128)t * 1000000u / khz);
+    return time_now_ns() - boot_ns;
+}
+
+uint64_t time_wallclock_ns(void)
+{
+    uint64_t base = source_wallclock ? source_wallclock() : 0;
+    return base + time_now_ns() - (source_wallclock ? 0 : boot_ns);
 }

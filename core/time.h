@@ -1,4 +1,4 @@
-/* Time since boot from the TSC (pvclock refines this with the events work). */
+/* Time: a monotonic clock for timers, time since boot, and the wall clock. */
 #ifndef XENOLITH_TIME_H
 #define XENOLITH_TIME_H
 
@@ -7,7 +7,20 @@
 /* Find the TSC frequency: from Xen's CPUID leaf, else by the PIT. */
 void time_init(void);
 
+/*
+ * Monotonic nanoseconds, in the base timer deadlines use: Xen system time once
+ * pvclock is up, TSC-derived before that and without Xen.
+ */
+uint64_t time_now_ns(void);
+
 uint64_t time_ns_since_boot(void);
+
+/* Nanoseconds since the Unix epoch (0-based at boot when nobody tells us the date). */
+uint64_t time_wallclock_ns(void);
+
 uint64_t tsc_khz(void);
+
+/* A better clock (pvclock): its now(), and the wall clock at its time zero. */
+void time_set_source(uint64_t (*now)(void), uint64_t (*wallclock_at_zero)(void));
 
 #endif

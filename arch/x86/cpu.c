@@ -6,7 +6,8 @@
 #include "core/kernel.h"
 #include "core/mm.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/cpu.h"
+#include "core/percpu.h"
+#include "arch/x86/apic.h"
 
 #define IST_STACK_SIZE (8 * 1024)
 
@@ -27,6 +28,8 @@ struct desc_ptr {
 
 static struct idt_gate idt[256];
 extern void (*const trap_entry_table[32])(void);
+void irq_upcall_entry(void);
+void irq_spurious_entry(void);
 
 static void idt_set(int vec, void (*fn)(void), int ist)
 {
@@ -45,31 +48,33 @@ void idt_init(void)
         int ist = v == 8 ? IST_DF : v == 2 ? IST_NMI : v == 18 ? IST_MC : v == 14 ? IST_PF : 0;
         idt_set(v, trap_entry_table[v], ist);
     }
+    idt_set(VECTOR_UPCALL, irq_upcall_entry, 0);
+    idt_set(VECTOR_SPURIOUS, irq_spurious_entry, 0);
 }
 
 void cpu_init(struct cpu *c, unsigned int id)
 {
     c->self = c;
     c->id = id;
-    c->gdt[0] = 0;
-    c->gdt[1] = 0x00af9a000000ffffULL;
-    c->gdt[2] = 0x00cf92000000ffffULL;
+    c->arch.gdt[0] = 0;
+    c->arch.gdt[1] = 0x00af9a000000ffffULL;
+    c->arch.gdt[2] = 0x00cf92000000ffffULL;
 
     for (int i = 0; i < NR_IST; i++) {
         void *top = stack_alloc(IST_STACK_SIZE);
         if (!top)
             panic("cpu%u: no memory for IST stacks", id);
-        c->tss.ist[i] = (uintptr_t)top;
+        c->arch.tss.ist[i] = (uintptr_t)top;
     }
-    c->tss.iomap_base = sizeof(c->tss);
+    c->arch.tss.iomap_base = sizeof(c->arch.tss);
 
-    uintptr_t t = (uintptr_t)&c->tss;
-    uint64_t limit = sizeof(c->tss) - 1;
-    c->gdt[3] = (limit & 0xffff) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
-                (((limit >> 16) & 0xf) << 48) | (((t >> 24) & 0xff) << 56);
-    c->gdt[4] = t >> 32;
+    uintptr_t t = (uintptr_t)&c->arch.tss;
+    uint64_t limit = sizeof(c->arch.tss) - 1;
+    c->arch.gdt[3] = (limit & 0xffff) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
+                     (((limit >> 16) & 0xf) << 48) | (((t >> 24) & 0xff) << 56);
+    c->arch.gdt[4] = t >> 32;
 
-    struct desc_ptr g = {sizeof(c->gdt) - 1, (uintptr_t)c->gdt};
+    struct desc_ptr g = {sizeof(c->arch.gdt) - 1, (uintptr_t)c->arch.gdt};
     struct desc_ptr i = {sizeof(idt) - 1, (uintptr_t)idt};
     __asm__ volatile("lgdt %0\n\t"
                      "pushq %1\n\t"

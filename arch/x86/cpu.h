@@ -24,20 +24,13 @@ struct tss {
     uint16_t iomap_base;
 } __attribute__((packed));
 
-struct cpu {
-    struct cpu *self; /* %gs:0, so this_cpu() is one load */
-    unsigned int id;  /* Xen VCPU id */
-    int in_fault;     /* a fault while reporting a fault: stop, don't recurse */
-    uint64_t gdt[5];  /* null, code, data, tss (two slots) */
+/* The x86 part of the per-CPU block (core/percpu.h). */
+struct arch_cpu {
+    uint64_t gdt[5]; /* null, code, data, tss (two slots) */
     struct tss tss;
 };
 
-static inline struct cpu *this_cpu(void)
-{
-    struct cpu *c;
-    __asm__ volatile("movq %%gs:0, %0" : "=r"(c));
-    return c;
-}
+struct cpu;
 
 /* Load this CPU's GDT, TSS (with IST stacks), the shared IDT, and the GS base. */
 void cpu_init(struct cpu *c, unsigned int id);

@@ -22,7 +22,7 @@ trap_\vec:
     trap_stub \v, 1
 .endr
 
-trap_common:
+.macro save_regs
     pushq %rax
     pushq %rbx
     pushq %rcx
@@ -38,9 +38,9 @@ trap_common:
     pushq %r13
     pushq %r14
     pushq %r15
-    movq %rsp, %rdi
-    cld
-    call trap_handler
+.endm
+
+.macro restore_regs
     popq %r15
     popq %r14
     popq %r13
@@ -56,7 +56,42 @@ trap_common:
     popq %rcx
     popq %rbx
     popq %rax
+.endm
+
+trap_common:
+    save_regs
+    movq %rsp, %rdi
+    cld
+    call trap_handler
+    restore_regs
     addq $16, %rsp
+    iretq
+
+/*
+ * Event channel upcall. The interrupted code may be using SSE/x87 (applications
+ * are ordinary C), so that state is saved around the handlers.
+ */
+    .balign 16
+    .globl irq_upcall_entry
+irq_upcall_entry:
+    pushq $0
+    pushq $0xf3
+    save_regs
+    movq %rsp, %rbx
+    andq $-16, %rsp
+    subq $512, %rsp
+    fxsave (%rsp)
+    cld
+    call evtchn_upcall
+    fxrstor (%rsp)
+    movq %rbx, %rsp
+    restore_regs
+    addq $16, %rsp
+    iretq
+
+    .balign 16
+    .globl irq_spurious_entry
+irq_spurious_entry:
     iretq
 
     .section .rodata

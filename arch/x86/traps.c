@@ -6,7 +6,7 @@
 #include "core/kernel.h"
 #include "core/panic.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/cpu.h"
+#include "core/percpu.h"
 #include "arch/x86/traps.h"
 
 static const char *const trap_names[32] = {"#DE divide error",

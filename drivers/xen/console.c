@@ -10,6 +10,8 @@
 #include "arch/x86/paging.h"
 #include "drivers/xen/console.h"
 #include "drivers/xen/ring_write.h"
+#include "core/sched.h"
+#include "drivers/xen/evtchn.h"
 #include <xen/event_channel.h>
 #include <xen/hvm/params.h>
 #include <xen/sched.h>
@@ -46,7 +48,44 @@ static void ring_write(const char *s, size_t n)
     }
 }
 
-static const struct console_backend xen_ring = {"xen-console", ring_write};
+static struct waitq input_wq = WAITQ_INIT(input_wq);
+
+static int input_ready(void)
+{
+    return __atomic_load_n(&ring->in_prod, __ATOMIC_ACQUIRE) != ring->in_cons || ring_broken;
+}
+
+/* Blocks until at least one byte has arrived; returns bytes read or -EIO. */
+static long ring_read(char *buf, size_t n)
+{
+    wait_event(&input_wq, input_ready());
+    uint32_t cons = ring->in_cons;
+    uint32_t prod = __atomic_load_n(&ring->in_prod, __ATOMIC_ACQUIRE);
+    if (ring_broken || prod - cons > sizeof(ring->in)) {
+        ring_broken = 1;
+        return -EIO;
+    }
+    size_t got = 0;
+    while (got < n && cons != prod)
+        buf[got++] = ring->in[MASK_XENCONS_IDX(cons++, ring->in)];
+    __atomic_store_n(&ring->in_cons, cons, __ATOMIC_RELEASE);
+    notify();
+    return (long)got;
+}
+
+static void console_event(evtchn_port_t port, void *arg)
+{
+    waitq_wake_all(&input_wq);
+}
+
+int xen_console_enable_events(void)
+{
+    if (!ring)
+        return -ENODEV;
+    return evtchn_bind_existing(ring_port, console_event, NULL);
+}
+
+static const struct console_backend xen_ring = {"xen-console", ring_write, ring_read};
 
 int xen_console_init(int keep_debugcon)
 {

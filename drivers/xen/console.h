@@ -5,6 +5,9 @@
 /* Find the ring via HVM params, map it, and make it the console. 0 or -errno. */
 int xen_console_init(int keep_debugcon);
 
+/* Take console events: input wakes readers. Needs threads and events. */
+int xen_console_enable_events(void);
+
 /* Wait (bounded) until the backend has read everything we wrote. */
 void xen_console_flush(void);
 

@@ -1,0 +1,37 @@
+/*
+ * context_switch(uint64_t *save_rsp, uint64_t next_rsp): save the callee-saved
+ * registers on this stack, park it, and resume the other one. Cooperative
+ * switches only, so the SysV callee-saved set (and MXCSR/x87 CW) is all there is.
+ */
+    .text
+    .globl context_switch
+context_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+
+/* First switch into a new thread lands here, with its struct thread in %r12. */
+    .globl thread_trampoline
+thread_trampoline:
+    movq %r12, %rdi
+    xorl %ebp, %ebp
+    call thread_start
+    ud2

@@ -1,0 +1,105 @@
+/*
+ * Per-CPU one-shot timers. Each CPU keeps its armed timers in a heap ordered by
+ * deadline and asks Xen for one interrupt (set_timer_op + VIRQ_TIMER) at the
+ * earliest. Xen may deliver early: anything not yet due is simply re-armed.
+ * Without Xen there is no timer interrupt; the idle loop polls.
+ */
+#include "core/kernel.h"
+#include "core/percpu.h"
+#include "core/time.h"
+#include "core/timer.h"
+#include "arch/x86/hypercall.h"
+#include "drivers/xen/evtchn.h"
+#include <xen/vcpu.h>
+
+void timer_init(struct timer *t, timer_fn fn, void *arg)
+{
+    timer_heap_node_init(&t->node);
+    t->fn = fn;
+    t->arg = arg;
+    t->cpu = NULL;
+}
+
+/* Tell Xen about the earliest deadline, if it changed. Caller holds tc->lock. */
+static void program(struct timer_cpu *tc)
+{
+    struct timer_heap_node *first = timer_heap_peek(&tc->heap);
+    uint64_t want = first ? first->deadline : 0;
+    if (want == tc->programmed || !xen.present)
+        return;
+    tc->programmed = want;
+    if (want)
+        hypercall_set_timer_op(want);
+}
+
+void timer_arm(struct timer *t, uint64_t deadline_ns)
+{
+    timer_cancel(t);
+    struct cpu *c = this_cpu();
+    struct timer_cpu *tc = &c->timers;
+    uint64_t flags = spin_lock_irqsave(&tc->lock);
+    t->cpu = c;
+    timer_heap_insert(&tc->heap, &t->node, deadline_ns);
+    program(tc);
+    spin_unlock_irqrestore(&tc->lock, flags);
+}
+
+void timer_cancel(struct timer *t)
+{
+    struct cpu *c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+    if (!c)
+        return;
+    struct timer_cpu *tc = &c->timers;
+    uint64_t flags = spin_lock_irqsave(&tc->lock);
+    if (t->cpu == c && timer_heap_node_queued(&t->node)) {
+        timer_heap_remove(&tc->heap, &t->node);
+        program(tc);
+    }
+    t->cpu = NULL;
+    spin_unlock_irqrestore(&tc->lock, flags);
+}
+
+void timer_poll(void)
+{
+    struct timer_cpu *tc = &this_cpu()->timers;
+    uint64_t flags = spin_lock_irqsave(&tc->lock);
+    for (;;) {
+        struct timer_heap_node *n = timer_heap_peek(&tc->heap);
+        if (!n)
+            break;
+        if (n->deadline > time_now_ns())
+            break;
+        timer_heap_pop(&tc->heap);
+        struct timer *t = (struct timer *)((char *)n - offsetof(struct timer, node));
+        t->cpu = NULL;
+        tc->fired++;
+        /* Run without the lock: the callback may arm timers again. */
+        spin_unlock(&tc->lock);
+        t->fn(t, t->arg);
+        spin_lock(&tc->lock);
+    }
+    tc->programmed = 0; /* the one-shot has fired (or we got here by polling) */
+    program(tc);
+    spin_unlock_irqrestore(&tc->lock, flags);
+}
+
+static void timer_virq(evtchn_port_t port, void *arg)
+{
+    struct timer_cpu *tc = &this_cpu()->timers;
+    struct timer_heap_node *n = timer_heap_peek(&tc->heap);
+    if (n && n->deadline > time_now_ns())
+        tc->early++; /* counted; the next poll re-arms */
+    timer_poll();
+}
+
+int timer_init_cpu(struct cpu *c)
+{
+    struct timer_cpu *tc = &c->timers;
+    tc->lock = (spinlock_t)SPINLOCK_INIT;
+    timer_heap_init(&tc->heap);
+    if (!xen.present)
+        return 0;
+    /* PVH VCPUs start with no periodic timer, but make sure: we are tickless. */
+    hypercall_vcpu_op(VCPUOP_stop_periodic_timer, c->id, NULL);
+    return evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &c->evtchn.timer_port);
+}

@@ -1,0 +1,47 @@
+/*
+ * One-shot timers, per CPU. A timer fires on the CPU it was armed on, in interrupt
+ * context, no earlier than its deadline (in time_now_ns() nanoseconds).
+ */
+#ifndef XENOLITH_TIMER_H
+#define XENOLITH_TIMER_H
+
+#include <stdint.h>
+#include "core/spinlock.h"
+#include "core/timer_heap.h"
+
+struct cpu;
+struct timer;
+
+typedef void (*timer_fn)(struct timer *t, void *arg);
+
+struct timer {
+    struct timer_heap_node node;
+    timer_fn fn;
+    void *arg;
+    struct cpu *cpu; /* where it is queued, if it is */
+};
+
+/* Per-CPU timer state (embedded in struct cpu). */
+struct timer_cpu {
+    spinlock_t lock;
+    struct timer_heap heap;
+    uint64_t programmed; /* deadline given to the hypervisor, 0 if none */
+    uint64_t fired;
+    uint64_t early; /* timer interrupts that came before the deadline */
+};
+
+void timer_init(struct timer *t, timer_fn fn, void *arg);
+
+/* Arm (or re-arm) t on this CPU for deadline_ns. */
+void timer_arm(struct timer *t, uint64_t deadline_ns);
+
+/* Disarm t; harmless if it is not armed. Does not wait for a running callback. */
+void timer_cancel(struct timer *t);
+
+/* Set up this CPU's timers (VIRQ_TIMER on Xen). */
+int timer_init_cpu(struct cpu *c);
+
+/* Run this CPU's expired timers and program the next deadline. */
+void timer_poll(void);
+
+#endif

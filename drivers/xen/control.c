@@ -1,0 +1,85 @@
+/*
+ * The toolstack's requests through xenstore "control/": shutdown (poweroff,
+ * halt, reboot; suspend is acknowledged as unsupported for now) and sysrq, which
+ * a unikernel has no use for and politely ignores.
+ */
+#include "core/kernel.h"
+#include "core/shutdown.h"
+#include "drivers/xen/control.h"
+#include <xenolith/lifecycle.h>
+#include <xenolith/xenstore.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct handler {
+    struct handler *next;
+    xenolith_shutdown_fn fn;
+    void *arg;
+};
+
+static struct handler *handlers, **handlers_tail = &handlers;
+static struct xs_watch shutdown_watch, sysrq_watch;
+
+int xenolith_on_shutdown(xenolith_shutdown_fn fn, void *arg)
+{
+    struct handler *h = malloc(sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->fn = fn;
+    h->arg = arg;
+    h->next = NULL;
+    *handlers_tail = h;
+    handlers_tail = &h->next;
+    return 0;
+}
+
+static _Noreturn void go_down(enum xenolith_shutdown_reason reason)
+{
+    for (struct handler *h = handlers; h; h = h->next)
+        h->fn(reason, h->arg);
+    printk("xenolith: %s requested by the toolstack\n",
+           reason == XENOLITH_SHUTDOWN_REBOOT ? "reboot" : "poweroff");
+    kernel_shutdown(
+        reason == XENOLITH_SHUTDOWN_REBOOT ? SHUTDOWN_REASON_REBOOT : SHUTDOWN_REASON_POWEROFF, 0);
+}
+
+static void shutdown_changed(struct xs_watch *w, const char *path, void *arg)
+{
+    char what[32];
+    int rc = xs_read(XS_NO_TX, "control/shutdown", what, sizeof(what));
+    if (rc <= 0)
+        return; /* gone or empty: nothing asked, or our own acknowledgement */
+    /* Acknowledge by clearing the node, as the toolstack expects. */
+    xs_write(XS_NO_TX, "control/shutdown", "");
+    if (!strcmp(what, "poweroff") || !strcmp(what, "halt"))
+        go_down(XENOLITH_SHUTDOWN_POWEROFF);
+    if (!strcmp(what, "reboot"))
+        go_down(XENOLITH_SHUTDOWN_REBOOT);
+    if (!strcmp(what, "suspend"))
+        printk("control: suspend requested, but suspend/resume is not supported yet; ignored\n");
+    else
+        printk("control: unknown shutdown request \"%s\" ignored\n", what);
+}
+
+static void sysrq_changed(struct xs_watch *w, const char *path, void *arg)
+{
+    char key[8];
+    if (xs_read(XS_NO_TX, "control/sysrq", key, sizeof(key)) <= 0)
+        return;
+    xs_write(XS_NO_TX, "control/sysrq", "");
+    printk("control: sysrq '%c' ignored (a unikernel has no sysrq)\n", key[0]);
+}
+
+int control_init(void)
+{
+    /* Tell the toolstack which requests we honour. */
+    xs_write(XS_NO_TX, "control/feature-poweroff", "1");
+    xs_write(XS_NO_TX, "control/feature-reboot", "1");
+    int rc = xs_watch(&shutdown_watch, "control/shutdown", shutdown_changed, NULL);
+    if (rc < 0) {
+        printk("control: cannot watch control/shutdown (%d)\n", rc);
+        return rc;
+    }
+    xs_watch(&sysrq_watch, "control/sysrq", sysrq_changed, NULL);
+    return 0;
+}

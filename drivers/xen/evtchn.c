@@ -1,0 +1,251 @@
+/*
+ * Event channels, ABI-independent part: the port -> handler table, binding and
+ * closing through EVTCHNOP_*, and the upcall. The table is chunked (512 ports a
+ * chunk, allocated on first bind) so there is no small fixed limit and lookups
+ * from interrupt context need no lock. Each port's handler runs on the VCPU the
+ * port is bound to; no global lock is taken on the dispatch path.
+ */
+#include "core/kernel.h"
+#include "core/options.h"
+#include "core/percpu.h"
+#include "arch/x86/apic.h"
+#include "arch/x86/hypercall.h"
+#include "drivers/xen/evtchn.h"
+#include "drivers/xen/evtchn_abi.h"
+#include "drivers/xen/shared_info.h"
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <stdlib.h>
+
+#define CHUNK_PORTS 512
+#define MAX_CHUNKS  (EVTCHN_FIFO_NR_CHANNELS / CHUNK_PORTS)
+
+struct port_slot {
+    evtchn_handler_t fn;
+    void *arg;
+    unsigned int vcpu;
+};
+
+static struct port_slot *chunks[MAX_CHUNKS];
+static spinlock_t bind_lock = SPINLOCK_INIT; /* binding only; never on dispatch */
+static const struct evtchn_abi *abi;
+static int per_vcpu_vector; /* HVMOP_set_evtchn_upcall_vector worked: EOI each upcall */
+
+const char *opt_evtchn = "fifo";
+
+static struct port_slot *slot(evtchn_port_t port)
+{
+    if (port >= EVTCHN_FIFO_NR_CHANNELS)
+        return NULL;
+    struct port_slot *c = __atomic_load_n(&chunks[port / CHUNK_PORTS], __ATOMIC_ACQUIRE);
+    return c ? &c[port % CHUNK_PORTS] : NULL;
+}
+
+unsigned int evtchn_port_vcpu(evtchn_port_t port)
+{
+    struct port_slot *s = slot(port);
+    return s ? s->vcpu : 0;
+}
+
+static void dispatch(evtchn_port_t port)
+{
+    struct port_slot *s = slot(port);
+    evtchn_handler_t fn = s ? __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE) : NULL;
+    if (fn) {
+        this_cpu()->evtchn.events++;
+        fn(port, s->arg);
+    }
+}
+
+void evtchn_upcall(void)
+{
+    struct cpu *c = this_cpu();
+    c->evtchn.upcalls++;
+    /* Clear before scanning: a new event sets it again and re-raises the vector. */
+    do {
+        __atomic_store_n(&c->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+        abi->handle_pending(c, dispatch);
+    } while (__atomic_load_n(&c->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST));
+    if (per_vcpu_vector)
+        apic_eoi();
+}
+
+/* Record the handler for a freshly bound port and let its events through. */
+static int attach(evtchn_port_t port, unsigned int vcpu, evtchn_handler_t fn, void *arg)
+{
+    if (port >= abi->max_ports)
+        return -ENOSPC;
+    uint64_t flags = spin_lock_irqsave(&bind_lock);
+    if (!chunks[port / CHUNK_PORTS]) {
+        struct port_slot *c = calloc(CHUNK_PORTS, sizeof(*c));
+        if (!c) {
+            spin_unlock_irqrestore(&bind_lock, flags);
+            return -ENOMEM;
+        }
+        __atomic_store_n(&chunks[port / CHUNK_PORTS], c, __ATOMIC_RELEASE);
+    }
+    int rc = abi->setup_port(port);
+    if (rc == 0) {
+        struct port_slot *s = slot(port);
+        s->arg = arg;
+        s->vcpu = vcpu;
+        __atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
+    }
+    spin_unlock_irqrestore(&bind_lock, flags);
+    if (rc == 0)
+        evtchn_unmask(port);
+    return rc;
+}
+
+static void close_port(evtchn_port_t port)
+{
+    struct evtchn_close cl = {.port = port};
+    hypercall_event_channel_op(EVTCHNOP_close, &cl);
+}
+
+/* Bind through Xen, then attach; undo the bind if attaching fails. */
+static int bind_and_attach(long rc, evtchn_port_t port, unsigned int vcpu, evtchn_handler_t fn,
+                           void *arg, evtchn_port_t *out)
+{
+    if (rc < 0)
+        return (int)rc;
+    rc = attach(port, vcpu, fn, arg);
+    if (rc < 0) {
+        close_port(port);
+        return (int)rc;
+    }
+    *out = port;
+    return 0;
+}
+
+int evtchn_bind_virq(uint32_t virq, unsigned int vcpu, evtchn_handler_t fn, void *arg,
+                     evtchn_port_t *port)
+{
+    struct evtchn_bind_virq b = {.virq = virq, .vcpu = vcpu};
+    long rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &b);
+    return bind_and_attach(rc, b.port, vcpu, fn, arg, port);
+}
+
+int evtchn_bind_ipi(unsigned int vcpu, evtchn_handler_t fn, void *arg, evtchn_port_t *port)
+{
+    struct evtchn_bind_ipi b = {.vcpu = vcpu};
+    long rc = hypercall_event_channel_op(EVTCHNOP_bind_ipi, &b);
+    return bind_and_attach(rc, b.port, vcpu, fn, arg, port);
+}
+
+int evtchn_alloc_unbound(domid_t remote, evtchn_handler_t fn, void *arg, evtchn_port_t *port)
+{
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
+    long rc = hypercall_event_channel_op(EVTCHNOP_alloc_unbound, &a);
+    return bind_and_attach(rc, a.port, 0, fn, arg, port);
+}
+
+int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_handler_t fn,
+                            void *arg, evtchn_port_t *port)
+{
+    struct evtchn_bind_interdomain b = {.remote_dom = remote, .remote_port = remote_port};
+    long rc = hypercall_event_channel_op(EVTCHNOP_bind_interdomain, &b);
+    return bind_and_attach(rc, b.local_port, 0, fn, arg, port);
+}
+
+int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *arg)
+{
+    return attach(port, 0, fn, arg);
+}
+
+int evtchn_bind_vcpu(evtchn_port_t port, unsigned int vcpu)
+{
+    struct port_slot *s = slot(port);
+    if (!s || !s->fn)
+        return -EINVAL;
+    struct evtchn_bind_vcpu b = {.port = port, .vcpu = vcpu};
+    evtchn_mask(port);
+    long rc = hypercall_event_channel_op(EVTCHNOP_bind_vcpu, &b);
+    if (rc == 0)
+        s->vcpu = vcpu;
+    evtchn_unmask(port);
+    return (int)rc;
+}
+
+void evtchn_close(evtchn_port_t port)
+{
+    struct port_slot *s = slot(port);
+    evtchn_mask(port);
+    if (s)
+        __atomic_store_n(&s->fn, NULL, __ATOMIC_RELEASE);
+    close_port(port);
+}
+
+int evtchn_send(evtchn_port_t port)
+{
+    struct evtchn_send s = {.port = port};
+    return (int)hypercall_event_channel_op(EVTCHNOP_send, &s);
+}
+
+void evtchn_mask(evtchn_port_t port)
+{
+    abi->mask(port);
+}
+
+void evtchn_unmask(evtchn_port_t port)
+{
+    /* Xen re-delivers an event that became pending while masked only if asked. */
+    if (abi->unmask(port)) {
+        struct evtchn_unmask u = {.port = port};
+        hypercall_event_channel_op(EVTCHNOP_unmask, &u);
+    }
+}
+
+const char *evtchn_abi_name(void)
+{
+    return abi ? abi->name : "none";
+}
+
+const char *evtchn_upcall_name(void)
+{
+    return per_vcpu_vector ? "per-VCPU vector" : "domain callback vector";
+}
+
+int evtchn_init_cpu(struct cpu *c)
+{
+    int rc = abi->init_cpu(c);
+    if (rc < 0)
+        return rc;
+    /* Without a per-VCPU vector the domain-wide callback still reaches every VCPU. */
+    if (apic_init_cpu() == 0) {
+        struct xen_hvm_evtchn_upcall_vector v = {.vcpu = c->id, .vector = VECTOR_UPCALL};
+        if (hypercall_hvm_op(HVMOP_set_evtchn_upcall_vector, &v) == 0)
+            per_vcpu_vector = 1;
+    }
+    return 0;
+}
+
+int evtchn_init(void)
+{
+    struct cpu *boot = this_cpu();
+
+    /* Every port starts masked (2-level); ports are unmasked as they get handlers. */
+    for (unsigned int i = 0; i < ARRAY_SIZE(shared_info->evtchn_mask); i++)
+        shared_info->evtchn_mask[i] = ~0UL;
+
+    abi = &evtchn_abi_2level;
+    if (__builtin_strcmp(opt_evtchn, "2level") != 0) {
+        if (evtchn_fifo_probe(boot) == 0)
+            abi = &evtchn_abi_fifo;
+        else
+            printk("events: FIFO ABI not available, using 2-level\n");
+    }
+    int rc = evtchn_init_cpu(boot);
+    if (rc < 0)
+        return rc;
+    /*
+     * The domain-wide callback (type 2: a vector) tells the toolstack we have PV
+     * drivers and is the fallback when per-VCPU vectors are unavailable.
+     */
+    rc = xen_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, (2ULL << 56) | VECTOR_UPCALL);
+    if (rc < 0 && !per_vcpu_vector) {
+        printk("events: no way to receive upcalls (%d)\n", rc);
+        return rc;
+    }
+    return 0;
+}

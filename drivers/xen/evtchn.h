@@ -1,0 +1,57 @@
+/*
+ * Event channels: binding, masking, sending, and dispatch to handlers on the
+ * VCPU a port is bound to. Two ABIs behind one interface: FIFO when Xen offers it
+ * (chosen by default), 2-level otherwise or when asked (xenolith.evtchn=2level).
+ */
+#ifndef XENOLITH_EVTCHN_H
+#define XENOLITH_EVTCHN_H
+
+#include <stdint.h>
+#include <xen/event_channel.h>
+#include "drivers/xen/evtchn_fifo_queue.h"
+
+struct cpu;
+
+/* Runs in interrupt context on the port's VCPU, interrupts off: be short, wake threads. */
+typedef void (*evtchn_handler_t)(evtchn_port_t port, void *arg);
+
+/* Per-CPU event state (embedded in struct cpu). */
+struct evtchn_cpu {
+    struct evtchn_fifo_queue fifo; /* FIFO ABI: this VCPU's control block and queue heads */
+    uint64_t upcalls;              /* upcall interrupts taken */
+    uint64_t events;               /* handlers run */
+    evtchn_port_t timer_port;      /* VIRQ_TIMER */
+    evtchn_port_t ipi_port;        /* kick / call-function IPI */
+};
+
+/* Choose the ABI and set up the boot CPU. 0 or -errno. */
+int evtchn_init(void);
+
+/* Set up a VCPU (upcall vector, FIFO control block). Runs on that VCPU. */
+int evtchn_init_cpu(struct cpu *c);
+
+/* "FIFO" or "2-level", and the upcall method, for the boot log. */
+const char *evtchn_abi_name(void);
+const char *evtchn_upcall_name(void);
+
+int evtchn_bind_virq(uint32_t virq, unsigned int vcpu, evtchn_handler_t fn, void *arg,
+                     evtchn_port_t *port);
+int evtchn_bind_ipi(unsigned int vcpu, evtchn_handler_t fn, void *arg, evtchn_port_t *port);
+/* A port for `remote` to bind to, with our handler on VCPU 0. */
+int evtchn_alloc_unbound(domid_t remote, evtchn_handler_t fn, void *arg, evtchn_port_t *port);
+int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_handler_t fn,
+                            void *arg, evtchn_port_t *port);
+/* A port the toolstack already connected (console, xenstore): attach a handler. */
+int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *arg);
+/* Deliver this port's events to another VCPU. */
+int evtchn_bind_vcpu(evtchn_port_t port, unsigned int vcpu);
+void evtchn_close(evtchn_port_t port);
+
+int evtchn_send(evtchn_port_t port);
+void evtchn_mask(evtchn_port_t port);
+void evtchn_unmask(evtchn_port_t port);
+
+/* Interrupt entry: run the handlers of every pending event of this VCPU. */
+void evtchn_upcall(void);
+
+#endif

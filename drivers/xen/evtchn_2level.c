@@ -1,0 +1,68 @@
+/*
+ * The 2-level event channel ABI: pending and mask bitmaps in shared_info, a
+ * per-VCPU selector word saying which bitmap words to look at.
+ */
+#include "core/kernel.h"
+#include "core/percpu.h"
+#include "drivers/xen/evtchn_abi.h"
+#include "drivers/xen/shared_info.h"
+
+#define BITS_PER_WORD 64
+
+static int setup_port(evtchn_port_t port)
+{
+    return port < evtchn_abi_2level.max_ports ? 0 : -ENOSPC;
+}
+
+static int init_cpu(struct cpu *c)
+{
+    return 0;
+}
+
+static void mask(evtchn_port_t port)
+{
+    __atomic_fetch_or(&shared_info->evtchn_mask[port / BITS_PER_WORD],
+                      1UL << (port % BITS_PER_WORD), __ATOMIC_SEQ_CST);
+}
+
+static int unmask(evtchn_port_t port)
+{
+    __atomic_fetch_and(&shared_info->evtchn_mask[port / BITS_PER_WORD],
+                       ~(1UL << (port % BITS_PER_WORD)), __ATOMIC_SEQ_CST);
+    return !!(
+        __atomic_load_n(&shared_info->evtchn_pending[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) &
+        (1UL << (port % BITS_PER_WORD)));
+}
+
+static void handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
+{
+    struct vcpu_info *vi = c->vi;
+    unsigned long sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+
+    while (sel) {
+        unsigned int w = (unsigned int)__builtin_ctzl(sel);
+        sel &= sel - 1;
+        unsigned long pend = __atomic_load_n(&shared_info->evtchn_pending[w], __ATOMIC_SEQ_CST) &
+                             ~__atomic_load_n(&shared_info->evtchn_mask[w], __ATOMIC_SEQ_CST);
+        while (pend) {
+            unsigned int b = (unsigned int)__builtin_ctzl(pend);
+            pend &= pend - 1;
+            evtchn_port_t port = w * BITS_PER_WORD + b;
+            /* Another VCPU's port can share this word: it gets its own upcall. */
+            if (evtchn_port_vcpu(port) != c->id)
+                continue;
+            __atomic_fetch_and(&shared_info->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
+            dispatch(port);
+        }
+    }
+}
+
+const struct evtchn_abi evtchn_abi_2level = {
+    .name = "2-level",
+    .max_ports = BITS_PER_WORD * BITS_PER_WORD,
+    .setup_port = setup_port,
+    .init_cpu = init_cpu,
+    .mask = mask,
+    .unmask = unmask,
+    .handle_pending = handle_pending,
+};

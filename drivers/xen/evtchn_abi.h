@@ -1,0 +1,32 @@
+/* The two event channel ABIs behind drivers/xen/evtchn.c. Internal. */
+#ifndef XENOLITH_EVTCHN_ABI_H
+#define XENOLITH_EVTCHN_ABI_H
+
+#include <stdint.h>
+#include <xen/event_channel.h>
+
+struct cpu;
+
+struct evtchn_abi {
+    const char *name;
+    uint32_t max_ports;
+    /* Make port usable (FIFO: grow the event array to cover it). 0 or -errno. */
+    int (*setup_port)(evtchn_port_t port);
+    int (*init_cpu)(struct cpu *c);
+    void (*mask)(evtchn_port_t port);
+    /* Clear the mask; returns 1 if the port was pending (Xen must re-deliver it). */
+    int (*unmask)(evtchn_port_t port);
+    /* Call dispatch(port) for every pending, unmasked event of this VCPU. */
+    void (*handle_pending)(struct cpu *c, void (*dispatch)(evtchn_port_t port));
+};
+
+extern const struct evtchn_abi evtchn_abi_2level;
+extern const struct evtchn_abi evtchn_abi_fifo;
+
+/* FIFO: 0 if Xen accepted the control block for the boot VCPU, else -errno (use 2-level). */
+int evtchn_fifo_probe(struct cpu *boot);
+
+/* Which VCPU a port's handler runs on (dispatch filters on it). */
+unsigned int evtchn_port_vcpu(evtchn_port_t port);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * The FIFO event channel ABI: a control block per VCPU with sixteen priority
+ * queues, and a domain-wide event array that grows a page (1024 ports) at a time
+ * as ports are bound. Queue walking is pure code in evtchn_fifo_queue.c.
+ */
+#include "core/kernel.h"
+#include "core/mm.h"
+#include "core/percpu.h"
+#include "arch/x86/hypercall.h"
+#include "drivers/xen/evtchn_abi.h"
+#include <string.h>
+
+#define HANDLE_BUDGET 4096 /* events per pass before re-checking for the upcall */
+
+static struct evtchn_fifo_array array;
+
+static void *zeroed_page(void)
+{
+    void *p = pages_alloc(1);
+    if (p)
+        memset(p, 0, PAGE_SIZE);
+    return p;
+}
+
+/* Grow the event array until it covers port. Callers serialize (evtchn bind_lock). */
+static int setup_port(evtchn_port_t port)
+{
+    while (port >= evtchn_fifo_array_nr_ports(&array)) {
+        event_word_t *page = zeroed_page();
+        if (!page)
+            return -ENOMEM;
+        struct evtchn_expand_array e = {.array_gfn = (uintptr_t)page >> PAGE_SHIFT};
+        long rc = hypercall_event_channel_op(EVTCHNOP_expand_array, &e);
+        if (rc < 0) {
+            pages_free(page, 1);
+            printk("events: FIFO array cannot grow past %u ports (%ld)\n",
+                   evtchn_fifo_array_nr_ports(&array), rc);
+            return (int)rc;
+        }
+        if (evtchn_fifo_array_add_page(&array, page) < 0)
+            return -ENOSPC;
+    }
+    return 0;
+}
+
+static int init_cpu(struct cpu *c)
+{
+    if (c->evtchn.fifo.cb)
+        return 0; /* the boot CPU was set up by the probe */
+    struct evtchn_fifo_control_block *cb = zeroed_page();
+    if (!cb)
+        return -ENOMEM;
+    struct evtchn_init_control ic = {
+        .control_gfn = (uintptr_t)cb >> PAGE_SHIFT,
+        .offset = 0,
+        .vcpu = c->id,
+    };
+    long rc = hypercall_event_channel_op(EVTCHNOP_init_control, &ic);
+    if (rc < 0) {
+        pages_free(cb, 1);
+        return (int)rc;
+    }
+    evtchn_fifo_queue_init(&c->evtchn.fifo, cb, &array);
+    return 0;
+}
+
+int evtchn_fifo_probe(struct cpu *boot)
+{
+    evtchn_fifo_array_init(&array);
+    int rc = init_cpu(boot);
+    if (rc < 0)
+        return rc;
+    /* The first page at once: ports the toolstack bound already (console, xenstore) live there. */
+    return setup_port(1);
+}
+
+static void mask(evtchn_port_t port)
+{
+    event_word_t *w = evtchn_fifo_word(&array, port);
+    if (w)
+        evtchn_fifo_word_mask(w);
+}
+
+static int unmask(evtchn_port_t port)
+{
+    event_word_t *w = evtchn_fifo_word(&array, port);
+    return w ? evtchn_fifo_word_unmask(w) : 0;
+}
+
+static void handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
+{
+    struct evtchn_fifo_queue *q = &c->evtchn.fifo;
+    for (int budget = HANDLE_BUDGET; budget > 0; budget--) {
+        evtchn_port_t port;
+        int rc = evtchn_fifo_queue_next(q, &port);
+        if (rc == 1)
+            dispatch(port);
+        else if (rc == 0)
+            return;
+        else if (rc == -EIO)
+            printk("events: FIFO queue link to port %u is corrupt; queue dropped\n", port);
+    }
+    /* Still busy: come round again rather than leave queued events unseen. */
+    __atomic_store_n(&c->vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+}
+
+const struct evtchn_abi evtchn_abi_fifo = {
+    .name = "FIFO",
+    .max_ports = EVTCHN_FIFO_NR_CHANNELS,
+    .setup_port = setup_port,
+    .init_cpu = init_cpu,
+    .mask = mask,
+    .unmask = unmask,
+    .handle_pending = handle_pending,
+};

@@ -1,0 +1,596 @@
+/*
+ * xenstore client. Requests carry a req_id and wait on their own queue, so many
+ * can be in flight from many threads; a reader thread matches each reply to its
+ * request and hands watch events to a watch thread, which runs the callbacks one
+ * at a time (a callback may itself use xenstore). Wire format and ring handling
+ * are pure code in xs_wire.c / xs_ring.c; every reply is validated there.
+ */
+#include "core/kernel.h"
+#include "core/page_alloc.h"
+#include "core/sched.h"
+#include "core/time.h"
+#include "arch/x86/hypercall.h"
+#include "arch/x86/paging.h"
+#include "drivers/xen/evtchn.h"
+#include "drivers/xen/xenstore_internal.h"
+#include "drivers/xen/xs_ring.h"
+#include "drivers/xen/xs_wire.h"
+#include <xenolith/xenstore.h>
+#include <xen/hvm/params.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XS_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define XS_TX_RETRIES 100
+
+struct xs_request {
+    struct xs_request *next;
+    uint32_t req_id;
+    int done;
+    int error;
+    struct xsd_sockmsg hdr;
+    char *body; /* malloc'd copy of the reply payload, NUL-terminated */
+    struct waitq wq;
+};
+
+struct xs_event {
+    struct xs_event *next;
+    char *path;
+    char *token;
+};
+
+static struct xenstore_domain_interface *intf;
+static evtchn_port_t xs_port;
+static int xs_broken;
+static uint32_t next_req_id;
+static uint32_t next_watch_id;
+
+static spinlock_t pending_lock = SPINLOCK_INIT;
+static struct xs_request *pending;
+
+static struct mutex write_mutex = MUTEX_INIT(write_mutex);
+static struct waitq ring_wq = WAITQ_INIT(ring_wq); /* reader and writers wait here */
+
+static spinlock_t watch_lock = SPINLOCK_INIT;
+static struct xs_watch *watches;
+static struct xs_event *events_head, **events_tail = &events_head;
+static struct waitq event_wq = WAITQ_INIT(event_wq);
+
+static struct xs_reader reader;
+
+static void xs_event_handler(evtchn_port_t port, void *arg)
+{
+    waitq_wake_all(&ring_wq);
+}
+
+static int ring_has_data(void)
+{
+    return __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE) != intf->rsp_cons || xs_broken;
+}
+
+static int ring_has_space(void)
+{
+    return __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE) + XENSTORE_RING_SIZE !=
+               intf->req_prod ||
+           xs_broken;
+}
+
+/* ---- requests ---- */
+
+static void pending_add(struct xs_request *r)
+{
+    uint64_t f = spin_lock_irqsave(&pending_lock);
+    r->next = pending;
+    pending = r;
+    spin_unlock_irqrestore(&pending_lock, f);
+}
+
+static struct xs_request *pending_take(uint32_t req_id)
+{
+    uint64_t f = spin_lock_irqsave(&pending_lock);
+    struct xs_request **pp = &pending, *r = NULL;
+    for (; *pp; pp = &(*pp)->next) {
+        if ((*pp)->req_id == req_id) {
+            r = *pp;
+            *pp = r->next;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&pending_lock, f);
+    return r;
+}
+
+static void ring_broken(const char *why)
+{
+    if (!xs_broken)
+        printk("xenstore: %s; the connection is unusable\n", why);
+    xs_broken = 1;
+    /* Fail everything in flight rather than leave it waiting for a timeout. */
+    uint64_t f = spin_lock_irqsave(&pending_lock);
+    struct xs_request *r = pending;
+    pending = NULL;
+    spin_unlock_irqrestore(&pending_lock, f);
+    for (; r; r = r->next) {
+        r->error = -EIO;
+        __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+        waitq_wake_all(&r->wq);
+    }
+    waitq_wake_all(&ring_wq);
+}
+
+static int ring_write_all(const char *msg, size_t len)
+{
+    size_t off = 0;
+    mutex_lock(&write_mutex);
+    while (off < len && !xs_broken) {
+        int n = xs_ring_write(intf, msg + off, len - off);
+        if (n < 0) {
+            ring_broken("request ring indices are corrupt");
+            break;
+        }
+        if (n > 0) {
+            off += (size_t)n;
+            evtchn_send(xs_port);
+            continue;
+        }
+        if (wait_event_timeout(&ring_wq, ring_has_space(), XS_TIMEOUT_NS) < 0) {
+            mutex_unlock(&write_mutex);
+            return -ETIMEDOUT;
+        }
+    }
+    mutex_unlock(&write_mutex);
+    return xs_broken ? -EIO : 0;
+}
+
+/*
+ * Send an encoded request (its req_id already in the header) and wait for the
+ * reply. On success the caller owns reply->body (free it).
+ */
+static int xs_talk(char *msg, int len, struct xs_request *r)
+{
+    if (len < 0)
+        return len;
+    if (!intf)
+        return -ENODEV;
+    r->done = 0;
+    r->error = 0;
+    r->body = NULL;
+    waitq_init(&r->wq);
+    pending_add(r);
+
+    int rc = ring_write_all(msg, (size_t)len);
+    if (rc == 0)
+        rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE), XS_TIMEOUT_NS);
+    if (rc < 0) {
+        if (pending_take(r->req_id) == NULL) {
+            /* The reply (or a failure) raced with our timeout: take it. */
+            wait_event(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE));
+            free(r->body);
+        }
+        printk("xenstore: request %u: %s\n", r->req_id, rc == -ETIMEDOUT ? "no reply" : "failed");
+        return rc;
+    }
+    if (r->error) {
+        free(r->body);
+        return r->error;
+    }
+    return 0;
+}
+
+static uint32_t new_req_id(void)
+{
+    return __atomic_add_fetch(&next_req_id, 1, __ATOMIC_RELAXED);
+}
+
+static struct xs_msg reply_of(const struct xs_request *r)
+{
+    struct xs_msg m = {r->hdr, r->body};
+    return m;
+}
+
+/* One-path requests answered by "OK". */
+static int xs_simple(uint32_t type, xs_tx_t tx, const char *path)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc = xs_talk(msg, xs_wire_encode_path(msg, sizeof(msg), type, r.req_id, tx, path), &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_ack(&m, type);
+    free(r.body);
+    return rc;
+}
+
+int xs_read(xs_tx_t tx, const char *path, char *buf, size_t size)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc = xs_talk(msg, xs_wire_encode_path(msg, sizeof(msg), XS_READ, r.req_id, tx, path), &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_read(&m, buf, size, NULL);
+    free(r.body);
+    return rc;
+}
+
+char *xs_read_alloc(xs_tx_t tx, const char *path)
+{
+    char *buf = malloc(XENSTORE_PAYLOAD_MAX + 1);
+    if (!buf) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int rc = xs_read(tx, path, buf, XENSTORE_PAYLOAD_MAX + 1);
+    if (rc < 0) {
+        free(buf);
+        errno = -rc;
+        return NULL;
+    }
+    char *small = realloc(buf, (size_t)rc + 1);
+    return small ? small : buf;
+}
+
+int xs_read_int(xs_tx_t tx, const char *path, long *value)
+{
+    char buf[32], *end;
+    int rc = xs_read(tx, path, buf, sizeof(buf));
+    if (rc < 0)
+        return rc;
+    long v = strtol(buf, &end, 10);
+    if (end == buf || *end != '\0')
+        return -EINVAL;
+    *value = v;
+    return 0;
+}
+
+int xs_write(xs_tx_t tx, const char *path, const char *value)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int len = xs_wire_encode_write(msg, sizeof(msg), r.req_id, tx, path, value, strlen(value));
+    int rc = xs_talk(msg, len, &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_ack(&m, XS_WRITE);
+    free(r.body);
+    return rc;
+}
+
+int xs_mkdir(xs_tx_t tx, const char *path)
+{
+    return xs_simple(XS_MKDIR, tx, path);
+}
+
+int xs_rm(xs_tx_t tx, const char *path)
+{
+    return xs_simple(XS_RM, tx, path);
+}
+
+int xs_directory(xs_tx_t tx, const char *path, char ***names)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc =
+        xs_talk(msg, xs_wire_encode_path(msg, sizeof(msg), XS_DIRECTORY, r.req_id, tx, path), &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    struct xs_dir_iter it;
+    int n = xs_wire_decode_directory(&m, &it);
+    if (n < 0) {
+        free(r.body);
+        return n;
+    }
+    /* One block: the pointer array, then the names. */
+    size_t ptrs = ((size_t)n + 1) * sizeof(char *);
+    char **out = malloc(ptrs + m.hdr.len + 1);
+    if (!out) {
+        free(r.body);
+        return -ENOMEM;
+    }
+    char *p = (char *)out + ptrs;
+    const char *name;
+    int i = 0;
+    while ((name = xs_dir_next(&it)) != NULL && i < n) {
+        size_t l = strlen(name) + 1;
+        memcpy(p, name, l);
+        out[i++] = p;
+        p += l;
+    }
+    out[i] = NULL;
+    free(r.body);
+    *names = out;
+    return i;
+}
+
+int xs_get_perms(xs_tx_t tx, const char *path, struct xs_perm *perms, unsigned int max)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc =
+        xs_talk(msg, xs_wire_encode_path(msg, sizeof(msg), XS_GET_PERMS, r.req_id, tx, path), &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_perms(&m, perms, max);
+    free(r.body);
+    return rc;
+}
+
+int xs_set_perms(xs_tx_t tx, const char *path, const struct xs_perm *perms, unsigned int n)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int len = xs_wire_encode_set_perms(msg, sizeof(msg), r.req_id, tx, path, perms, n);
+    int rc = xs_talk(msg, len, &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_ack(&m, XS_SET_PERMS);
+    free(r.body);
+    return rc;
+}
+
+int xs_transaction_start(xs_tx_t *tx)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc = xs_talk(msg, xs_wire_encode_transaction_start(msg, sizeof(msg), r.req_id), &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_transaction_start(&m, tx);
+    free(r.body);
+    return rc;
+}
+
+int xs_transaction_end(xs_tx_t tx, int commit)
+{
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc =
+        xs_talk(msg, xs_wire_encode_transaction_end(msg, sizeof(msg), r.req_id, tx, commit), &r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(&r);
+    rc = xs_wire_decode_ack(&m, XS_TRANSACTION_END);
+    free(r.body);
+    return rc;
+}
+
+int xs_transaction(int (*fn)(xs_tx_t tx, void *arg), void *arg)
+{
+    for (int attempt = 0; attempt < XS_TX_RETRIES; attempt++) {
+        xs_tx_t tx;
+        int rc = xs_transaction_start(&tx);
+        if (rc < 0)
+            return rc;
+        rc = fn(tx, arg);
+        if (rc < 0) {
+            xs_transaction_end(tx, 0);
+            if (rc == -EAGAIN)
+                continue;
+            return rc;
+        }
+        rc = xs_transaction_end(tx, 1);
+        if (rc != -EAGAIN)
+            return rc;
+    }
+    return -EAGAIN;
+}
+
+/* ---- watches ---- */
+
+int xs_watch(struct xs_watch *w, const char *path, xs_watch_fn fn, void *arg)
+{
+    w->path = strdup(path);
+    if (!w->path)
+        return -ENOMEM;
+    w->fn = fn;
+    w->arg = arg;
+    snprintf(w->token, sizeof(w->token), "xw%u",
+             __atomic_add_fetch(&next_watch_id, 1, __ATOMIC_RELAXED));
+
+    uint64_t f = spin_lock_irqsave(&watch_lock);
+    w->next = watches;
+    watches = w;
+    spin_unlock_irqrestore(&watch_lock, f);
+
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc = xs_talk(
+        msg, xs_wire_encode_watch(msg, sizeof(msg), XS_WATCH, r.req_id, path, w->token), &r);
+    if (rc == 0) {
+        struct xs_msg m = reply_of(&r);
+        rc = xs_wire_decode_ack(&m, XS_WATCH);
+        free(r.body);
+    }
+    if (rc < 0)
+        xs_unwatch(w);
+    return rc;
+}
+
+int xs_unwatch(struct xs_watch *w)
+{
+    uint64_t f = spin_lock_irqsave(&watch_lock);
+    struct xs_watch **pp = &watches;
+    int found = 0;
+    for (; *pp; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            found = 1;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&watch_lock, f);
+    if (!found)
+        return -ENOENT;
+
+    char msg[XS_MSG_MAX];
+    struct xs_request r = {.req_id = new_req_id()};
+    int rc = xs_talk(
+        msg, xs_wire_encode_watch(msg, sizeof(msg), XS_UNWATCH, r.req_id, w->path, w->token), &r);
+    if (rc == 0) {
+        struct xs_msg m = reply_of(&r);
+        rc = xs_wire_decode_ack(&m, XS_UNWATCH);
+        free(r.body);
+    }
+    free(w->path);
+    w->path = NULL;
+    return rc;
+}
+
+static void queue_event(const char *path, const char *token)
+{
+    struct xs_event *e = malloc(sizeof(*e));
+    char *p = strdup(path), *t = strdup(token);
+    if (!e || !p || !t) {
+        printk("xenstore: out of memory; watch event for %s lost\n", path);
+        free(e);
+        free(p);
+        free(t);
+        return;
+    }
+    e->path = p;
+    e->token = t;
+    e->next = NULL;
+    uint64_t f = spin_lock_irqsave(&watch_lock);
+    *events_tail = e;
+    events_tail = &e->next;
+    spin_unlock_irqrestore(&watch_lock, f);
+    waitq_wake_all(&event_wq);
+}
+
+static struct xs_event *dequeue_event(void)
+{
+    uint64_t f = spin_lock_irqsave(&watch_lock);
+    struct xs_event *e = events_head;
+    if (e) {
+        events_head = e->next;
+        if (!events_head)
+            events_tail = &events_head;
+    }
+    spin_unlock_irqrestore(&watch_lock, f);
+    return e;
+}
+
+static void *watch_thread(void *arg)
+{
+    for (;;) {
+        struct xs_event *e;
+        wait_event(&event_wq, READ_ONCE(events_head) != NULL);
+        while ((e = dequeue_event()) != NULL) {
+            uint64_t f = spin_lock_irqsave(&watch_lock);
+            struct xs_watch *w = watches;
+            while (w && strcmp(w->token, e->token) != 0)
+                w = w->next;
+            xs_watch_fn fn = w ? w->fn : NULL;
+            void *warg = w ? w->arg : NULL;
+            spin_unlock_irqrestore(&watch_lock, f);
+            if (fn)
+                fn(w, e->path, warg);
+            free(e->path);
+            free(e->token);
+            free(e);
+        }
+    }
+    return NULL;
+}
+
+/* ---- the reader ---- */
+
+static void handle_message(const struct xs_msg *m)
+{
+    if (m->hdr.type == XS_WATCH_EVENT) {
+        const char *path, *token;
+        if (xs_wire_decode_watch_event(m, &path, &token) == 0)
+            queue_event(path, token);
+        else
+            printk("xenstore: malformed watch event dropped\n");
+        return;
+    }
+    struct xs_request *r = pending_take(m->hdr.req_id);
+    if (!r) {
+        printk("xenstore: reply for unknown request %u (type %u) dropped\n", m->hdr.req_id,
+               m->hdr.type);
+        return;
+    }
+    r->hdr = m->hdr;
+    r->body = malloc(m->hdr.len + 1);
+    if (r->body) {
+        memcpy(r->body, m->body, m->hdr.len);
+        r->body[m->hdr.len] = '\0';
+        r->hdr.len = m->hdr.len;
+    } else {
+        r->error = -ENOMEM;
+    }
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+    waitq_wake_all(&r->wq);
+}
+
+static void *reader_thread(void *arg)
+{
+    for (;;) {
+        wait_event(&ring_wq, ring_has_data());
+        if (xs_broken)
+            break;
+        struct xs_msg m;
+        int rc;
+        uint32_t cons = intf->rsp_cons;
+        while ((rc = xs_reader_pull(&reader, intf, &m)) == 1)
+            handle_message(&m);
+        if (intf->rsp_cons != cons)
+            evtchn_send(xs_port); /* xenstored may be waiting for room */
+        if (rc < 0) {
+            ring_broken("malformed data from xenstored");
+            break;
+        }
+    }
+    for (;;)
+        wait_event(&ring_wq, 0);
+    return NULL;
+}
+
+int xs_domid(void)
+{
+    long id;
+    int rc = xs_read_int(XS_NO_TX, "domid", &id);
+    return rc < 0 ? rc : (int)id;
+}
+
+int xenstore_init(void)
+{
+    uint64_t pfn, port;
+    if (xen_hvm_get_param(HVM_PARAM_STORE_PFN, &pfn) < 0 || pfn == 0 ||
+        xen_hvm_get_param(HVM_PARAM_STORE_EVTCHN, &port) < 0) {
+        printk("xenstore: not offered by the toolstack\n");
+        return -ENODEV;
+    }
+    if (pfn >= (1ULL << 40) || port >= EVTCHN_FIFO_NR_CHANNELS)
+        return -EINVAL;
+    if (vm_map(pfn << PAGE_SHIFT, pfn << PAGE_SHIFT, 1, VM_RW) < 0)
+        return -ENOMEM;
+    intf = (struct xenstore_domain_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+    if (xs_ring_error(intf)) {
+        printk("xenstore: ring reports error %u\n", xs_ring_error(intf));
+        intf = NULL;
+        return -EIO;
+    }
+    xs_port = (evtchn_port_t)port;
+    xs_reader_init(&reader);
+
+    struct thread *t1 = thread_create("xenstore", reader_thread, NULL, 0, 0);
+    struct thread *t2 = thread_create("xenwatch", watch_thread, NULL, 0, 0);
+    if (!t1 || !t2)
+        return -ENOMEM;
+    thread_detach(t1);
+    thread_detach(t2);
+    int rc = evtchn_bind_existing(xs_port, xs_event_handler, NULL);
+    if (rc < 0)
+        return rc;
+    return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * Threads for applications. Cooperative: a thread runs until it blocks (I/O,
+ * sleep, join) or yields; threads on different VCPUs run in parallel.
+ */
+#ifndef XENOLITH_THREAD_H
+#define XENOLITH_THREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct thread;
+
+/*
+ * Start fn(arg) in a new thread on VCPU `cpu` (-1: spread over online VCPUs), with
+ * a stack of stack_size bytes (0: 64 KiB) and an unmapped guard page below it.
+ * Returns NULL when out of memory or when `cpu` is not online.
+ */
+struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, int cpu,
+                             size_t stack_size);
+
+/* Wait for t to end; returns what fn returned. t is freed. */
+void *thread_join(struct thread *t);
+
+/* Nobody will join t: it frees itself when it ends. */
+void thread_detach(struct thread *t);
+
+void thread_yield(void);
+
+/* Sleep at least ns nanoseconds. */
+void thread_sleep_ns(uint64_t ns);
+
+/* Monotonic nanoseconds. */
+uint64_t time_now_ns(void);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * xenstore from an application: write/read/directory/rm under data/, a watch
+ * fired by dom0 (checked value), and a transaction that conflicts with dom0 and
+ * must be retried before it commits. The suite plays dom0's part
+ * (tests/xen/manifest, guest "xenstore").
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenolith/thread.h>
+#include <xenolith/xenstore.h>
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("xs-test: FAILED: " __VA_ARGS__);                                               \
+            printf("\n");                                                                          \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static volatile int watch_fired;
+static char watch_value[64];
+
+static void on_dom0_write(struct xs_watch *w, const char *path, void *arg)
+{
+    char v[64];
+    if (xs_read(XS_NO_TX, "data/from-dom0", v, sizeof(v)) > 0) {
+        strcpy(watch_value, v);
+        watch_fired = 1;
+    }
+}
+
+static volatile int counter_changed;
+
+static void on_counter(struct xs_watch *w, const char *path, void *arg)
+{
+    counter_changed++;
+}
+
+struct tx_state {
+    int attempts;
+};
+
+/* Read the counter, let dom0 change it under us on the first attempt, then add one. */
+static int bump_counter(xs_tx_t tx, void *arg)
+{
+    struct tx_state *st = arg;
+    long v;
+    int rc = xs_read_int(tx, "data/counter", &v);
+    if (rc < 0)
+        return rc;
+    if (st->attempts++ == 0) {
+        int seen = counter_changed;
+        printf("xs-test: in transaction, counter=%ld\n", v);
+        fflush(stdout);
+        for (int i = 0; i < 3000 && counter_changed == seen; i++)
+            thread_sleep_ns(10 * 1000 * 1000);
+        CHECK(counter_changed != seen, "dom0 never changed data/counter");
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%ld", v + 1);
+    return xs_write(tx, "data/counter", buf);
+}
+
+int main(void)
+{
+    char buf[128];
+    int domid = xs_domid();
+    CHECK(domid > 0, "domid %d", domid);
+    printf("xs-test: domid %d\n", domid);
+
+    CHECK(xs_write(XS_NO_TX, "data/a", "alpha") == 0, "write data/a");
+    CHECK(xs_write(XS_NO_TX, "data/b", "beta") == 0, "write data/b");
+    CHECK(xs_read(XS_NO_TX, "data/a", buf, sizeof(buf)) == 5 && !strcmp(buf, "alpha"), "read a");
+    snprintf(buf, sizeof(buf), "/local/domain/%d/data/b", domid);
+    char *b = xs_read_alloc(XS_NO_TX, buf);
+    CHECK(b && !strcmp(b, "beta"), "absolute read of b");
+    free(b);
+    CHECK(xs_read(XS_NO_TX, "data/a", buf, 3) == -ERANGE, "short buffer gives -ERANGE");
+    CHECK(xs_read(XS_NO_TX, "data/nonexistent", buf, sizeof(buf)) == -ENOENT, "ENOENT");
+
+    char **names;
+    int n = xs_directory(XS_NO_TX, "data", &names);
+    int have_a = 0, have_b = 0;
+    for (int i = 0; i < n; i++) {
+        have_a |= !strcmp(names[i], "a");
+        have_b |= !strcmp(names[i], "b");
+    }
+    free(names);
+    CHECK(n >= 2 && have_a && have_b, "directory data: %d entries", n);
+    CHECK(xs_rm(XS_NO_TX, "data/a") == 0, "rm data/a");
+    CHECK(xs_read(XS_NO_TX, "data/a", buf, sizeof(buf)) == -ENOENT, "a gone after rm");
+    struct xs_perm perms[4];
+    CHECK(xs_get_perms(XS_NO_TX, "data/b", perms, 4) >= 1 && perms[0].domid == domid,
+          "perms of data/b owned by us");
+    printf("xs-test: basic ok\n");
+
+    /* A watch that dom0 fires. */
+    static struct xs_watch w;
+    CHECK(xs_watch(&w, "data/from-dom0", on_dom0_write, NULL) == 0, "watch");
+    printf("xs-test: watching data/from-dom0\n");
+    fflush(stdout);
+    for (int i = 0; i < 3000 && !watch_fired; i++)
+        thread_sleep_ns(10 * 1000 * 1000);
+    CHECK(watch_fired, "watch never fired");
+    CHECK(!strcmp(watch_value, "hello-from-dom0"), "watch value '%s'", watch_value);
+    xs_unwatch(&w);
+    printf("xs-test: watch ok value=%s\n", watch_value);
+
+    /* A transaction dom0 conflicts with: the first commit must fail and be retried. */
+    static struct xs_watch cw;
+    CHECK(xs_write(XS_NO_TX, "data/counter", "10") == 0, "init counter");
+    CHECK(xs_watch(&cw, "data/counter", on_counter, NULL) == 0, "watch counter");
+    thread_sleep_ns(100 * 1000 * 1000); /* let the initial watch event pass */
+    struct tx_state st = {0};
+    int rc = xs_transaction(bump_counter, &st);
+    CHECK(rc == 0, "transaction: %d", rc);
+    long v;
+    CHECK(xs_read_int(XS_NO_TX, "data/counter", &v) == 0, "read counter");
+    CHECK(st.attempts >= 2, "transaction committed without a retry (%d attempts)", st.attempts);
+    CHECK(v == 101, "counter %ld, expected 101 (dom0 wrote 100, we added 1)", v);
+    printf("xs-test: transaction retried, %d attempts, counter=%ld\n", st.attempts, v);
+    printf("xs-test: all ok\n");
+    return 0;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# QEMU boot tests: the same ELFs that Xen boots, started by QEMU's PVH loader with
+# no hypervisor and no network. Each test checks console output and QEMU's exit
+# status (isa-debug-exit: status = code * 2 + 1; a crash reports code 0x7f).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+B=build
+LOG=$B/boot-tests
+mkdir -p "$LOG"
+pass=0
+fail=0
+
+# boot NAME ELF EXPECTED_STATUS APPEND [MEM]  -> console in $LOG/NAME.log
+boot() {
+    local name=$1 elf=$2 want=$3 append=$4 mem=${5:-64}
+    timeout 60 qemu-system-x86_64 -accel tcg -machine q35 -m "$mem" -nodefaults -nographic \
+        -no-reboot -serial "file:$LOG/$name.log" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+        -kernel "$elf" -append "$append" </dev/null >/dev/null 2>"$LOG/$name.qemu"
+    local got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL $name: QEMU exit status $got, expected $want"
+        return 1
+    fi
+}
+
+# expect NAME PATTERN...: every fixed string must appear in the console log.
+expect() {
+    local name=$1
+    shift
+    for pat in "$@"; do
+        if ! grep -qF -- "$pat" "$LOG/$name.log"; then
+            echo "FAIL $name: missing on console: $pat"
+            return 1
+        fi
+    done
+}
+
+run() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "PASS $name"
+        pass=$((pass + 1))
+    else
+        echo "---- $name console (last 30 lines) ----"
+        tail -n 30 "$LOG/$name.log" 2>/dev/null
+        cat "$LOG/$name.qemu" 2>/dev/null
+        fail=$((fail + 1))
+    fi
+}
+
+t_hello() {
+    boot hello $B/hello.elf 1 "one 'two words' \"q\\\"uote\" -- xenolith.debugcon=1" &&
+        expect hello "Hello from xenolith" 'argc=5' 'argv[1]="one"' 'argv[2]="two words"' \
+            'argv[3]="q"uote"' 'argv[4]="xenolith.debugcon=1"' 'pi=3.141593' \
+            'malloc: 10000 allocations ok' 'xenolith: exit 0' 'boot: entry to main in'
+}
+
+t_small_memory() {
+    boot small_memory $B/hello.elf 1 "" 8 && expect small_memory "xenolith: exit 0"
+}
+
+t_kernel_option() {
+    boot kernel_option $B/hello.elf 1 "xenolith.nosuch=1 app-arg" &&
+        expect kernel_option 'options: unknown option xenolith.nosuch=1' 'argc=2' \
+            'argv[1]="app-arg"'
+}
+
+t_exit3() {
+    boot exit3 $B/tests/exit3.elf 7 "" && expect exit3 "exiting with 3" "xenolith: exit 3"
+}
+
+t_fault_null() {
+    boot fault_null $B/tests/fault.elf 255 "null" &&
+        expect fault_null "vector 14 (#PF page fault)" "(NULL pointer)" "RIP " "CR2 " "RAX " \
+            "R15 " "backtrace:" "<crash_null_write+" "<main+" "xenolith: crashed"
+}
+
+t_fault_stack() {
+    boot fault_stack $B/tests/fault.elf 255 "stack" &&
+        expect fault_stack "vector 14 (#PF page fault)" "backtrace:" "<crash_stack_overflow+" \
+            "xenolith: crashed"
+}
+
+for t in hello small_memory kernel_option exit3 fault_null fault_stack; do
+    run "$t" "t_$t"
+done
+echo "boot: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,138 @@
+# Boot the harness and follow dom0's "@@XT" reports on the serial log as they come
+# (sourced by suite.sh and run.sh; needs common.sh and plan.sh, after xt_plan).
+#
+# xt_follow MODE RUNDIR
+#   MODE suite: results are printed as they come, a failed guest's console log, checks,
+#               and xl dmesg tail right under its FAIL line.
+#   MODE run:   the (single) guest's console is streamed to the terminal live.
+#   Fills XT_STATUS/XT_WHY/XT_SECS/XT_OUTCOME for every guest in XT_GUESTS; a guest that
+#   never reported (Xen or dom0 crashed, or the whole run hung) gets FAIL with the reason.
+#   Logs: RUNDIR/serial.log (everything), RUNDIR/logs/NAME.{console,checks,xl,dmesg}.log
+
+declare -A XT_SECS=() XT_OUTCOME=() XT_CREATE=()
+declare -A XT_T=()   # milestones, seconds after QEMU started
+
+xt_follow() {
+	local mode=$1 rundir=$2 n todo=0 limit
+	local serial=$rundir/serial.log logs=$rundir/logs
+	mkdir -p "$logs"
+	rm -f "$serial" "$logs"/*.log
+	# Wall-clock limit for the whole boot: the fixed cost, generously, plus each guest's
+	# own timeout and some slack for its disks and checks. A hang anywhere ends here.
+	limit=${XT_BOOT_LIMIT:-240}
+	for n in "${XT_GUESTS[@]}"; do
+		[[ -z ${XT_STATUS[$n]:-} ]] || continue
+		todo=$((todo + 1))
+		limit=$((limit + XT_TIMEOUT[$n] + 20))
+	done
+	((todo)) || return 0
+
+	local t0=$EPOCHREALTIME
+	"$XT_TOOLS/boot.sh" "$mode" "$rundir/run.cpio.gz" "$serial" "$limit" &
+	local qpid=$!
+	local line l name rest cur="" done=0 panic=""
+	stamp() { XT_T[$1]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'); }
+
+	while IFS= read -r line; do
+		while [[ $line == *$'\r' ]]; do line=${line%$'\r'}; done   # Xen and hvc add \r
+		if [[ $line != *"@@XT "* ]]; then
+			# Milestones and trouble seen in Xen's and dom0's own output.
+			case $line in
+			*"Xen version "*) [[ -n ${XT_T[xen]:-} ]] || stamp xen ;;
+			*"Linux version "*) [[ -n ${XT_T[dom0_kernel]:-} ]] || stamp dom0_kernel ;;
+			*"Panic on CPU"* | *"Kernel panic"* | *"Hardware Dom0 crashed"* | \
+				*"Reboot in five seconds"* | *"general protection fault"* | *"BUG: "*)
+				[[ -n $panic ]] || panic=$line ;;
+			esac
+			[[ $mode == shell ]] && printf '%s\n' "$line"
+			continue
+		fi
+		l=${line#*@@XT }
+		case $l in
+		INIT*) stamp init ;;
+		READY*)
+			stamp ready
+			xt_log "dom0 ready ${XT_T[ready]} s after QEMU start" \
+				"(Xen banner ${XT_T[xen]:-?} s, dom0 kernel ${XT_T[dom0_kernel]:-?} s, /init ${XT_T[init]:-?} s)"
+			if awk -v r="${XT_T[ready]}" 'BEGIN{exit !(r > 120)}'; then
+				xt_log "WARNING: the fixed cost (QEMU start -> dom0 ready) is over 2 minutes"
+			fi ;;
+		"DOM0-FAIL "*) panic="dom0 setup failed: ${l#DOM0-FAIL }" ;;
+		"START "*)
+			cur=${l#START }
+			# a progress note on a terminal only (the result line overwrites it)
+			[[ $mode == suite && -t 2 ]] && printf '[xen] .... %-24s running\r' "$cur" >&2 ;;
+		"LOG "*)
+			rest=${l#LOG }; name=${rest%%|*}
+			printf '%s\n' "${rest#*|}" >>"$logs/$name.console.log"
+			[[ $mode == run ]] && printf '%s\n' "${rest#*|}" ;;
+		"OUT "* | "XL "* | "DMESG "*)
+			local kind=${l%% *}
+			rest=${l#* }; name=${rest%%|*}
+			case $kind in OUT) kind=checks ;; XL) kind=xl ;; DMESG) kind=dmesg ;; esac
+			printf '%s\n' "${rest#*|}" >>"$logs/$name.$kind.log"
+			[[ $mode == run && $kind == checks ]] && printf '[dom0] %s\n' "${rest#*|}" ;;
+		"RESULT "*)
+			local res secs created outcome why
+			read -r name res secs created outcome why <<<"${l#RESULT }"
+			XT_STATUS[$name]=$res XT_SECS[$name]=$secs XT_OUTCOME[$name]=$outcome
+			XT_CREATE[$name]=$created
+			[[ $res == PASS ]] || XT_WHY[$name]=$why
+			cur=""
+			[[ $mode == run ]] || xt_report "$name" "$logs" ;;
+		DONE*) done=1 ;;
+		esac
+	done < <(tail -n +1 -s 0.2 -F --pid="$qpid" "$serial" 2>/dev/null)
+	local rc=0
+	wait "$qpid" || rc=$?
+	XT_T[total]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+
+	((done)) && return 0
+	# The boot ended early: every guest without a result fails, with the reason.
+	local why
+	if ((rc == 124)); then
+		why="harness timeout: QEMU killed after ${limit}s"
+	elif [[ -n $panic ]]; then
+		why="Xen or dom0 crashed: $panic"
+	else
+		why="QEMU exited (status $rc) before dom0 finished"
+	fi
+	xt_log "the boot ended without finishing the plan: $why"
+	xt_log "last lines of $serial:"
+	grep -av '@@XT LOG ' "$serial" | tail -n 40 | sed 's/\r$//; s/^/    | /' >&2
+	for n in "${XT_GUESTS[@]}"; do
+		[[ -z ${XT_STATUS[$n]:-} ]] || continue
+		XT_STATUS[$n]=FAIL
+		if [[ $n == "$cur" ]]; then
+			XT_WHY[$n]="$why (while this guest ran)"
+		else
+			XT_WHY[$n]="$why (before this guest ran)"
+		fi
+		[[ $mode == run ]] || xt_report "$n" "$logs"
+	done
+}
+
+# xt_report NAME LOGDIR: one line per guest; on failure its logs under it.
+xt_report() {
+	local n=$1 logs=$2 f
+	local t="${XT_SECS[$n]:--} s (create ${XT_CREATE[$n]:--})"
+	if [[ ${XT_STATUS[$n]} == PASS ]]; then
+		printf '[xen] PASS %-24s %-22s %s\n' "$n" "$t" "${XT_OUTCOME[$n]}" >&2
+		return
+	fi
+	printf '[xen] FAIL %-24s %-22s %s\n' "$n" "$t" "${XT_WHY[$n]}" >&2
+	# (the logs are a courtesy: nothing in here may stop the run under set -e)
+	for f in console checks xl dmesg; do
+		[[ -s $logs/$n.$f.log ]] || continue
+		printf '    --- %s (%s) ---\n' "$f" "$logs/$n.$f.log" >&2
+		if [[ $f == dmesg ]]; then
+			# Xen's own lines only: not its HVM context chatter, nor the guest's
+			# early console (dN) lines, which the console log has already shown.
+			grep -av -e 'HVM[0-9]* restore:' -e 'HVM d[0-9v]* save:' -e '^(d[0-9]*) ' \
+				"$logs/$n.$f.log" | tail -n 20 || true
+		else
+			tail -n 60 "$logs/$n.$f.log"
+		fi | sed 's/^/    | /' >&2 || true
+	done
+	return 0
+}
