@@ -22,6 +22,7 @@
 #include "drivers/xen/console.h"
 #include "drivers/xen/control.h"
 #include "drivers/xen/evtchn.h"
+#include "drivers/xen/gnttab.h"
 #include "drivers/xen/physmap.h"
 #include "drivers/xen/shared_info.h"
 #include "drivers/xen/xenstore_internal.h"
@@ -110,6 +111,11 @@ static void xen_services_early(void)
         panic("xen: no event channel upcall");
     xen_console_init(opt_debugcon);
     printk("events: %s, %s %#x\n", evtchn_abi_name(), evtchn_upcall_name(), VECTOR_UPCALL);
+    unsigned int frames, max;
+    if (gnttab_init() < 0)
+        panic("xen: no grant table");
+    gnttab_frames(&frames, &max);
+    printk("grants: v1, %u of %u frames mapped (%u refs each)\n", frames, max, 512);
 }
 
 void kernel_start(uint32_t start_info_paddr);

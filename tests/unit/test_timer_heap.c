@@ -190,7 +190,7 @@ static void test_remove_positions(void **state)
     removed[leaf - nodes] = true;
     check_heap(&h);
 
-    /* Inner nodes: not the root, with children; one that is a leftmost child and one that is not. */
+    /* Inner nodes (not the root, with children): one a leftmost child, one not. */
     struct timer_heap_node *inner_first = NULL, *inner_mid = NULL;
     for (int i = 0; i < N; i++) {
         struct timer_heap_node *n = &nodes[i];

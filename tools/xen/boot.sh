@@ -39,6 +39,7 @@ dom0_args="console=hvc0 earlyprintk=xen quiet panic=1 xt.mode=$mode ${XT_DOM0_AR
 [[ $dom0_args != *,* ]] || xt_die "dom0 arguments must not contain commas: $dom0_args"
 
 qemu=(qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 1 -m "$mem"
+	${XT_QEMU_PIDFILE:+-pidfile "$XT_QEMU_PIDFILE"}
 	-nodefaults -no-reboot -nographic
 	-kernel "$XT_BUILD/xen" -append "$xen_args"
 	-initrd "$XT_BUILD/linux/vmlinux $dom0_args,$initrd")

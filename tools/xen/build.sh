@@ -75,7 +75,8 @@ mkcpio() {
 }
 
 # ---- dom0 initramfs ----
-dom0_inputs=("$R/.stamp" "$0" "$XT_TOOLS/common.sh" "$XT_TOOLS"/dom0/* "$XT_TOOLS"/dom0/hotplug/*)
+mapfile -t dom0_files < <(find "$XT_TOOLS/dom0" -type f | LC_ALL=C sort)
+dom0_inputs=("$R/.stamp" "$0" "$XT_TOOLS/common.sh" "${dom0_files[@]}")
 if ! stamp_ok "$XT_BUILD/dom0.cpio.gz" "${dom0_inputs[@]}"; then
 	t0=$(xt_now)
 	T=$XT_BUILD/dom0-tree
@@ -122,7 +123,8 @@ if ! stamp_ok "$L/vmlinux" "$R/boot/vmlinuz-$kver"; then
 	mv "$L/vmlinux.tmp" "$L/vmlinux"
 	stamp_set "$L/vmlinux"
 fi
-guest_inputs=("$R/.stamp" "$0" "$XT_TOOLS/common.sh" "$XT_TOOLS"/linux-guest/*)
+mapfile -t guest_files < <(find "$XT_TOOLS/linux-guest" -type f | LC_ALL=C sort)
+guest_inputs=("$R/.stamp" "$0" "$XT_TOOLS/common.sh" "${guest_files[@]}")
 if ! stamp_ok "$L/initrd.cpio.gz" "${guest_inputs[@]}"; then
 	T=$L/tree
 	rm -rf "$T"

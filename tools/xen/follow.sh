@@ -16,9 +16,10 @@ xt_follow() {
 	local mode=$1 rundir=$2 n todo=0 limit
 	local serial=$rundir/serial.log logs=$rundir/logs
 	mkdir -p "$logs"
-	rm -f "$serial" "$logs"/*.log
+	rm -f "$serial" "$logs"/*.log "$rundir/qemu.pid"
 	# Wall-clock limit for the whole boot: the fixed cost, generously, plus each guest's
-	# own timeout and some slack for its disks and checks. A hang anywhere ends here.
+	# own timeout and some slack for its disks and checks. A hang anywhere ends here at
+	# the latest; the watchdog below usually ends it much sooner.
 	limit=${XT_BOOT_LIMIT:-240}
 	for n in "${XT_GUESTS[@]}"; do
 		[[ -z ${XT_STATUS[$n]:-} ]] || continue
@@ -27,90 +28,130 @@ xt_follow() {
 	done
 	((todo)) || return 0
 
-	local t0=$EPOCHREALTIME
-	"$XT_TOOLS/boot.sh" "$mode" "$rundir/run.cpio.gz" "$serial" "$limit" &
+	_t0=$EPOCHREALTIME _mode=$mode _logs=$logs _cur="" _done=0 _panic="" _killed=""
+	XT_QEMU_PIDFILE=$rundir/qemu.pid "$XT_TOOLS/boot.sh" "$mode" "$rundir/run.cpio.gz" \
+		"$serial" "$limit" &
 	local qpid=$!
-	local line l name rest cur="" done=0 panic=""
-	stamp() { XT_T[$1]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'); }
-
-	while IFS= read -r line; do
-		while [[ $line == *$'\r' ]]; do line=${line%$'\r'}; done   # Xen and hvc add \r
-		if [[ $line != *"@@XT "* ]]; then
-			# Milestones and trouble seen in Xen's and dom0's own output.
-			case $line in
-			*"Xen version "*) [[ -n ${XT_T[xen]:-} ]] || stamp xen ;;
-			*"Linux version "*) [[ -n ${XT_T[dom0_kernel]:-} ]] || stamp dom0_kernel ;;
-			*"Panic on CPU"* | *"Kernel panic"* | *"Hardware Dom0 crashed"* | \
-				*"Reboot in five seconds"* | *"general protection fault"* | *"BUG: "*)
-				[[ -n $panic ]] || panic=$line ;;
-			esac
-			[[ $mode == shell ]] && printf '%s\n' "$line"
+	local part pending="" rc t_cur=0
+	# Read the serial log as it grows. read -t lets the watchdog run while nothing comes;
+	# a line cut by the timeout is kept and completed by the next read.
+	while :; do
+		rc=0
+		IFS= read -r -t 2 part || rc=$?
+		if ((rc == 0)); then
+			_xt_line "$pending$part"
+			pending=""
+			[[ ${_cur} == "${_cur_seen:-}" ]] || { _cur_seen=$_cur; t_cur=$EPOCHREALTIME; }
 			continue
 		fi
-		l=${line#*@@XT }
-		case $l in
-		INIT*) stamp init ;;
-		READY*)
-			stamp ready
-			xt_log "dom0 ready ${XT_T[ready]} s after QEMU start" \
-				"(Xen banner ${XT_T[xen]:-?} s, dom0 kernel ${XT_T[dom0_kernel]:-?} s, /init ${XT_T[init]:-?} s)"
-			if awk -v r="${XT_T[ready]}" 'BEGIN{exit !(r > 120)}'; then
-				xt_log "WARNING: the fixed cost (QEMU start -> dom0 ready) is over 2 minutes"
-			fi ;;
-		"DOM0-FAIL "*) panic="dom0 setup failed: ${l#DOM0-FAIL }" ;;
-		"START "*)
-			cur=${l#START }
-			# a progress note on a terminal only (the result line overwrites it)
-			[[ $mode == suite && -t 2 ]] && printf '[xen] .... %-24s running\r' "$cur" >&2 ;;
-		"LOG "*)
-			rest=${l#LOG }; name=${rest%%|*}
-			printf '%s\n' "${rest#*|}" >>"$logs/$name.console.log"
-			[[ $mode == run ]] && printf '%s\n' "${rest#*|}" ;;
-		"OUT "* | "XL "* | "DMESG "*)
-			local kind=${l%% *}
-			rest=${l#* }; name=${rest%%|*}
-			case $kind in OUT) kind=checks ;; XL) kind=xl ;; DMESG) kind=dmesg ;; esac
-			printf '%s\n' "${rest#*|}" >>"$logs/$name.$kind.log"
-			[[ $mode == run && $kind == checks ]] && printf '[dom0] %s\n' "${rest#*|}" ;;
-		"RESULT "*)
-			local res secs created outcome why
-			read -r name res secs created outcome why <<<"${l#RESULT }"
-			XT_STATUS[$name]=$res XT_SECS[$name]=$secs XT_OUTCOME[$name]=$outcome
-			XT_CREATE[$name]=$created
-			[[ $res == PASS ]] || XT_WHY[$name]=$why
-			cur=""
-			[[ $mode == run ]] || xt_report "$name" "$logs" ;;
-		DONE*) done=1 ;;
-		esac
+		if ((rc <= 128)); then   # end of file: QEMU is gone
+			[[ -z $pending$part ]] || _xt_line "$pending$part"
+			break
+		fi
+		pending+=$part
+		# Watchdog: dom0 never got ready, or stopped reporting during a guest (its own
+		# timeout runs inside dom0, so silence well past it means dom0 is stuck).
+		local now_s=${EPOCHREALTIME%.*} why=""
+		if [[ -z ${XT_T[ready]:-} ]] && ((now_s - ${_t0%.*} > ${XT_READY_LIMIT:-180})); then
+			why="dom0 not ready after ${XT_READY_LIMIT:-180}s"
+		elif [[ -n $_cur ]] && ((now_s - ${t_cur%.*} > XT_TIMEOUT[$_cur] + ${XT_STALL_SLACK:-60})); then
+			why="dom0 stopped reporting (guest timeout ${XT_TIMEOUT[$_cur]}s + ${XT_STALL_SLACK:-60}s)"
+		fi
+		if [[ -n $why && -z $_killed ]]; then
+			_killed=$why
+			xt_log "watchdog: $why: stopping QEMU"
+			[[ -s $rundir/qemu.pid ]] && kill "$(cat "$rundir/qemu.pid")" 2>/dev/null
+		fi
 	done < <(tail -n +1 -s 0.2 -F --pid="$qpid" "$serial" 2>/dev/null)
-	local rc=0
+	rc=0
 	wait "$qpid" || rc=$?
-	XT_T[total]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+	XT_T[total]=$(awk -v a="$_t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
-	((done)) && return 0
+	((_done)) && return 0
 	# The boot ended early: every guest without a result fails, with the reason.
 	local why
-	if ((rc == 124)); then
+	if [[ -n $_killed ]]; then
+		why="hang: $_killed"
+	elif ((rc == 124)); then
 		why="harness timeout: QEMU killed after ${limit}s"
-	elif [[ -n $panic ]]; then
-		why="Xen or dom0 crashed: $panic"
+	elif [[ -n $_panic ]]; then
+		why="Xen or dom0 crashed: $_panic"
 	else
 		why="QEMU exited (status $rc) before dom0 finished"
 	fi
 	xt_log "the boot ended without finishing the plan: $why"
 	xt_log "last lines of $serial:"
-	grep -av '@@XT LOG ' "$serial" | tail -n 40 | sed 's/\r$//; s/^/    | /' >&2
+	grep -av '@@XT LOG ' "$serial" | tail -n 40 | sed 's/\r*$//; s/^/    | /' >&2 || true
 	for n in "${XT_GUESTS[@]}"; do
 		[[ -z ${XT_STATUS[$n]:-} ]] || continue
 		XT_STATUS[$n]=FAIL
-		if [[ $n == "$cur" ]]; then
+		if [[ $n == "$_cur" ]]; then
 			XT_WHY[$n]="$why (while this guest ran)"
 		else
 			XT_WHY[$n]="$why (before this guest ran)"
 		fi
 		[[ $mode == run ]] || xt_report "$n" "$logs"
 	done
+	return 0
 }
+
+# _xt_line LINE: one line of the serial log (state in the _xt globals of xt_follow).
+_xt_line() {
+	local line=$1 l name rest kind
+	while [[ $line == *$'\r' ]]; do line=${line%$'\r'}; done   # Xen and hvc add \r
+	if [[ $line != *"@@XT "* ]]; then
+		# Milestones and trouble in Xen's and dom0's own output ("(dN)" lines are a
+		# guest's, through Xen's debug console: never a reason to blame Xen or dom0).
+		case $line in
+		"(d"[0-9]*) ;;
+		*"Xen version "*) [[ -n ${XT_T[xen]:-} ]] || _xt_stamp xen ;;
+		*"Linux version "*) [[ -n ${XT_T[dom0_kernel]:-} ]] || _xt_stamp dom0_kernel ;;
+		*"Panic on CPU"* | *"Kernel panic"* | *"Hardware Dom0 crashed"* | \
+			*"Reboot in five seconds"* | *"general protection fault"* | *"BUG: "*)
+			[[ -n $_panic ]] || _panic=$line ;;
+		esac
+		return 0
+	fi
+	l=${line#*@@XT }
+	case $l in
+	INIT*) _xt_stamp init ;;
+	READY*)
+		_xt_stamp ready
+		xt_log "dom0 ready ${XT_T[ready]} s after QEMU start" \
+			"(Xen banner ${XT_T[xen]:-?} s, dom0 kernel ${XT_T[dom0_kernel]:-?} s, /init ${XT_T[init]:-?} s)"
+		if awk -v r="${XT_T[ready]}" 'BEGIN{exit !(r > 120)}'; then
+			xt_log "WARNING: the fixed cost (QEMU start -> dom0 ready) is over 2 minutes"
+		fi ;;
+	"DOM0-FAIL "*) _panic="dom0 setup failed: ${l#DOM0-FAIL }" ;;
+	"START "*)
+		_cur=${l#START }
+		# a progress note on a terminal only (the result line overwrites it)
+		if [[ $_mode == suite && -t 2 ]]; then
+			printf '[xen] .... %-24s running\r' "$_cur" >&2
+		fi ;;
+	"LOG "*)
+		rest=${l#LOG }; name=${rest%%|*}
+		printf '%s\n' "${rest#*|}" >>"$_logs/$name.console.log"
+		if [[ $_mode == run ]]; then printf '%s\n' "${rest#*|}"; fi ;;
+	"OUT "* | "XL "* | "DMESG "*)
+		kind=${l%% *}
+		rest=${l#* }; name=${rest%%|*}
+		case $kind in OUT) kind=checks ;; XL) kind=xl ;; DMESG) kind=dmesg ;; esac
+		printf '%s\n' "${rest#*|}" >>"$_logs/$name.$kind.log"
+		if [[ $_mode == run && $kind == checks ]]; then printf '[dom0] %s\n' "${rest#*|}"; fi ;;
+	"RESULT "*)
+		local res secs created outcome why
+		read -r name res secs created outcome why <<<"${l#RESULT }"
+		XT_STATUS[$name]=$res XT_SECS[$name]=$secs XT_OUTCOME[$name]=$outcome
+		XT_CREATE[$name]=$created
+		[[ $res == PASS ]] || XT_WHY[$name]=$why
+		_cur=""
+		if [[ $_mode != run ]]; then xt_report "$name" "$_logs"; fi ;;
+	DONE*) _done=1 ;;
+	esac
+	return 0
+}
+_xt_stamp() { XT_T[$1]=$(awk -v a="$_t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'); }
 
 # xt_report NAME LOGDIR: one line per guest; on failure its logs under it.
 xt_report() {

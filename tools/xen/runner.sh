@@ -18,6 +18,7 @@
 # OUTCOME: how the domain ended: poweroff reboot suspend crash watchdog soft_reset,
 # running (alive after its steps, destroyed as expected), timeout, destroyed, nodomain.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
+export XT_RUNNER_PID=$$   # for checks that test the harness itself (kill -STOP it)
 mode=${1:-suite}
 tick=0.2
 up() { read -r _u _ </proc/uptime; echo "$_u"; }

@@ -1,0 +1,130 @@
+/*
+ * Grant table v1. The whole table's guest-physical range is reserved in a hole
+ * at boot; frames are added there (XENMAPSPACE_grant_table) as refs run out, up
+ * to the maximum GNTTABOP_query_size reports. Free refs are a list threaded
+ * through an array (gnttab_refs.c, host tested) that grows with the table.
+ */
+#include "core/kernel.h"
+#include "core/mm.h"
+#include "core/spinlock.h"
+#include "arch/x86/hypercall.h"
+#include "arch/x86/paging.h"
+#include "drivers/xen/gnttab.h"
+#include "drivers/xen/gnttab_refs.h"
+#include "drivers/xen/physmap.h"
+#include <xen/memory.h>
+#include <string.h>
+
+#define ENTRIES_PER_FRAME (PAGE_SIZE / sizeof(grant_entry_v1_t))
+
+static grant_entry_v1_t *table; /* at the reserved guest-physical range, identity mapped */
+static uint64_t table_gpa;
+static unsigned int nr_mapped, max_frames;
+static struct gnttab_refs refs;
+static grant_ref_t *next_array;
+static size_t next_array_pages;
+static spinlock_t gnttab_lock = SPINLOCK_INIT;
+
+void gnttab_frames(unsigned int *mapped, unsigned int *max)
+{
+    *mapped = nr_mapped;
+    *max = max_frames;
+}
+
+/* Map frame nr_mapped and grow the ref list over it. Caller holds gnttab_lock. */
+static int grow_one_frame(void)
+{
+    if (nr_mapped >= max_frames)
+        return -ENOSPC;
+    uint64_t gpa = table_gpa + (uint64_t)nr_mapped * PAGE_SIZE;
+    int rc = physmap_add(XENMAPSPACE_grant_table, nr_mapped, gpa >> PAGE_SHIFT);
+    if (rc < 0) {
+        printk("grants: Xen refused grant frame %u (%d)\n", nr_mapped, rc);
+        return rc;
+    }
+    if (vm_map(gpa, gpa, 1, VM_RW) < 0)
+        return -ENOMEM;
+
+    uint32_t entries = (nr_mapped + 1) * ENTRIES_PER_FRAME;
+    size_t pages = ALIGN_UP(entries * sizeof(grant_ref_t), PAGE_SIZE) / PAGE_SIZE;
+    grant_ref_t *arr = next_array;
+    if (pages > next_array_pages) {
+        arr = pages_alloc(pages);
+        if (!arr)
+            return -ENOMEM;
+    }
+    rc = nr_mapped == 0 ? gnttab_refs_init(&refs, arr, entries)
+                        : gnttab_refs_grow(&refs, arr, entries);
+    if (rc < 0)
+        return rc;
+    if (arr != next_array) {
+        if (next_array)
+            pages_free(next_array, next_array_pages);
+        next_array = arr;
+        next_array_pages = pages;
+    }
+    nr_mapped++;
+    return 0;
+}
+
+int gnttab_init(void)
+{
+    struct gnttab_query_size q = {.dom = DOMID_SELF};
+    long rc = hypercall_grant_table_op(GNTTABOP_query_size, &q, 1);
+    if (rc < 0 || q.status != GNTST_okay) {
+        printk("grants: GNTTABOP_query_size failed (%ld/%d)\n", rc, q.status);
+        return rc < 0 ? (int)rc : -EIO;
+    }
+    if (q.max_nr_frames == 0 || q.max_nr_frames > 4096) {
+        printk("grants: implausible maximum of %u frames\n", q.max_nr_frames);
+        return -EINVAL;
+    }
+    max_frames = q.max_nr_frames;
+    table_gpa = physmap_alloc_hole(max_frames);
+    if (!table_gpa)
+        return -ENOMEM;
+    table = (grant_entry_v1_t *)(uintptr_t)table_gpa;
+    uint64_t flags = spin_lock_irqsave(&gnttab_lock);
+    int r = grow_one_frame();
+    spin_unlock_irqrestore(&gnttab_lock, flags);
+    return r;
+}
+
+int gnttab_grant_access(domid_t domid, uint64_t gfn, int readonly, grant_ref_t *ref)
+{
+    if (gfn > UINT32_MAX || !table)
+        return -EINVAL; /* v1 entries hold 32-bit frame numbers */
+    uint64_t flags = spin_lock_irqsave(&gnttab_lock);
+    int rc = gnttab_refs_alloc(&refs, ref);
+    while (rc == -ENOSPC && grow_one_frame() == 0)
+        rc = gnttab_refs_alloc(&refs, ref);
+    spin_unlock_irqrestore(&gnttab_lock, flags);
+    if (rc < 0) {
+        if (rc == -ENOSPC)
+            printk("grants: table full (%u frames, Xen's maximum)\n", max_frames);
+        return rc;
+    }
+    grant_entry_v1_t *e = &table[*ref];
+    e->frame = (uint32_t)gfn;
+    e->domid = domid;
+    /* Frame and domid must be visible before the entry becomes valid. */
+    __atomic_store_n(&e->flags, (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)),
+                     __ATOMIC_RELEASE);
+    return 0;
+}
+
+int gnttab_end_access(grant_ref_t ref)
+{
+    if (!gnttab_refs_in_use(&refs, ref))
+        return -EINVAL;
+    grant_entry_v1_t *e = &table[ref];
+    uint16_t f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+    do {
+        if (f & (GTF_reading | GTF_writing))
+            return -EBUSY;
+    } while (!__atomic_compare_exchange_n(&e->flags, &f, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE));
+    uint64_t flags = spin_lock_irqsave(&gnttab_lock);
+    gnttab_refs_free(&refs, ref);
+    spin_unlock_irqrestore(&gnttab_lock, flags);
+    return 0;
+}

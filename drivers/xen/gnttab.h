@@ -1,0 +1,29 @@
+/*
+ * Grant tables (v1): let another domain (a backend) access one of our pages.
+ * From thread or interrupt context; the table grows on demand up to Xen's limit.
+ */
+#ifndef XENOLITH_GNTTAB_H
+#define XENOLITH_GNTTAB_H
+
+#include <stdint.h>
+#include <xen/grant_table.h>
+
+/* Query the table size, reserve guest-physical room for all of it, map the first frame. */
+int gnttab_init(void);
+
+/*
+ * Grant `domid` access to the page at guest frame `gfn` (read-only if readonly).
+ * Returns 0 with *ref set, or -ENOSPC when the table is full at Xen's maximum.
+ */
+int gnttab_grant_access(domid_t domid, uint64_t gfn, int readonly, grant_ref_t *ref);
+
+/*
+ * Revoke a grant and free its ref. -EBUSY if the other domain still has the page
+ * mapped: the grant stays in place and the caller must try again later.
+ */
+int gnttab_end_access(grant_ref_t ref);
+
+/* Frames mapped now and Xen's maximum, for the boot log and tests. */
+void gnttab_frames(unsigned int *mapped, unsigned int *max);
+
+#endif

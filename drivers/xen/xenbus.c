@@ -1,0 +1,141 @@
+/*
+ * xenbus frontend helpers: device discovery, the state handshake with the
+ * backend, and typed reads of backend properties. Everything read from xenstore
+ * is the toolstack's or backend's word: checked before use.
+ */
+#include "core/kernel.h"
+#include "core/time.h"
+#include "drivers/xen/xenbus.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+    "Unknown", "Initialising", "InitWait",      "Initialised",  "Connected",
+    "Closing", "Closed",       "Reconfiguring", "Reconfigured",
+};
+
+const char *xenbus_state_name(int state)
+{
+    return state >= 0 && (size_t)state < ARRAY_SIZE(state_names) ? state_names[state] : "invalid";
+}
+
+int xenbus_list(const char *type, char ***ids)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "device/%s", type);
+    int n = xs_directory(XS_NO_TX, path, ids);
+    return n == -ENOENT ? 0 : n;
+}
+
+static void otherend_changed(struct xs_watch *w, const char *path, void *arg)
+{
+    struct xenbus_device *dev = arg;
+    __atomic_add_fetch(&dev->otherend_changes, 1, __ATOMIC_SEQ_CST);
+    waitq_wake_all(&dev->otherend_wq);
+}
+
+int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *id)
+{
+    char path[sizeof(dev->nodename) + 16];
+    long backend_id;
+
+    memset(dev, 0, sizeof(*dev));
+    waitq_init(&dev->otherend_wq);
+    if (snprintf(dev->nodename, sizeof(dev->nodename), "device/%s/%s", type, id) >=
+        (int)sizeof(dev->nodename))
+        return -ENAMETOOLONG;
+
+    snprintf(path, sizeof(path), "%s/backend", dev->nodename);
+    int rc = xs_read(XS_NO_TX, path, dev->otherend, sizeof(dev->otherend));
+    if (rc <= 0 || dev->otherend[0] != '/') {
+        printk("xenbus: %s: no usable backend path (%d)\n", dev->nodename, rc);
+        return rc < 0 ? rc : -EINVAL;
+    }
+    snprintf(path, sizeof(path), "%s/backend-id", dev->nodename);
+    rc = xs_read_int(XS_NO_TX, path, &backend_id);
+    if (rc < 0 || backend_id < 0 || backend_id >= DOMID_FIRST_RESERVED) {
+        printk("xenbus: %s: bad backend-id\n", dev->nodename);
+        return rc < 0 ? rc : -EINVAL;
+    }
+    dev->otherend_id = (domid_t)backend_id;
+
+    snprintf(path, sizeof(path), "%s/state", dev->otherend);
+    rc = xs_watch(&dev->otherend_watch, path, otherend_changed, dev);
+    if (rc < 0)
+        return rc;
+    dev->watching = 1;
+    return 0;
+}
+
+void xenbus_device_release(struct xenbus_device *dev)
+{
+    if (dev->watching)
+        xs_unwatch(&dev->otherend_watch);
+    dev->watching = 0;
+}
+
+int xenbus_switch_state(struct xenbus_device *dev, XenbusState state)
+{
+    char path[sizeof(dev->nodename) + 8], val[4];
+    snprintf(path, sizeof(path), "%s/state", dev->nodename);
+    snprintf(val, sizeof(val), "%d", (int)state);
+    return xs_write(XS_NO_TX, path, val);
+}
+
+int xenbus_otherend_state(struct xenbus_device *dev)
+{
+    char path[sizeof(dev->otherend) + 8];
+    long v;
+    snprintf(path, sizeof(path), "%s/state", dev->otherend);
+    int rc = xs_read_int(XS_NO_TX, path, &v);
+    if (rc < 0)
+        return rc == -ENOENT ? XenbusStateUnknown : rc;
+    if (v < XenbusStateUnknown || v > XenbusStateReconfigured)
+        return -EINVAL;
+    return (int)v;
+}
+
+int xenbus_wait_otherend(struct xenbus_device *dev, uint32_t mask, uint64_t timeout_ns)
+{
+    uint64_t deadline = time_now_ns() + timeout_ns;
+    for (;;) {
+        unsigned int seen = __atomic_load_n(&dev->otherend_changes, __ATOMIC_SEQ_CST);
+        int s = xenbus_otherend_state(dev);
+        if (s >= 0 && (mask & (1u << s)))
+            return s;
+        if (s < 0 && s != -EINVAL)
+            return s;
+        uint64_t now = time_now_ns();
+        if (now >= deadline)
+            return -ETIMEDOUT;
+        /* Woken by the state watch; re-read in any case after a while. */
+        wait_event_timeout(&dev->otherend_wq,
+                           __atomic_load_n(&dev->otherend_changes, __ATOMIC_SEQ_CST) != seen,
+                           MIN(deadline - now, 1000000000ULL));
+    }
+}
+
+unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name, unsigned long dflt)
+{
+    char path[sizeof(dev->otherend) + 64];
+    long v;
+    snprintf(path, sizeof(path), "%s/%s", dev->otherend, name);
+    if (xs_read_int(XS_NO_TX, path, &v) < 0 || v < 0)
+        return dflt;
+    return (unsigned long)v;
+}
+
+int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt, ...)
+{
+    char path[sizeof(dev->nodename) + 64], val[128];
+    va_list ap;
+    snprintf(path, sizeof(path), "%s/%s", dev->nodename, name);
+    va_start(ap, fmt);
+    int n = vsnprintf(val, sizeof(val), fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= (int)sizeof(val))
+        return -E2BIG;
+    return xs_write(tx, path, val);
+}
