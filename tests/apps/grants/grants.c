@@ -2,6 +2,7 @@
  * Grant table growth: grant 3,000 pages to dom0 (several frames' worth, so the
  * table must grow), end every grant, then grant them again (refs are reused).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "core/mm.h"
