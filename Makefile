@@ -14,7 +14,7 @@ OBJCOPY := $(CROSS_COMPILE)objcopy
 STRIP   := $(CROSS_COMPILE)strip
 HOSTCC  ?= gcc
 
-B       := build
+B       ?= build
 CACHE   ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/xenolith
 NEWLIB  := $(B)/newlib
 APP     ?= examples/hello

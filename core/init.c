@@ -39,13 +39,8 @@ static struct boot_info boot;
 static int app_argc;
 static char **app_argv;
 
-int opt_debugcon;
-extern const char *opt_evtchn;
-
-static const struct kernel_option kernel_options[] = {
-    {"debugcon", OPT_BOOL, &opt_debugcon, "keep writing the console to port 0xe9 (xl dmesg)"},
-    {"evtchn", OPT_STRING, &opt_evtchn, "event channel ABI: fifo (default) or 2level"},
-};
+static int opt_debugcon;
+KERNEL_OPTION(opt_debugcon, "debugcon", OPT_BOOL, "keep copying the console to port 0xe9");
 
 static void print_memmap(const struct memmap *m, const char *source)
 {
@@ -72,7 +67,7 @@ static void setup_argv(char *cmdline)
             app_only = 1;
             continue;
         }
-        if (!app_only && options_parse(kernel_options, ARRAY_SIZE(kernel_options), words[i]))
+        if (!app_only && options_parse(words[i]))
             continue;
         app_argv[app_argc++] = words[i];
     }

@@ -22,8 +22,13 @@ static int parse_int(const char *s, int *out)
     return 0;
 }
 
-int options_parse(const struct kernel_option *opts, size_t n, char *word)
+extern const struct kernel_option __kernel_options_start[], __kernel_options_end[];
+
+int options_parse(char *word)
 {
+    const struct kernel_option *opts = __kernel_options_start;
+    size_t n = (size_t)(__kernel_options_end - __kernel_options_start);
+
     if (__builtin_strncmp(word, PREFIX, sizeof(PREFIX) - 1) != 0)
         return 0;
     char *name = word + sizeof(PREFIX) - 1;

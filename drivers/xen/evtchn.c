@@ -31,7 +31,8 @@ static spinlock_t bind_lock = SPINLOCK_INIT; /* binding only; never on dispatch 
 static const struct evtchn_abi *abi;
 static int per_vcpu_vector; /* HVMOP_set_evtchn_upcall_vector worked: EOI each upcall */
 
-const char *opt_evtchn = "fifo";
+static const char *opt_evtchn = "fifo";
+KERNEL_OPTION(opt_evtchn, "evtchn", OPT_STRING, "event channel ABI: fifo (default) or 2level");
 
 static struct port_slot *slot(evtchn_port_t port)
 {

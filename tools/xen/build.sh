@@ -12,6 +12,10 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
+# One builder at a time (two suites started together would race on the same outputs).
+mkdir -p "$XT_BUILD"
+exec 9>"$XT_BUILD/.lock"
+flock 9
 "$XT_TOOLS/fetch.sh"
 
 R=$XT_STAGE
