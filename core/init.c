@@ -148,8 +148,10 @@ void kernel_start(uint32_t start_info_paddr)
         xen_services_early();
     if (timer_init_cpu(&boot_cpu) < 0 || smp_init_ipi(&boot_cpu) < 0)
         panic("boot: cannot bind the timer or IPI event channels");
-    if (on_xen)
+    if (on_xen) {
         xen_console_enable_events();
+        smp_boot_aps(boot.rsdp_paddr);
+    }
     printk("memory: %lu KiB free of %lu KiB; page tables W^X%s\n",
            (unsigned long)(mm_free_pages() * 4), (unsigned long)(mm_total_pages() * 4),
            boot_nx_supported ? "" : " (no NX on this CPU)");

@@ -6,6 +6,7 @@
  */
 #include "core/kernel.h"
 #include "core/spinlock.h"
+#include "core/sched.h"
 #include "core/percpu.h"
 #include <sys/lock.h>
 #include <stdlib.h>
@@ -21,9 +22,10 @@ struct __lock __lock___sinit_recursive_mutex, __lock___sfp_recursive_mutex,
     __lock___env_recursive_mutex, __lock___tz_mutex, __lock___dd_hash_mutex,
     __lock___arc4random_mutex;
 
+/* The running thread once threads exist (a lock may be held across a block). */
 static void *owner_id(void)
 {
-    return this_cpu();
+    return sched_running() ? (void *)thread_current() : (void *)this_cpu();
 }
 
 void __retarget_lock_init(_LOCK_T *l)
@@ -75,9 +77,16 @@ void __retarget_lock_acquire_recursive(_LOCK_T l)
         l->depth++;
         return;
     }
-    spin_lock(&l->lock);
-    l->owner = me;
-    l->depth = 1;
+    /*
+     * Another thread of this CPU may hold it while blocked: spinning would never
+     * let it run, so yield between attempts.
+     */
+    while (!__retarget_lock_try_acquire_recursive(l)) {
+        if (sched_running())
+            thread_yield();
+        else
+            cpu_relax();
+    }
 }
 
 void __retarget_lock_release_recursive(_LOCK_T l)

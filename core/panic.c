@@ -9,6 +9,12 @@
 #include "core/shutdown.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/hypercall.h"
+#include "core/percpu.h"
+#include "core/smp.h"
+#include "core/spinlock.h"
+#include "core/time.h"
+#include <xen/vcpu.h>
 
 extern const uint64_t ksyms_count;
 extern const uint64_t ksyms_addrs[];
@@ -100,14 +106,76 @@ static void backtrace_walk(uintptr_t rbp)
     }
 }
 
+/*
+ * One VCPU reports a crash at a time; the first one to panic stops the others
+ * with an NMI (which reaches them even with interrupts off), and each of them
+ * prints its own backtrace before the domain ends.
+ */
+static int panic_cpu = -1;
+static spinlock_t report_lock = SPINLOCK_INIT;
+static int stopped_cpus;
+
 void panic_begin(void)
 {
     irq_disable();
     console_panic_mode();
+    int me = (int)this_cpu()->id, none = -1;
+    if (!__atomic_compare_exchange_n(&panic_cpu, &none, me, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST) &&
+        panic_cpu != me) {
+        /* Another VCPU is already reporting: add our backtrace after it, then stop. */
+        panic_nmi_stop(__builtin_frame_address(0));
+    }
+    spin_lock(&report_lock);
+}
+
+_Noreturn void panic_nmi_stop(void *rbp)
+{
+    spin_lock(&report_lock);
+    printk("\n*** vcpu %u stopped (panic on vcpu %d)\n", this_cpu()->id, panic_cpu);
+    backtrace_print((uintptr_t)__builtin_return_address(0), (uintptr_t)rbp);
+    spin_unlock(&report_lock);
+    __atomic_add_fetch(&stopped_cpus, 1, __ATOMIC_SEQ_CST);
+    for (;;) {
+        irq_disable();
+        halt();
+    }
+}
+
+_Noreturn void panic_nmi_stop_frame(uintptr_t rip, uintptr_t rbp, uintptr_t rsp)
+{
+    spin_lock(&report_lock);
+    printk("\n*** vcpu %u stopped (panic on vcpu %d)\n", this_cpu()->id, panic_cpu);
+    backtrace_print_trap(rip, rbp, rsp);
+    spin_unlock(&report_lock);
+    __atomic_add_fetch(&stopped_cpus, 1, __ATOMIC_SEQ_CST);
+    for (;;) {
+        irq_disable();
+        halt();
+    }
+}
+
+int panic_in_progress(void)
+{
+    return __atomic_load_n(&panic_cpu, __ATOMIC_SEQ_CST) >= 0;
 }
 
 _Noreturn void panic_end_domain(void)
 {
+    spin_unlock(&report_lock);
+    int others = smp_num_online() - 1;
+    if (others > 0 && xen.present) {
+        for (int id = 0; id < MAX_CPUS; id++) {
+            struct cpu *c = smp_cpu(id);
+            if (c && c != this_cpu())
+                hypercall_vcpu_op(VCPUOP_send_nmi, (unsigned int)id, NULL);
+        }
+        /* Give them a moment to print; a wedged VCPU must not keep us from ending. */
+        uint64_t t0 = rdtsc(), limit = tsc_khz() * 2000;
+        while (__atomic_load_n(&stopped_cpus, __ATOMIC_SEQ_CST) < others && rdtsc() - t0 < limit)
+            cpu_relax();
+    }
+    spin_lock(&report_lock);
     printk("xenolith: crashed\n");
     kernel_shutdown(SHUTDOWN_REASON_CRASH, -1);
 }

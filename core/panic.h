@@ -19,7 +19,12 @@ void backtrace_print_trap(uintptr_t pc, uintptr_t rbp, uintptr_t rsp);
 /* Enter crash reporting: the console stops taking locks. */
 void panic_begin(void);
 
-/* Print "xenolith: crashed" and end the domain as crashed. */
+/* Stop this VCPU because another one panicked: print our backtrace and halt. */
+_Noreturn void panic_nmi_stop(void *rbp);
+_Noreturn void panic_nmi_stop_frame(uintptr_t rip, uintptr_t rbp, uintptr_t rsp);
+int panic_in_progress(void);
+
+/* Stop the other VCPUs, print "xenolith: crashed" and end the domain as crashed. */
 _Noreturn void panic_end_domain(void);
 
 #endif

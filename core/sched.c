@@ -79,7 +79,8 @@ void thread_wake(struct thread *t)
     int kick = 0;
     if (t->state == THREAD_BLOCKED) {
         runq_add(s, t);
-        kick = t->cpu != this_cpu() && s->idle_halted;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the idle loop */
+        kick = t->cpu != this_cpu() && __atomic_load_n(&s->idle_halted, __ATOMIC_SEQ_CST);
     }
     spin_unlock_irqrestore(&s->lock, flags);
     if (kick)
@@ -291,7 +292,8 @@ struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, i
     struct sched_cpu *s = &c->sched;
     uint64_t flags = spin_lock_irqsave(&s->lock);
     runq_add(s, t);
-    int kick = c != this_cpu() && s->idle_halted;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    int kick = c != this_cpu() && __atomic_load_n(&s->idle_halted, __ATOMIC_SEQ_CST);
     spin_unlock_irqrestore(&s->lock, flags);
     if (kick)
         smp_kick_cpu(c);
@@ -348,15 +350,20 @@ _Noreturn void sched_idle_loop(void)
     struct sched_cpu *s = &this_cpu()->sched;
     for (;;) {
         irq_disable();
-        if (!list_empty(&s->runq)) {
+        /*
+         * Say we are going to halt before looking at the queue: a waker on another
+         * CPU queues first and looks at idle_halted second, so one of us sees the
+         * other and the wake-up cannot be lost. Interrupts stay off until the halt.
+         */
+        __atomic_store_n(&s->idle_halted, 1, __ATOMIC_SEQ_CST);
+        if (!list_empty((struct list *)&s->runq)) {
+            __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
             irq_enable();
             schedule();
             continue;
         }
-        /* Interrupts stay off until the halt, so a wake-up cannot slip in between. */
-        s->idle_halted = 1;
         smp_idle_wait();
-        s->idle_halted = 0;
+        __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
         irq_enable();
         timer_poll();
     }

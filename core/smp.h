@@ -21,6 +21,13 @@ void smp_kick_cpu(struct cpu *c);
 /* Called by the idle loop with interrupts off: wait for an interrupt, atomically. */
 void smp_idle_wait(void);
 
+/* Find the possible VCPUs (MADT at rsdp_pa, cross-checked with Xen) and start the
+ * online ones. Boot CPU only. */
+void smp_boot_aps(uint64_t rsdp_pa);
+
+/* VCPUs the domain may ever have (online or not). */
+unsigned int smp_possible_cpus(void);
+
 /* Bind this CPU's kick IPI. */
 int smp_init_ipi(struct cpu *c);
 

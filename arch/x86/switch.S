@@ -35,3 +35,10 @@ thread_trampoline:
     xorl %ebp, %ebp
     call thread_start
     ud2
+
+/* Secondary VCPUs start here (VCPUOP_initialise): rsp = own stack, rdi = struct cpu. */
+    .globl ap_entry64
+ap_entry64:
+    xorl %ebp, %ebp
+    call ap_main
+    ud2

@@ -58,6 +58,13 @@ void trap_handler(struct trap_frame *f)
     struct cpu *c = this_cpu();
     uint64_t cr2 = read_cr2();
 
+    if (f->vector == 2) {
+        if (panic_in_progress())
+            panic_nmi_stop_frame(f->rip, f->rbp, f->rsp);
+        printk("nmi: unexpected NMI on vcpu %u ignored\n", c->id);
+        return;
+    }
+
     if (c->in_fault++) {
         printk("\n*** fault %lu at %#lx (CR2 %#lx) while reporting a fault; stopping\n",
                (unsigned long)f->vector, (unsigned long)f->rip, (unsigned long)cr2);

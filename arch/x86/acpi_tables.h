@@ -1,0 +1,37 @@
+/* ACPI table parsing (RSDP, RSDT/XSDT, MADT): pure code, no mappings made here. */
+#ifndef XENOLITH_ACPI_TABLES_H
+#define XENOLITH_ACPI_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACPI_MAX_CPUS 256
+
+struct acpi_cpu {
+    uint32_t apic_id;
+    int enabled;        /* online at boot */
+    int online_capable; /* may be brought up later */
+};
+
+struct acpi_cpus {
+    struct acpi_cpu cpu[ACPI_MAX_CPUS];
+    unsigned int n; /* processor entries seen (capped at ACPI_MAX_CPUS) */
+    unsigned int n_enabled;
+};
+
+/* Does the table at p (len bytes readable) have a valid header and checksum? */
+int acpi_table_valid(const void *p, size_t len, const char sig[4]);
+
+/*
+ * From a validated RSDP (20 bytes, or 36 for revision >= 2), the physical address
+ * of the XSDT (preferred) or RSDT and its entry size (8 or 4). -EINVAL if bad.
+ */
+int acpi_rsdp_root(const void *rsdp, size_t len, uint64_t *root, unsigned int *entry_size);
+
+/* Entry i of a validated RSDT/XSDT (a physical address), or 0 past the end. */
+uint64_t acpi_root_entry(const void *root, unsigned int entry_size, unsigned int i);
+
+/* Read the processors of a validated MADT: local APIC (0) and x2APIC (9) entries. */
+int acpi_madt_cpus(const void *madt, struct acpi_cpus *out);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * Secondary VCPUs. The MADT that libxl builds for PVH lists every possible VCPU
+ * (entry i is VCPU i), "enabled" for those online at boot; VCPUOP_is_up
+ * cross-checks the count. Each online VCPU is started straight in 64-bit mode
+ * with VCPUOP_initialise (a vcpu_hvm_context sharing our page tables) and
+ * VCPUOP_up, on its own stack with a guard page, and brings itself up in ap_main.
+ */
+#include "core/kernel.h"
+#include "core/mm.h"
+#include "core/percpu.h"
+#include "core/sched.h"
+#include "core/smp.h"
+#include "core/time.h"
+#include "arch/x86/x86.h"
+#include "arch/x86/acpi_tables.h"
+#include "arch/x86/hypercall.h"
+#include "arch/x86/paging.h"
+#include "drivers/xen/evtchn.h"
+#include "drivers/xen/shared_info.h"
+#include <xen/hvm/hvm_vcpu.h>
+#include <xen/vcpu.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AP_STACK_SIZE (64 * 1024)
+#define AP_TIMEOUT_NS (10ULL * 1000000000ULL)
+
+void ap_entry64(void);
+_Noreturn void ap_main(struct cpu *c);
+
+static unsigned int possible_cpus = 1;
+
+unsigned int smp_possible_cpus(void)
+{
+    return possible_cpus;
+}
+
+/* Map [pa, pa + len) read-only (ACPI tables are not RAM) and return a pointer. */
+static const void *map_table(uint64_t pa, size_t len)
+{
+    uint64_t s = ALIGN_DOWN(pa, PAGE_SIZE), e = ALIGN_UP(pa + len, PAGE_SIZE);
+    if (!pa || e <= s || e - s > (1u << 20))
+        return NULL;
+    for (uint64_t p = s; p < e; p += PAGE_SIZE)
+        if (!vm_lookup(p) && vm_map(p, p, 1, VM_RO) < 0)
+            return NULL;
+    return (const void *)(uintptr_t)pa;
+}
+
+static const void *map_sdt(uint64_t pa, const char sig[4])
+{
+    const uint32_t *hdr = map_table(pa, 36);
+    if (!hdr)
+        return NULL;
+    const void *t = map_table(pa, hdr[1]); /* length */
+    return t && acpi_table_valid(t, hdr[1], sig) ? t : NULL;
+}
+
+static int find_cpus(uint64_t rsdp_pa, struct acpi_cpus *cpus)
+{
+    uint64_t root_pa;
+    unsigned int esz;
+    const void *rsdp = map_table(rsdp_pa, 36);
+    if (!rsdp || acpi_rsdp_root(rsdp, 36, &root_pa, &esz) < 0)
+        return -EINVAL;
+    const void *root = map_sdt(root_pa, esz == 8 ? "XSDT" : "RSDT");
+    if (!root)
+        return -EINVAL;
+    for (unsigned int i = 0;; i++) {
+        uint64_t pa = acpi_root_entry(root, esz, i);
+        if (!pa)
+            return -ENOENT;
+        const uint32_t *hdr = map_table(pa, 36);
+        if (hdr && !memcmp(hdr, "APIC", 4)) {
+            const void *madt = map_sdt(pa, "APIC");
+            return madt ? acpi_madt_cpus(madt, cpus) : -EINVAL;
+        }
+    }
+}
+
+/* How many VCPU ids Xen knows for us: is_up answers 0/1 for them, -ENOENT past. */
+static unsigned int xen_vcpu_count(void)
+{
+    unsigned int n = 0;
+    while (n < MAX_CPUS && hypercall_vcpu_op(VCPUOP_is_up, n, NULL) >= 0)
+        n++;
+    return n;
+}
+
+_Noreturn void ap_main(struct cpu *c)
+{
+    cpu_init(c, c->id); /* GS base first: everything else finds its CPU through it */
+    if (evtchn_init_cpu(c) < 0)
+        panic("vcpu %u: no events", c->id);
+    char name[16];
+    snprintf(name, sizeof(name), "idle%u", c->id);
+    sched_init_cpu(c, name);
+    if (timer_init_cpu(c) < 0 || smp_init_ipi(c) < 0)
+        panic("vcpu %u: cannot bind timer/IPI", c->id);
+    smp_register_cpu(c);
+    irq_enable();
+    sched_idle_loop();
+}
+
+static uint64_t read_cr0(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
+    return v;
+}
+
+static uint64_t read_cr4(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static int start_ap(unsigned int id)
+{
+    uint64_t t0 = time_now_ns();
+    size_t npages = ALIGN_UP(sizeof(struct cpu), PAGE_SIZE) / PAGE_SIZE;
+    struct cpu *c = pages_alloc(npages);
+    char *stack = stack_alloc(AP_STACK_SIZE);
+    if (!c || !stack)
+        return -ENOMEM;
+    memset(c, 0, npages * PAGE_SIZE);
+    c->self = c;
+    c->id = id;
+
+    /* Xen refuses to initialise a VCPU past the 32 legacy slots without a vcpu_info. */
+    if (vcpu_info_register(c) < 0)
+        return -EINVAL;
+
+    static struct vcpu_hvm_context ctx; /* one at a time: start_ap waits for each */
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.mode = VCPU_HVM_MODE_64B;
+    ctx.cpu_regs.x86_64.rip = (uintptr_t)ap_entry64;
+    ctx.cpu_regs.x86_64.rsp = (uintptr_t)stack;
+    ctx.cpu_regs.x86_64.rdi = (uintptr_t)c;
+    ctx.cpu_regs.x86_64.rflags = 0x2;
+    ctx.cpu_regs.x86_64.cr0 = read_cr0();
+    ctx.cpu_regs.x86_64.cr3 = read_cr3();
+    ctx.cpu_regs.x86_64.cr4 = read_cr4();
+    ctx.cpu_regs.x86_64.efer = rdmsr(MSR_EFER);
+
+    long rc = hypercall_vcpu_op(VCPUOP_initialise, id, &ctx);
+    if (rc == 0)
+        rc = hypercall_vcpu_op(VCPUOP_up, id, NULL);
+    if (rc < 0) {
+        printk("smp: starting vcpu %u failed (%ld)\n", id, rc);
+        return (int)rc;
+    }
+    while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+        if (time_now_ns() - t0 > AP_TIMEOUT_NS) {
+            printk("smp: vcpu %u did not come up\n", id);
+            return -ETIMEDOUT;
+        }
+        cpu_relax();
+    }
+    c->bringup_ns = time_now_ns() - t0;
+    return 0;
+}
+
+void smp_boot_aps(uint64_t rsdp_pa)
+{
+    struct acpi_cpus *cpus = calloc(1, sizeof(*cpus));
+    unsigned int xen_n = xen_vcpu_count();
+    int have_madt = cpus && find_cpus(rsdp_pa, cpus) == 0 && cpus->n > 0;
+
+    /* Xen knows every possible VCPU; libxl's MADT lists those online at boot. */
+    possible_cpus = MAX(xen_n, 1);
+    if (!have_madt)
+        printk("smp: no usable MADT; starting all %u VCPUs Xen knows\n", possible_cpus);
+    else if (cpus->n > possible_cpus)
+        printk("smp: MADT lists %u VCPUs but Xen knows only %u\n", cpus->n, possible_cpus);
+
+    uint64_t total = 0, slowest = 0;
+    int up = 1;
+    for (unsigned int id = 1; id < possible_cpus; id++) {
+        if (have_madt && (id >= cpus->n || !cpus->cpu[id].enabled))
+            continue; /* offline at boot (maxvcpus > vcpus): known, not started */
+        if (start_ap(id) == 0) {
+            uint64_t ns = smp_cpu((int)id)->bringup_ns;
+            printk("smp: vcpu %u up in %lu us\n", id, (unsigned long)(ns / 1000));
+            up++;
+            total += ns;
+            slowest = MAX(slowest, ns);
+        }
+    }
+    free(cpus);
+    printk("smp: %d online / %u possible VCPUs; bring-up %lu us per VCPU on average, %lu us at "
+           "most\n",
+           up, possible_cpus, (unsigned long)(up > 1 ? total / 1000 / (uint64_t)(up - 1) : 0),
+           (unsigned long)(slowest / 1000));
+}
