@@ -21,9 +21,11 @@ static size_t early_len;
 static int early_logging = 1;
 static int nbackends;
 static spinlock_t console_lock = SPINLOCK_INIT;
-static int panic_mode; /* crash reporting: the lock holder may be the one that faulted */
+static int panic_mode;
+static struct mutex console_mutex =
+    MUTEX_INIT(console_mutex); /* crash reporting: the lock holder may be the one that faulted */
 
-static void debugcon_write(const char *s, size_t n)
+static void debugcon_write(const char *s, size_t n, int can_sleep)
 {
     for (size_t i = 0; i < n; i++)
         outb(0xe9, (uint8_t)s[i]);
@@ -36,7 +38,7 @@ static void com1_putc(char c)
     outb(COM1, (uint8_t)c);
 }
 
-static void com1_write(const char *s, size_t n)
+static void com1_write(const char *s, size_t n, int can_sleep)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
@@ -88,7 +90,7 @@ void console_set_ring(const struct console_backend *ring, int keep_debugcon)
         backends[nbackends++] = &debugcon;
     backends[nbackends++] = ring;
     early_logging = 0;
-    ring->write(early_log, early_len);
+    ring->write(early_log, early_len, 0);
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
@@ -101,7 +103,18 @@ void console_write(const char *s, size_t n)
 {
     if (panic_mode) {
         for (int i = 0; i < nbackends; i++)
-            backends[i]->write(s, n);
+            backends[i]->write(s, n, 0);
+        return;
+    }
+    /*
+     * Threads take a sleeping lock and may wait for ring space without spinning;
+     * interrupt handlers and early boot use the spinlock and poll.
+     */
+    if (sched_running() && irqs_enabled()) {
+        mutex_lock(&console_mutex);
+        for (int i = 0; i < nbackends; i++)
+            backends[i]->write(s, n, 1);
+        mutex_unlock(&console_mutex);
         return;
     }
     uint64_t flags = spin_lock_irqsave(&console_lock);
@@ -111,7 +124,7 @@ void console_write(const char *s, size_t n)
         early_len += k;
     }
     for (int i = 0; i < nbackends; i++)
-        backends[i]->write(s, n);
+        backends[i]->write(s, n, 0);
     spin_unlock_irqrestore(&console_lock, flags);
 }
 

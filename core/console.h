@@ -6,7 +6,8 @@
 
 struct console_backend {
     const char *name;
-    void (*write)(const char *s, size_t n);
+    /* can_sleep: a thread with interrupts on, which may block for ring space. */
+    void (*write)(const char *s, size_t n, int can_sleep);
     /* Blocking read of at least one byte; NULL for output-only backends. */
     long (*read)(char *buf, size_t n);
 };

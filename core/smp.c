@@ -8,6 +8,7 @@
 #include "core/smp.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/hypercall.h"
+#include <xen/sched.h>
 
 static struct cpu *cpus[MAX_CPUS];
 static int nonline;
@@ -59,6 +60,12 @@ void smp_kick_cpu(struct cpu *c)
 {
     if (c != this_cpu() && c->evtchn.ipi_port)
         evtchn_send(c->evtchn.ipi_port);
+}
+
+void spin_backoff(void)
+{
+    if (xen.present)
+        hypercall_sched_op(SCHEDOP_yield, NULL);
 }
 
 void smp_idle_wait(void)

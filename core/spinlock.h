@@ -15,11 +15,20 @@ typedef struct {
         0, 0                                                                                       \
     }
 
+/*
+ * Waiting too long for a lock usually means its holder's VCPU is not running
+ * (VCPUs outnumber physical CPUs): give our time slice back to the hypervisor.
+ */
+void spin_backoff(void);
+
 static inline void spin_lock(spinlock_t *l)
 {
     uint16_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
+    for (unsigned int spins = 1; __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me; spins++) {
         cpu_relax();
+        if ((spins & 1023) == 0)
+            spin_backoff();
+    }
 }
 
 static inline void spin_unlock(spinlock_t *l)

@@ -158,7 +158,7 @@ clock_t times(struct tms *t)
 
 int gettimeofday(struct timeval *tv, void *tz)
 {
-    uint64_t ns = time_ns_since_boot();
+    uint64_t ns = time_wallclock_ns();
     if (tv) {
         tv->tv_sec = (time_t)(ns / 1000000000);
         tv->tv_usec = (suseconds_t)(ns % 1000000000 / 1000);

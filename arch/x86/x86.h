@@ -102,6 +102,13 @@ static inline void irq_restore(uint64_t flags)
     __asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
 }
 
+static inline int irqs_enabled(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0" : "=r"(flags));
+    return !!(flags & 0x200);
+}
+
 static inline void halt(void)
 {
     __asm__ volatile("hlt" ::: "memory");

@@ -21,6 +21,7 @@
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 static int ring_broken;
+static int events_on;
 
 static void notify(void)
 {
@@ -28,11 +29,23 @@ static void notify(void)
     hypercall_event_channel_op(EVTCHNOP_send, &send);
 }
 
-static void ring_write(const char *s, size_t n)
+static struct waitq output_wq = WAITQ_INIT(output_wq);
+static spinlock_t ring_lock = SPINLOCK_INIT; /* sleeping and polling writers share the ring */
+
+static int output_space(void)
+{
+    return __atomic_load_n(&ring->out_cons, __ATOMIC_ACQUIRE) + sizeof(ring->out) !=
+               ring->out_prod ||
+           ring_broken;
+}
+
+static void ring_write(const char *s, size_t n, int can_sleep)
 {
     int pending_cr = 0;
     while (n && !ring_broken) {
+        uint64_t flags = spin_lock_irqsave(&ring_lock);
         long put = xencons_ring_put(ring, s, n, &pending_cr);
+        spin_unlock_irqrestore(&ring_lock, flags);
         if (put < 0) {
             ring_broken = 1;
             const char msg[] = "xen console: backend corrupted the ring indices; ring abandoned\n";
@@ -43,8 +56,14 @@ static void ring_write(const char *s, size_t n)
         notify();
         s += put;
         n -= (size_t)put;
-        if (n || pending_cr)
-            hypercall_sched_op(SCHEDOP_yield, NULL); /* ring full: let the backend drain */
+        if (!n)
+            break;
+        /* Ring full: sleep until the backend's event says it drained (bounded, in
+         * case events are not flowing yet), or yield to it when we cannot sleep. */
+        if (can_sleep && events_on)
+            wait_event_timeout(&output_wq, output_space(), 100 * 1000 * 1000);
+        else
+            hypercall_sched_op(SCHEDOP_yield, NULL);
     }
 }
 
@@ -76,13 +95,16 @@ static long ring_read(char *buf, size_t n)
 static void console_event(evtchn_port_t port, void *arg)
 {
     waitq_wake_all(&input_wq);
+    waitq_wake_all(&output_wq);
 }
 
 int xen_console_enable_events(void)
 {
     if (!ring)
         return -ENODEV;
-    return evtchn_bind_existing(ring_port, console_event, NULL);
+    int rc = evtchn_bind_existing(ring_port, console_event, NULL);
+    events_on = rc == 0;
+    return rc;
 }
 
 static const struct console_backend xen_ring = {"xen-console", ring_write, ring_read};
