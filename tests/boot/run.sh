@@ -83,7 +83,17 @@ t_fault_stack() {
             "xenolith: crashed"
 }
 
-for t in hello small_memory kernel_option exit3 fault_null fault_stack; do
+t_timers() {
+    boot timers $B/tests/timers.elf 1 "" && expect timers "timers: 1000 fired, 0 missing, 0 early" \
+        "timers: all ok"
+}
+
+t_threads() {
+    boot threads $B/tests/smp.elf 1 "1 1" && expect threads "smp-test: 1 online / 1 possible" \
+        "checksum matches" "smp-test: all ok"
+}
+
+for t in hello small_memory kernel_option exit3 fault_null fault_stack timers threads; do
     run "$t" "t_$t"
 done
 echo "boot: $pass passed, $fail failed"
