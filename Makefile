@@ -36,7 +36,8 @@ LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --gc-s
 	--build-id=none -T linker.ld
 LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 
-KSRC := $(wildcard boot/*.S boot/*.c arch/x86/*.S arch/x86/*.c core/*.c drivers/xen/*.c)
+KSRC := $(wildcard boot/*.S boot/*.c arch/x86/*.S arch/x86/*.c core/*.c drivers/xen/*.c \
+	drivers/block/*.c drivers/net/netfront*.c drivers/net/netif_*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 
 all: $(B)/hello.elf test-apps
@@ -93,6 +94,7 @@ $(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.
 	@echo "  LD      $$@"
 	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $(B)/k/ksyms_empty.o,$$@.pass1)
 	@tools/ksyms.sh $(NM) $$@.pass1 > $$@.ksyms.S
+	@printf '\t.weak xenolith_app_name\nxenolith_app_name:\n\t.asciz "%s"\n' $(notdir $(1)) >> $$@.ksyms.S
 	@$(CC) $(ASFLAGS) -c $$@.ksyms.S -o $$@.ksyms.o
 	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $$@.ksyms.o,$$@)
 	@rm -f $$@.pass1 $$@.ksyms.S
@@ -102,6 +104,20 @@ TEST_APPS := $(patsubst tests/apps/%/,%,$(sort $(dir $(wildcard tests/apps/*/*.c
 EXAMPLES  := $(patsubst examples/%/,%,$(sort $(dir $(wildcard examples/*/*.c))))
 $(foreach a,$(EXAMPLES),$(eval $(call app_rule,$(a),examples/$(a))))
 $(foreach a,$(TEST_APPS),$(eval $(call app_rule,tests/$(a),tests/apps/$(a))))
+
+# An application outside the tree: make -C xenolith APP=/path/to/app [B=/path/to/app/build]
+# builds $(B)/<dirname>.elf from /path/to/app/*.c (with -I/path/to/app, plus APP_CFLAGS).
+APP_DIR  := $(abspath $(APP))
+APP_NAME := $(notdir $(APP_DIR))
+ifeq ($(filter $(abspath examples)/%,$(APP_DIR)),)
+ifneq ($(wildcard $(APP_DIR)/*.c),)
+$(eval $(call app_rule,$(APP_NAME),$(APP_DIR)))
+$(B)/app$(APP_DIR)/%.c.o: CFLAGS += -I$(APP_DIR) $(APP_CFLAGS)
+all: $(B)/$(APP_NAME).elf
+app: $(B)/$(APP_NAME).elf
+	@echo "built $(abspath $(B)/$(APP_NAME).elf)"
+endif
+endif
 
 test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES))
 
@@ -141,8 +157,8 @@ test: deps
 	tests/run-all.sh
 
 run: deps
-	$(MAKE) $(B)/$(notdir $(APP)).elf
-	tools/run.sh $(B)/$(notdir $(APP)).elf
+	$(MAKE) $(B)/$(APP_NAME).elf
+	tools/run.sh $(B)/$(APP_NAME).elf
 
 xen-shell: deps
 	tools/xen/shell.sh
