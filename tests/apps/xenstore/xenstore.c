@@ -95,6 +95,11 @@ int main(void)
     struct xs_perm perms[4];
     CHECK(xs_get_perms(XS_NO_TX, "data/b", perms, 4) >= 1 && perms[0].domid == domid,
           "perms of data/b owned by us");
+    struct xs_perm set[2] = {{XS_PERM_NONE, (uint16_t)domid}, {XS_PERM_READ, 0}};
+    CHECK(xs_set_perms(XS_NO_TX, "data/b", set, 2) == 0, "set perms");
+    CHECK(xs_get_perms(XS_NO_TX, "data/b", perms, 4) == 2 && perms[1].domid == 0 &&
+              perms[1].perm == XS_PERM_READ,
+          "perms read back");
     printf("xs-test: basic ok\n");
 
     /* A watch that dom0 fires. */
