@@ -93,7 +93,20 @@ t_threads() {
         "checksum matches" "smp-test: all ok"
 }
 
-for t in hello small_memory kernel_option exit3 fault_null fault_stack timers threads; do
+# Link-time garbage collection: an app that never touches the network or disks
+# carries none of netfront, blkfront or lwIP.
+t_link_gc() {
+    local n
+    n=$(nm $B/hello.elf | grep -ciE 'netfront|blkfront|blkif|lwip|tcp_|udp_') || true
+    echo "hello.elf: $(stat -c %s $B/hello.elf) bytes, $(nm $B/hello.elf | wc -l) symbols, $n from net/blk"
+    [ "$n" -eq 0 ] || {
+        echo "FAIL link_gc: hello.elf links net/blk code:"
+        nm $B/hello.elf | grep -iE 'netfront|blkfront|blkif|lwip|tcp_|udp_' | head
+        return 1
+    }
+}
+
+for t in link_gc hello small_memory kernel_option exit3 fault_null fault_stack timers threads; do
     run "$t" "t_$t"
 done
 echo "boot: $pass passed, $fail failed"
