@@ -6,6 +6,7 @@
 #include "core/kernel.h"
 #include "core/percpu.h"
 #include "core/smp.h"
+#include <xenolith/thread.h>
 #include "arch/x86/x86.h"
 #include "arch/x86/hypercall.h"
 #include <xen/sched.h>
@@ -30,6 +31,11 @@ struct cpu *smp_cpu(int id)
 }
 
 int smp_num_online(void)
+{
+    return nonline;
+}
+
+int xenolith_online_cpus(void)
 {
     return nonline;
 }

@@ -40,6 +40,7 @@ suite() {
 
 suite unit make --no-print-directory unit
 suite boot tests/boot/run.sh
+suite sdk tests/sdk/outoftree.sh
 suite xen make --no-print-directory xen-test
 
 echo "==== summary"

@@ -29,6 +29,9 @@ void thread_yield(void);
 /* Sleep at least ns nanoseconds. */
 void thread_sleep_ns(uint64_t ns);
 
+/* VCPUs online now (threads created with cpu -1 are spread over them). */
+int xenolith_online_cpus(void);
+
 /* Monotonic nanoseconds. */
 uint64_t time_now_ns(void);
 
