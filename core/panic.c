@@ -129,20 +129,8 @@ void panic_begin(void)
     spin_lock(&report_lock);
 }
 
-_Noreturn void panic_nmi_stop(void *rbp)
-{
-    spin_lock(&report_lock);
-    printk("\n*** vcpu %u stopped (panic on vcpu %d)\n", this_cpu()->id, panic_cpu);
-    backtrace_print((uintptr_t)__builtin_return_address(0), (uintptr_t)rbp);
-    spin_unlock(&report_lock);
-    __atomic_add_fetch(&stopped_cpus, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        irq_disable();
-        halt();
-    }
-}
-
-_Noreturn void panic_nmi_stop_frame(uintptr_t rip, uintptr_t rbp, uintptr_t rsp)
+/* Report this VCPU's state after another one panicked, then halt for good. */
+static _Noreturn void stop_and_report(uintptr_t rip, uintptr_t rbp, uintptr_t rsp)
 {
     spin_lock(&report_lock);
     printk("\n*** vcpu %u stopped (panic on vcpu %d)\n", this_cpu()->id, panic_cpu);
@@ -153,6 +141,16 @@ _Noreturn void panic_nmi_stop_frame(uintptr_t rip, uintptr_t rbp, uintptr_t rsp)
         irq_disable();
         halt();
     }
+}
+
+_Noreturn void panic_nmi_stop(void *rbp)
+{
+    stop_and_report((uintptr_t)__builtin_return_address(0), (uintptr_t)rbp, 0);
+}
+
+_Noreturn void panic_nmi_stop_frame(uintptr_t rip, uintptr_t rbp, uintptr_t rsp)
+{
+    stop_and_report(rip, rbp, rsp);
 }
 
 int panic_in_progress(void)

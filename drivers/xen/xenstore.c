@@ -189,18 +189,25 @@ static struct xs_msg reply_of(const struct xs_request *r)
     return m;
 }
 
+/* Send a request whose only answer is "OK" (or an error). */
+static int xs_talk_ack(char *msg, int len, struct xs_request *r, uint32_t type)
+{
+    int rc = xs_talk(msg, len, r);
+    if (rc < 0)
+        return rc;
+    struct xs_msg m = reply_of(r);
+    rc = xs_wire_decode_ack(&m, type);
+    free(r->body);
+    return rc;
+}
+
 /* One-path requests answered by "OK". */
 static int xs_simple(uint32_t type, xs_tx_t tx, const char *path)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
-    int rc = xs_talk(msg, xs_wire_encode_path(msg, sizeof(msg), type, r.req_id, tx, path), &r);
-    if (rc < 0)
-        return rc;
-    struct xs_msg m = reply_of(&r);
-    rc = xs_wire_decode_ack(&m, type);
-    free(r.body);
-    return rc;
+    return xs_talk_ack(msg, xs_wire_encode_path(msg, sizeof(msg), type, r.req_id, tx, path), &r,
+                       type);
 }
 
 int xs_read(xs_tx_t tx, const char *path, char *buf, size_t size)
@@ -251,13 +258,7 @@ int xs_write(xs_tx_t tx, const char *path, const char *value)
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
     int len = xs_wire_encode_write(msg, sizeof(msg), r.req_id, tx, path, value, strlen(value));
-    int rc = xs_talk(msg, len, &r);
-    if (rc < 0)
-        return rc;
-    struct xs_msg m = reply_of(&r);
-    rc = xs_wire_decode_ack(&m, XS_WRITE);
-    free(r.body);
-    return rc;
+    return xs_talk_ack(msg, len, &r, XS_WRITE);
 }
 
 int xs_mkdir(xs_tx_t tx, const char *path)
@@ -326,13 +327,7 @@ int xs_set_perms(xs_tx_t tx, const char *path, const struct xs_perm *perms, unsi
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
     int len = xs_wire_encode_set_perms(msg, sizeof(msg), r.req_id, tx, path, perms, n);
-    int rc = xs_talk(msg, len, &r);
-    if (rc < 0)
-        return rc;
-    struct xs_msg m = reply_of(&r);
-    rc = xs_wire_decode_ack(&m, XS_SET_PERMS);
-    free(r.body);
-    return rc;
+    return xs_talk_ack(msg, len, &r, XS_SET_PERMS);
 }
 
 int xs_transaction_start(xs_tx_t *tx)
@@ -352,14 +347,8 @@ int xs_transaction_end(xs_tx_t tx, int commit)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
-    int rc =
-        xs_talk(msg, xs_wire_encode_transaction_end(msg, sizeof(msg), r.req_id, tx, commit), &r);
-    if (rc < 0)
-        return rc;
-    struct xs_msg m = reply_of(&r);
-    rc = xs_wire_decode_ack(&m, XS_TRANSACTION_END);
-    free(r.body);
-    return rc;
+    int len = xs_wire_encode_transaction_end(msg, sizeof(msg), r.req_id, tx, commit);
+    return xs_talk_ack(msg, len, &r, XS_TRANSACTION_END);
 }
 
 int xs_transaction(int (*fn)(xs_tx_t tx, void *arg), void *arg)
@@ -432,13 +421,8 @@ int xs_unwatch(struct xs_watch *w)
 
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
-    int rc = xs_talk(
-        msg, xs_wire_encode_watch(msg, sizeof(msg), XS_UNWATCH, r.req_id, w->path, w->token), &r);
-    if (rc == 0) {
-        struct xs_msg m = reply_of(&r);
-        rc = xs_wire_decode_ack(&m, XS_UNWATCH);
-        free(r.body);
-    }
+    int len = xs_wire_encode_watch(msg, sizeof(msg), XS_UNWATCH, r.req_id, w->path, w->token);
+    int rc = xs_talk_ack(msg, len, &r, XS_UNWATCH);
     free(w->path);
     w->path = NULL;
     return rc;
