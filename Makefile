@@ -146,6 +146,9 @@ unit: $(UNIT_TESTS)
 boot-test: all
 	tests/boot/run.sh
 
+xlcfg-test:
+	tests/tools/test_xlcfg.sh
+
 # One Xen boot for every guest: the main manifest, then each tests/xen/*.manifest.
 xen-test: all
 	@cat tests/xen/manifest $(sort $(wildcard tests/xen/*.manifest)) > $(B)/xen-all.manifest
@@ -169,4 +172,4 @@ format:
 clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a
 
-.PHONY: all test-apps size deps unit boot-test xen-test test run xen-shell format clean
+.PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test test run xen-shell format clean app
