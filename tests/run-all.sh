@@ -43,6 +43,7 @@ suite xlcfg tests/tools/test_xlcfg.sh
 suite boot tests/boot/run.sh
 suite sdk tests/sdk/outoftree.sh
 suite xen make --no-print-directory xen-test
+suite xen-selftest make --no-print-directory xen-selftest
 
 echo "==== summary"
 cat "$summary"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared settings and helpers for the nested Xen harness (sourced by the host scripts).
 # Everything the harness builds lives under build/xen; downloaded .debs live in a cache
 # outside the tree so a fresh clone or `make clean` does not download them again.

@@ -20,8 +20,17 @@ lists_key=$({ echo "${XT_PACKAGES[*]}"; ls -l --time-style=+%s /var/lib/apt/list
 resolved=$XT_BUILD/debs.resolved
 if [[ $(head -n1 "$resolved" 2>/dev/null) != "$lists_key" ]]; then
 	# The current kernel image package, from linux-image-amd64's Depends.
-	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '$1=="Depends:" && $2 ~ /^linux-image-/ {print $2; exit}')
+	kernel_pkg() {
+		apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '$1=="Depends:" && $2 ~ /^linux-image-/ {print $2; exit}'
+	}
+	kpkg=$(kernel_pkg)
+	if [[ -z $kpkg && $(id -u) == 0 ]]; then
+		# A fresh machine may have no package lists yet.
+		xt_log "apt knows no linux-image-amd64: running apt-get update"
+		apt-get update -q >/dev/null 2>&1 || true
+		kpkg=$(kernel_pkg)
+	fi
 	[[ -n $kpkg ]] || xt_die "cannot resolve linux-image-amd64 to a kernel package (run 'apt-get update')"
 
 	# Closure of Depends/PreDepends over shared-library packages: the roots' own

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Boot the harness and follow dom0's "@@XT" reports on the serial log as they come
 # (sourced by suite.sh and run.sh; needs common.sh and plan.sh, after xt_plan).
 #
@@ -28,7 +29,7 @@ xt_follow() {
 	done
 	((todo)) || return 0
 
-	_t0=$EPOCHREALTIME _mode=$mode _logs=$logs _cur="" _done=0 _panic="" _killed=""
+	_t0=$EPOCHREALTIME _mode=$mode _logs=$logs _cur="" _done=0 _panic="" _killed="" _warns=0
 	XT_QEMU_PIDFILE=$rundir/qemu.pid "$XT_TOOLS/boot.sh" "$mode" "$rundir/run.cpio.gz" \
 		"$serial" "$limit" &
 	local qpid=$!
@@ -67,9 +68,22 @@ xt_follow() {
 	wait "$qpid" || rc=$?
 	XT_T[total]=$(awk -v a="$_t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
-	((_done)) && return 0
-	# The boot ended early: every guest without a result fails, with the reason.
 	local why
+	if ((_done)); then
+		# dom0 finished: a guest without a result had its report line garbled on the way.
+		for n in "${XT_GUESTS[@]}"; do
+			[[ -z ${XT_STATUS[$n]:-} ]] || continue
+			XT_STATUS[$n]=FAIL XT_WHY[$n]="no result line seen"
+			if ((_warns)); then
+				XT_WHY[$n]+=" (dom0's runner crashed? see the dom0 warnings above)"
+			else
+				XT_WHY[$n]+=" (garbled serial output?)"
+			fi
+			[[ $mode == run ]] || xt_report "$n" "$logs"
+		done
+		return 0
+	fi
+	# The boot ended early: every guest without a result fails, with the reason.
 	if [[ -n $_killed ]]; then
 		why="hang: $_killed"
 	elif ((rc == 124)); then
@@ -123,6 +137,10 @@ _xt_line() {
 			xt_log "WARNING: the fixed cost (QEMU start -> dom0 ready) is over 2 minutes"
 		fi ;;
 	"DOM0-FAIL "*) _panic="dom0 setup failed: ${l#DOM0-FAIL }" ;;
+	"DOM0-WARN "*)
+		# a process crashed in dom0 during the run (dmesg): the platform is not sound
+		_warns=$((_warns + 1))
+		xt_log "WARNING: dom0: ${l#DOM0-WARN }" ;;
 	"START "*)
 		_cur=${l#START }
 		# a progress note on a terminal only (the result line overwrites it)

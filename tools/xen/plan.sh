@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Host side of the manifest (sourced by suite.sh and run.sh; needs common.sh).
 #
 # xt_plan MANIFEST RUNDIR [NAME...]
@@ -188,5 +189,5 @@ xt_plan() {
 # xt_pack RUNDIR -> RUNDIR/run.cpio.gz, the archive appended to dom0's initramfs
 xt_pack() {
 	(cd "$1/tree" && find . -mindepth 1 | LC_ALL=C sort |
-		"$XT_STAGE/bin/busybox" cpio -o -H newc 2>/dev/null) | ${XT_RUN_COMPRESS:-gzip -1} >"$1/run.cpio.gz"
+		"$XT_STAGE/bin/busybox" cpio -o -H newc 2>/dev/null) | gzip -1 >"$1/run.cpio.gz"
 }

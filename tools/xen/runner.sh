@@ -1,7 +1,8 @@
 #!/bin/sh
-# dom0 side of the nested Xen suite (busybox sh). Not part of dom0's initramfs (so editing
-# it rebuilds nothing): the host puts it in each run's archive as /xt/runner.sh, next to /xt/plan, /xt/cfg/NAME.cfg
-# (xl configs) and /xt/k/ (guest kernels). dom0's /init runs it once the toolstack is up.
+# dom0 side of the nested Xen suite (busybox sh; $1, the mode, is not used yet).
+# Not part of dom0's initramfs (so editing it rebuilds nothing): the host puts it in each
+# run's archive as /xt/runner.sh, next to /xt/plan, /xt/cfg/NAME.cfg (xl configs) and
+# /xt/k/ (guest kernels). dom0's /init runs it once the toolstack is up.
 #
 # /xt/plan is the manifest as the host normalised it (tests/xen/README.md): one directive
 # a line, "KEYWORD REST", a "guest NAME" line opening each block and "end" closing it:
@@ -19,7 +20,7 @@
 # running (alive after its steps, destroyed as expected), timeout, destroyed, nodomain.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 export XT_RUNNER_PID=$$   # for checks that test the harness itself (kill -STOP it)
-mode=${1:-suite}
+
 tick=0.2
 up() { read -r _u _ </proc/uptime; echo "$_u"; }
 # secs_since T0: elapsed seconds (one decimal) since uptime T0
@@ -53,7 +54,7 @@ reason_name() {
 }
 # xl_state: sets domid, ncodes (shutdowns seen), last (last code), nreboots
 xl_state() {
-	domid= ncodes=0 last= nreboots=0
+	domid='' ncodes=0 last='' nreboots=0
 	while read -r _l; do
 		case $_l in
 		"Waiting for domain "*"(domid "*)
@@ -114,8 +115,10 @@ run_guest() {
 	G=/tmp/xt/$name
 	log=/var/log/xen/console/guest-$name.log
 	rm -f "$log"
-	sent=0 why= xlpid=
+	sent=0 why='' xlpid=''
+	for _v in $(env | sed -n 's/^\(DISK_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$_v"; done
 	export NAME=$name GUEST_DIR=$G CONSOLE=$log DOMID=
+	xl dmesg -c >/dev/null 2>&1   # so that a failure's dmesg tail is about this guest
 	echo "@@XT START $name"
 	t0=$(up)
 	deadline=$(awk -v a="$t0" -v t="$timeout" 'BEGIN{print a + t}')

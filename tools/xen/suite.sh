@@ -6,7 +6,7 @@
 #
 # Environment: XT_SKIP_MISSING=1 reports guests whose kernel is not built as skipped
 # instead of failed; XT_BOOT_LIMIT (s, default 240) is the fixed part of the wall-clock
-# limit. Logs stay in build/xen/suite/ (serial.log, logs/NAME.*.log).
+# limit. Logs stay in build/xen/suite-MANIFEST/ (serial.log, logs/NAME.*.log).
 # Ends with "N passed, N failed[, N skipped]"; exit status 0 only if none failed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -15,20 +15,18 @@ source "$XT_TOOLS/follow.sh"
 
 manifest=${1:-$XT_ROOT/tests/xen/manifest}
 (($# == 0)) || shift
-rundir=$XT_BUILD/$(basename "$manifest" | tr -c 'A-Za-z0-9_-' _)
-rundir=${rundir%_}
+name=$(basename "$manifest" | tr -c 'A-Za-z0-9_-' _)
+rundir=$XT_BUILD/suite-${name%_}
 
 t0=$EPOCHREALTIME
 "$XT_TOOLS/build.sh"
 t_build=$(xt_since "$t0")
 xt_plan "$manifest" "$rundir" "$@"
 xt_pack "$rundir"
-t_prep=$(xt_since "$t0")
 xt_log "manifest $(basename "$manifest"): ${#XT_GUESTS[@]} guest(s); packages and initramfs ${t_build} s, guest archive $(du -h "$rundir/run.cpio.gz" | cut -f1)"
 for n in "${XT_GUESTS[@]}"; do
 	case ${XT_STATUS[$n]:-} in
-	SKIP) printf '[xen] SKIP %-24s %6s    %s\n' "$n" - "${XT_WHY[$n]}" >&2 ;;
-	FAIL) printf '[xen] FAIL %-24s %6s    %s\n' "$n" - "${XT_WHY[$n]}" >&2 ;;
+	SKIP | FAIL) printf '[xen] %s %-24s %-22s %s\n' "${XT_STATUS[$n]}" "$n" - "${XT_WHY[$n]}" >&2 ;;
 	esac
 done
 
