@@ -14,6 +14,9 @@
  *                     reads return the harness's "pattern" fill
  *   ro-backend=DEV    (with xenolith.blk.test_ignore_readonly=1) the backend's refusal
  *                     of a write reaches us as EIO
+ *   timeout=DEV       (with xenolith.blk.timeout_ms=1) a request outlives the watchdog:
+ *                     ETIMEDOUT, then EIO for everything, the disk marked disconnected
+ *   detach=DEV        keep reading until dom0 detaches the disk: then EIO
  *   queues            each disk has min(VCPUs online, backend maximum) queues
  *   expect=DEV:FEAT=0|1  a feature (indirect persistent flush discard) is or is not in use
  *   expect=DEV:queues=N / ring_pages=N
@@ -348,6 +351,17 @@ static void expect_rc(int got, int want, const char *what)
         FAIL("%s: got %d (%s), want %d", what, got, strerror(got < 0 ? -got : 0), want);
 }
 
+/* A callback that tries synchronous I/O on its own device must be refused, not hang. */
+static struct waitq cb_wq;
+static volatile int cb_rc = 1;
+
+static void sync_in_callback(struct blk_request *r, int status)
+{
+    char b[512];
+    cb_rc = status ? status : blk_read(r->arg, 0, b, sizeof(b));
+    waitq_wake_all(&cb_wq);
+}
+
 static void step_checks(const char *name)
 {
     struct blk_dev *d = dev_named(name);
@@ -379,6 +393,13 @@ static void step_checks(const char *name)
     if (pattern_check(77, size - ss, odd, ss) >= 0)
         FAIL("last sector read back wrong");
     expect_rc(blk_flush(d), 0, "flush");
+
+    waitq_init(&cb_wq);
+    struct blk_request cr = {
+        .op = BLK_READ, .offset = 0, .len = ss, .buf = buf, .done = sync_in_callback, .arg = d};
+    expect_rc(blk_submit(d, &cr), 0, "async read");
+    wait_event(&cb_wq, cb_rc != 1);
+    expect_rc(cb_rc, -EDEADLK, "sync read inside a completion callback");
 
     if (in.features & BLK_F_DISCARD) {
         expect_rc(blk_discard(d, 0, 1 << 20), 0, "discard 1 MiB");
@@ -433,6 +454,43 @@ static void step_ro_backend(const char *name)
     if (memcmp(buf, "xenolith-disk-pattern\n", 22) != 0)
         FAIL("%s: the refused write changed the disk", name);
     printf("blk-test: %s backend refusal reached us as EIO\n", name);
+}
+
+/* With xenolith.blk.timeout_ms=1: a large write outlives the watchdog, the device is
+ * disconnected, and everything after fails cleanly. */
+static void step_timeout(const char *name)
+{
+    struct blk_dev *d = dev_named(name);
+    uint64_t len = 16u << 20;
+    char *b = calloc(1, len);
+    if (!b)
+        FAIL("out of memory");
+    expect_rc(blk_write(d, 0, b, len), -ETIMEDOUT, "write outliving the watchdog");
+    expect_rc(blk_read(d, 0, b, 4096), -EIO, "read on a disconnected disk");
+    char line[200];
+    blk_dev_describe(d, line, sizeof(line));
+    if (!strstr(line, "DISCONNECTED"))
+        FAIL("%s not marked disconnected: %s", name, line);
+    free(b);
+    printf("blk-test: %s timed out and disconnected cleanly\n", name);
+}
+
+/* dom0 detaches the disk (xl block-detach) while we keep reading it. */
+static void step_detach(const char *name)
+{
+    struct blk_dev *d = dev_named(name);
+    char buf[4096];
+    int rc = 0;
+    printf("blk-test: %s looping\n", name);
+    fflush(stdout);
+    for (int i = 0; i < 3000 && rc == 0; i++) {
+        rc = blk_read(d, 0, buf, sizeof(buf));
+        if (rc == 0)
+            thread_sleep_ns(20 * 1000 * 1000);
+    }
+    expect_rc(rc, -EIO, "I/O on a detached disk");
+    expect_rc(blk_write(d, 0, buf, sizeof(buf)), -EIO, "write after the detach");
+    printf("blk-test: %s detached: I/O fails with EIO\n", name);
 }
 
 static long backend_ulong(struct blk_dev *d, const char *key)
@@ -531,6 +589,10 @@ int main(int argc, char **argv)
             step_ro(v);
         } else if (strcmp(a, "ro-backend") == 0 && v) {
             step_ro_backend(v);
+        } else if (strcmp(a, "timeout") == 0 && v) {
+            step_timeout(v);
+        } else if (strcmp(a, "detach") == 0 && v) {
+            step_detach(v);
         } else if (strcmp(a, "queues") == 0) {
             step_queues();
         } else if (strcmp(a, "expect") == 0 && v) {

@@ -1,0 +1,624 @@
+/*
+ * blkfront: the domain's PV disks (io/blkif.h). Devices live under
+ * device/vbd/<virtual-device>; the first call of the API finds them all and
+ * connects each: read what the backend offers (ring size, queues), set up the
+ * rings, publish them with our state in one transaction, wait for the backend
+ * to connect, then read what the disk is (size, sector size, read-only) and
+ * which optional features both sides will use. blkfront_queue.c runs the I/O.
+ *
+ * Everything the backend writes is checked before use, and a backend that
+ * breaks the protocol gets the device disconnected with a message saying how,
+ * never a guess or a crash.
+ */
+#include "core/kernel.h"
+#include "core/options.h"
+#include "core/percpu.h"
+#include "core/smp.h"
+#include "core/time.h"
+#include "drivers/block/blkfront.h"
+#include <xen/io/protocols.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000)
+
+/* Command-line knobs (xenolith.blk.NAME=VALUE), mostly to test each feature's absence. */
+static int opt_queues;          /* 0: one per online VCPU */
+static int opt_ring_order = -1; /* -1: the backend's maximum (up to 4) */
+static int opt_indirect = 256;  /* most segments per indirect request; 0: none */
+static int opt_persistent = 1;
+static int opt_flush = 1;
+static int opt_discard = 1;
+static int opt_timeout_ms = 30000;
+static int opt_pool_kib = 4096;
+int blk_opt_ignore_readonly;
+KERNEL_OPTION(opt_queues, "blk.queues", OPT_INT, "block queues per disk (0: one per VCPU)");
+KERNEL_OPTION(opt_ring_order, "blk.ring_order", OPT_INT,
+              "log2 of ring pages per queue (-1: the backend's maximum, up to 4)");
+KERNEL_OPTION(opt_indirect, "blk.indirect", OPT_INT,
+              "most segments per indirect block request (0: no indirect descriptors)");
+KERNEL_OPTION(opt_persistent, "blk.persistent", OPT_BOOL, "use persistent grants if offered");
+KERNEL_OPTION(opt_flush, "blk.flush", OPT_BOOL, "use feature-flush-cache if offered");
+KERNEL_OPTION(opt_discard, "blk.discard", OPT_BOOL, "use feature-discard if offered");
+KERNEL_OPTION(opt_timeout_ms, "blk.timeout_ms", OPT_INT,
+              "disconnect a disk whose backend sits on a request this long");
+KERNEL_OPTION(opt_pool_kib, "blk.pool_kib", OPT_INT,
+              "most memory per block queue for data pages, in KiB (taken as needed)");
+KERNEL_OPTION(blk_opt_ignore_readonly, "blk.test_ignore_readonly", OPT_BOOL,
+              "tests only: send writes to read-only disks (the backend must refuse them)");
+
+static struct mutex probe_lock = MUTEX_INIT(probe_lock);
+static int probed;
+static struct blk_dev **devs;
+static int ndevs;
+
+/* ---- names ---- */
+
+/* 0 -> "a", 25 -> "z", 26 -> "aa" (as Linux names disks). */
+static void disk_letters(char *out, size_t size, unsigned int n)
+{
+    char tmp[8];
+    int len = 0;
+    n++;
+    while (n && len < (int)sizeof(tmp)) {
+        n--;
+        tmp[len++] = (char)('a' + n % 26);
+        n /= 26;
+    }
+    size_t i = 0;
+    while (len > 0 && i + 1 < size)
+        out[i++] = tmp[--len];
+    out[i] = 0;
+}
+
+/* The name a virtual-device number stands for (docs/misc/vbd-interface.pandoc). */
+static void vdev_name(uint32_t vdev, char *out, size_t size)
+{
+    const char *prefix;
+    unsigned int disk, part;
+    if (vdev & (1u << 28)) {
+        prefix = "xvd";
+        disk = (vdev >> 8) & 0xfffff;
+        part = vdev & 0xff;
+    } else if ((vdev >> 8) == 202) {
+        prefix = "xvd";
+        disk = (vdev >> 4) & 0xf;
+        part = vdev & 0xf;
+    } else if ((vdev >> 8) == 8) {
+        prefix = "sd";
+        disk = (vdev >> 4) & 0xf;
+        part = vdev & 0xf;
+    } else if ((vdev >> 8) == 3 || (vdev >> 8) == 22) {
+        prefix = "hd";
+        disk = ((vdev >> 8) == 22 ? 2 : 0) + ((vdev >> 6) & 1);
+        part = vdev & 0x3f;
+    } else {
+        ksnprintf(out, size, "vbd%u", vdev);
+        return;
+    }
+    char letters[8];
+    disk_letters(letters, sizeof(letters), disk);
+    if (part)
+        ksnprintf(out, size, "%s%s%u", prefix, letters, part);
+    else
+        ksnprintf(out, size, "%s%s", prefix, letters);
+}
+
+/* ---- faults ---- */
+
+void blkfront_break(struct blk_dev *d, int err, const char *fmt, ...)
+{
+    char why[192];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&d->broken, &expected, 1, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return; /* already disconnected: the first reason is the one that counts */
+    d->break_err = err;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    printk("blk %s: %s; disconnecting the device, its requests fail with %s\n", d->info.name, why,
+           err == -ETIMEDOUT ? "ETIMEDOUT" : "EIO");
+    for (unsigned int i = 0; i < d->nqueues; i++) {
+        struct blk_queue *q = &d->queues[i];
+        __atomic_add_fetch(&q->kicks, 1, __ATOMIC_SEQ_CST);
+        waitq_wake_all(&q->wq);
+    }
+    xenbus_switch_state(&d->xb, XenbusStateClosing);
+}
+
+/*
+ * The backend's state changed (xenstore watch thread). Closing means the device
+ * is being taken away (xl block-detach, or the backend gave up): fail what is
+ * left and close our side, which lets the toolstack finish the removal.
+ */
+static void backend_state_changed(struct xs_watch *w, const char *path, void *arg)
+{
+    struct blk_dev *d = arg;
+    int s = xenbus_otherend_state(&d->xb);
+    if (s != XenbusStateClosing && s != XenbusStateClosed && s != XenbusStateUnknown)
+        return;
+    blkfront_break(d, -EIO, "backend went to state %s", xenbus_state_name(s));
+    xenbus_switch_state(&d->xb, XenbusStateClosed);
+}
+
+/* ---- the handshake ---- */
+
+struct publish {
+    struct blk_dev *d;
+    unsigned int order;
+};
+
+static int write_ring(xs_tx_t tx, struct blk_dev *d, const char *dir, struct blk_queue *q,
+                      int single_page_node)
+{
+    char name[48];
+    int rc;
+    if (single_page_node) {
+        ksnprintf(name, sizeof(name), "%sring-ref", dir);
+        rc = xenbus_printf(tx, &d->xb, name, "%u", q->ring_ref[0]);
+        if (rc < 0)
+            return rc;
+    } else {
+        for (unsigned int i = 0; i < q->ring_pages; i++) {
+            ksnprintf(name, sizeof(name), "%sring-ref%u", dir, i);
+            rc = xenbus_printf(tx, &d->xb, name, "%u", q->ring_ref[i]);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    ksnprintf(name, sizeof(name), "%sevent-channel", dir);
+    return xenbus_printf(tx, &d->xb, name, "%u", q->port);
+}
+
+/* Our half of the connection, and state Initialised, in one transaction. */
+static int publish_tx(xs_tx_t tx, void *arg)
+{
+    struct publish *p = arg;
+    struct blk_dev *d = p->d;
+    /* A one-page ring is published as "ring-ref", as every backend understands. */
+    int rc = 0, single = p->order == 0;
+    if (!single)
+        rc = xenbus_printf(tx, &d->xb, "ring-page-order", "%u", p->order);
+    if (rc == 0 && d->nqueues > 1)
+        rc = xenbus_printf(tx, &d->xb, "multi-queue-num-queues", "%u", d->nqueues);
+    for (unsigned int i = 0; rc == 0 && i < d->nqueues; i++) {
+        char dir[24] = "";
+        if (d->nqueues > 1)
+            ksnprintf(dir, sizeof(dir), "queue-%u/", i);
+        rc = write_ring(tx, d, dir, &d->queues[i], single);
+    }
+    if (rc == 0)
+        rc = xenbus_printf(tx, &d->xb, "protocol", "%s", XEN_IO_PROTO_ABI_NATIVE);
+    if (rc == 0)
+        rc = xenbus_printf(tx, &d->xb, "feature-persistent", "%u", opt_persistent ? 1 : 0);
+    if (rc == 0)
+        rc = xenbus_printf(tx, &d->xb, "state", "%d", XenbusStateInitialised);
+    return rc;
+}
+
+static unsigned int floor_log2(unsigned long v)
+{
+    unsigned int o = 0;
+    while (v > 1) {
+        v >>= 1;
+        o++;
+    }
+    return o;
+}
+
+/* What the backend says the disk is, checked. 0 or -errno. */
+static int read_disk(struct blk_dev *d)
+{
+    struct blk_info *in = &d->info;
+    const unsigned long absent = ~0UL;
+    unsigned long sectors = xenbus_otherend_ulong(&d->xb, "sectors", absent);
+    unsigned long ssize = xenbus_otherend_ulong(&d->xb, "sector-size", absent);
+    unsigned long pssize = xenbus_otherend_ulong(&d->xb, "physical-sector-size", absent);
+    unsigned long info = xenbus_otherend_ulong(&d->xb, "info", 0);
+
+    if (sectors == absent || sectors == 0) {
+        printk("blk %s: backend gives no size (\"sectors\")\n", in->name);
+        return -EINVAL;
+    }
+    if (ssize == absent || ssize < 512 || ssize > 4096 || (ssize & (ssize - 1))) {
+        printk("blk %s: unusable sector-size %ld\n", in->name, (long)ssize);
+        return -EINVAL;
+    }
+    if (sectors > UINT64_MAX / ssize) {
+        printk("blk %s: %lu sectors of %lu bytes do not fit 64 bits\n", in->name, sectors, ssize);
+        return -EINVAL;
+    }
+    if (pssize == absent || pssize < ssize || pssize % ssize)
+        pssize = ssize;
+    in->sectors = sectors;
+    in->sector_size = (uint32_t)ssize;
+    in->physical_sector_size = (uint32_t)pssize;
+
+    char path[sizeof(d->xb.otherend) + 8], mode[8] = "";
+    ksnprintf(path, sizeof(path), "%s/mode", d->xb.otherend);
+    xs_read(XS_NO_TX, path, mode, sizeof(mode));
+    in->read_only = (info & VDISK_READONLY) || !strchr(mode, 'w');
+    return 0;
+}
+
+static void read_features(struct blk_dev *d)
+{
+    struct blk_info *in = &d->info;
+    unsigned long flush = xenbus_otherend_ulong(&d->xb, "feature-flush-cache", 0);
+    unsigned long barrier = xenbus_otherend_ulong(&d->xb, "feature-barrier", 0);
+    unsigned long discard = xenbus_otherend_ulong(&d->xb, "feature-discard", 0);
+    unsigned long persistent = xenbus_otherend_ulong(&d->xb, "feature-persistent", 0);
+    unsigned long indirect = xenbus_otherend_ulong(&d->xb, "feature-max-indirect-segments", 0);
+
+    in->features = 0;
+    d->flush_op = 0;
+    if (flush && opt_flush) {
+        d->flush_op = BLKIF_OP_FLUSH_DISKCACHE;
+        in->features |= BLK_F_FLUSH;
+    } else if (barrier) {
+        d->flush_op = BLKIF_OP_WRITE_BARRIER;
+        in->features |= BLK_F_BARRIER;
+    }
+    if (discard && opt_discard) {
+        in->features |= BLK_F_DISCARD;
+        if (xenbus_otherend_ulong(&d->xb, "discard-secure", 0))
+            in->features |= BLK_F_SECURE_DISCARD;
+        unsigned long g = xenbus_otherend_ulong(&d->xb, "discard-granularity", in->sector_size);
+        unsigned long a = xenbus_otherend_ulong(&d->xb, "discard-alignment", 0);
+        in->discard_granularity = g && g <= UINT32_MAX ? (uint32_t)g : in->sector_size;
+        in->discard_alignment = a < in->discard_granularity ? (uint32_t)a : 0;
+    }
+    d->persistent = persistent && opt_persistent;
+    if (d->persistent)
+        in->features |= BLK_F_PERSISTENT;
+    d->max_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;
+    if (opt_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST &&
+        indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+        d->max_segs = (uint32_t)MIN(MIN(indirect, (unsigned long)opt_indirect),
+                                    (unsigned long)BLKIF_MAX_INDIRECT_SEGS);
+        in->features |= BLK_F_INDIRECT;
+    }
+    in->max_segments = d->max_segs;
+}
+
+static void release_queues(struct blk_dev *d, unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++)
+        blkq_release(&d->queues[i]);
+    free(d->queues);
+    d->queues = NULL;
+    d->nqueues = 0;
+}
+
+static int connect(struct blk_dev *d, const char *id)
+{
+    char *end;
+    unsigned long vdev = strtoul(id, &end, 10);
+    if (*end || vdev > UINT32_MAX)
+        return -EINVAL;
+    d->info.vdev = (uint32_t)vdev;
+    d->handle = (blkif_vdev_t)vdev;
+    vdev_name(d->info.vdev, d->info.name, sizeof(d->info.name));
+    d->timeout_ns = (uint64_t)(opt_timeout_ms > 0 ? opt_timeout_ms : 30000) * 1000000;
+
+    int rc = xenbus_device_init(&d->xb, "vbd", id);
+    if (rc < 0)
+        return rc;
+    const uint32_t ready = 1u << XenbusStateInitWait | 1u << XenbusStateInitialised |
+                           1u << XenbusStateConnected | 1u << XenbusStateClosing |
+                           1u << XenbusStateClosed;
+    int s = xenbus_wait_otherend(&d->xb, ready, CONNECT_TIMEOUT_NS);
+    if (s < 0 || s != XenbusStateInitWait) {
+        printk("blk %s: backend %s is %s, not waiting for a frontend\n", d->info.name,
+               d->xb.otherend, s < 0 ? "not answering" : xenbus_state_name(s));
+        xenbus_device_release(&d->xb);
+        return s < 0 ? s : -EIO;
+    }
+
+    /* Transport: ring pages and queues. */
+    unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
+    if (max_order == ~0UL)
+        max_order = floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
+    unsigned int order = (unsigned int)MIN(max_order, (unsigned long)BLKFRONT_MAX_RING_ORDER);
+    if (opt_ring_order >= 0 && (unsigned int)opt_ring_order < order)
+        order = (unsigned int)opt_ring_order;
+    unsigned long max_queues = xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1);
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    d->nqueues = (unsigned int)MAX(
+        1UL, MIN(MIN((unsigned long)want, max_queues), (unsigned long)BLKFRONT_MAX_QUEUES));
+
+    d->queues = calloc(d->nqueues, sizeof(*d->queues));
+    if (!d->queues) {
+        xenbus_device_release(&d->xb);
+        return -ENOMEM;
+    }
+    unsigned int made = 0;
+    for (; made < d->nqueues; made++) {
+        rc = blkq_init(&d->queues[made], d, made, order);
+        if (rc < 0) {
+            made++;
+            goto fail;
+        }
+    }
+    struct publish p = {d, order};
+    rc = xs_transaction(publish_tx, &p);
+    if (rc < 0) {
+        printk("blk %s: cannot publish the rings (%d)\n", d->info.name, rc);
+        goto fail;
+    }
+
+    s = xenbus_wait_otherend(
+        &d->xb, 1u << XenbusStateConnected | 1u << XenbusStateClosing | 1u << XenbusStateClosed,
+        CONNECT_TIMEOUT_NS);
+    if (s != XenbusStateConnected) {
+        printk("blk %s: backend did not connect (%s)\n", d->info.name,
+               s < 0 ? "timed out" : xenbus_state_name(s));
+        rc = s < 0 ? s : -EIO;
+        goto fail;
+    }
+    rc = read_disk(d);
+    if (rc < 0)
+        goto fail;
+    read_features(d);
+    d->info.queues = d->nqueues;
+    d->info.ring_pages = 1u << order;
+    d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
+
+    unsigned int pool = (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
+    for (unsigned int i = 0; i < d->nqueues; i++) {
+        rc = blkq_start(&d->queues[i], pool);
+        if (rc < 0) {
+            /* Threads already started keep running over a broken device: harmless. */
+            blkfront_break(d, -EIO, "cannot start queue %u (%d)", i, rc);
+            return rc;
+        }
+    }
+    xenbus_switch_state(&d->xb, XenbusStateConnected);
+    char path[sizeof(d->xb.otherend) + 8];
+    ksnprintf(path, sizeof(path), "%s/state", d->xb.otherend);
+    if (xs_watch(&d->state_watch, path, backend_state_changed, d) < 0)
+        printk("blk %s: cannot watch the backend's state; removal will not be noticed\n",
+               d->info.name);
+    return 0;
+
+fail:
+    xenbus_switch_state(&d->xb, XenbusStateClosing);
+    release_queues(d, made);
+    xenbus_device_release(&d->xb);
+    return rc;
+}
+
+/* ---- enumeration ---- */
+
+static int by_number(const void *a, const void *b)
+{
+    unsigned long x = strtoul(*(char *const *)a, NULL, 10);
+    unsigned long y = strtoul(*(char *const *)b, NULL, 10);
+    return x < y ? -1 : x > y;
+}
+
+static void probe(void)
+{
+    mutex_lock(&probe_lock);
+    if (probed) {
+        mutex_unlock(&probe_lock);
+        return;
+    }
+    char **ids = NULL;
+    int n = xenbus_list("vbd", &ids);
+    if (n > 0) {
+        qsort(ids, (size_t)n, sizeof(*ids), by_number);
+        devs = calloc((size_t)n, sizeof(*devs));
+    }
+    for (int i = 0; i < n && devs; i++) {
+        struct blk_dev *d = calloc(1, sizeof(*d));
+        if (!d)
+            break;
+        int rc = connect(d, ids[i]);
+        if (rc < 0) {
+            printk("blk: device/vbd/%s not connected (%d)\n", ids[i], rc);
+            if (!d->queues)
+                free(d); /* a device with threads running stays allocated */
+            continue;
+        }
+        char line[160];
+        blk_dev_describe(d, line, sizeof(line));
+        printk("blk: %s\n", line);
+        devs[ndevs++] = d;
+    }
+    free(ids);
+    __atomic_store_n(&probed, 1, __ATOMIC_RELEASE);
+    mutex_unlock(&probe_lock);
+}
+
+int blk_dev_count(void)
+{
+    if (!__atomic_load_n(&probed, __ATOMIC_ACQUIRE))
+        probe();
+    return ndevs;
+}
+
+struct blk_dev *blk_dev_get(int index)
+{
+    if (index < 0 || index >= blk_dev_count())
+        return NULL;
+    return devs[index];
+}
+
+struct blk_dev *blk_dev_find(const char *name)
+{
+    int n = blk_dev_count();
+    for (int i = 0; i < n; i++) {
+        char num[16];
+        ksnprintf(num, sizeof(num), "%u", devs[i]->info.vdev);
+        if (strcmp(devs[i]->info.name, name) == 0 || strcmp(num, name) == 0)
+            return devs[i];
+    }
+    return NULL;
+}
+
+void blk_dev_info(struct blk_dev *d, struct blk_info *info)
+{
+    *info = d->info;
+}
+
+int blk_dev_describe(struct blk_dev *d, char *buf, size_t size)
+{
+    const struct blk_info *in = &d->info;
+    uint64_t mib = in->sectors * in->sector_size >> 20;
+    char segs[24] = "";
+    if (in->features & BLK_F_INDIRECT)
+        ksnprintf(segs, sizeof(segs), ", indirect %u", in->max_segments);
+    return ksnprintf(buf, size,
+                     "%s: %llu MiB (%llu x %u B), %s, %u queue%s x %u-page ring (%u "
+                     "slots)%s%s%s%s%s",
+                     in->name, (unsigned long long)mib, (unsigned long long)in->sectors,
+                     in->sector_size, in->read_only ? "read-only" : "read-write", in->queues,
+                     in->queues == 1 ? "" : "s", in->ring_pages, in->ring_slots, segs,
+                     in->features & BLK_F_PERSISTENT ? ", persistent grants" : "",
+                     in->features & BLK_F_FLUSH     ? ", flush"
+                     : in->features & BLK_F_BARRIER ? ", barrier"
+                                                    : "",
+                     in->features & BLK_F_DISCARD ? ", discard" : "",
+                     d->broken ? ", DISCONNECTED" : "");
+}
+
+void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    for (unsigned int i = 0; i < d->nqueues; i++) {
+        if (queue >= 0 && (unsigned int)queue != i)
+            continue;
+        const struct blk_stats *s = &d->queues[i].stats;
+        st->reads += s->reads;
+        st->writes += s->writes;
+        st->flushes += s->flushes;
+        st->discards += s->discards;
+        st->read_bytes += s->read_bytes;
+        st->write_bytes += s->write_bytes;
+        st->ring_requests += s->ring_requests;
+        st->indirect_requests += s->indirect_requests;
+        st->notifications += s->notifications;
+        st->interrupts += s->interrupts;
+        st->errors += s->errors;
+        st->pool_pages += s->pool_pages;
+        st->grants_leaked += s->grants_leaked;
+    }
+}
+
+/* ---- requests ---- */
+
+static int check_request(struct blk_dev *d, const struct blk_request *r)
+{
+    if (!r || !r->done)
+        return -EINVAL;
+    switch (r->op) {
+    case BLK_READ:
+    case BLK_WRITE:
+        if (!r->buf)
+            return -EINVAL;
+        if (r->op == BLK_WRITE && d->info.read_only && !blk_opt_ignore_readonly)
+            return -EROFS;
+        return blkif_check_range(r->offset, r->len, d->info.sector_size, d->info.sectors);
+    case BLK_DISCARD:
+        if (d->info.read_only && !blk_opt_ignore_readonly)
+            return -EROFS;
+        if (!(d->info.features & BLK_F_DISCARD))
+            return -EOPNOTSUPP;
+        return blkif_check_range(r->offset, r->len, d->info.sector_size, d->info.sectors);
+    case BLK_FLUSH:
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Requests go to the queue of the VCPU that submits them. */
+static struct blk_queue *queue_of_caller(struct blk_dev *d)
+{
+    return &d->queues[this_cpu()->id % d->nqueues];
+}
+
+int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n)
+{
+    if (!d)
+        return -ENODEV;
+    if (n <= 0)
+        return n < 0 ? -EINVAL : 0;
+    int ok = 0;
+    while (ok < n) {
+        int rc = check_request(d, rs[ok]);
+        if (rc < 0) {
+            if (ok == 0)
+                return rc;
+            break;
+        }
+        ok++;
+    }
+    return blkq_submit(queue_of_caller(d), rs, ok);
+}
+
+int blk_submit(struct blk_dev *d, struct blk_request *r)
+{
+    int rc = blk_submitv(d, &r, 1);
+    return rc == 1 ? 0 : rc;
+}
+
+struct sync_wait {
+    int done;
+    int status;
+};
+
+/* The waiter's record may vanish once done is set: set it last, then touch only the queue. */
+static void sync_done(struct blk_request *r, int status)
+{
+    struct sync_wait *w = r->arg;
+    w->status = status;
+    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+}
+
+static int sync_io(struct blk_dev *d, enum blk_op op, uint64_t offset, void *buf, uint64_t len)
+{
+    struct sync_wait w = {0, 0};
+    struct blk_request r = {
+        .op = op,
+        .offset = offset,
+        .len = len,
+        .buf = buf,
+        .done = sync_done,
+        .arg = &w,
+    };
+    /* A callback waiting for its own queue's thread would wait forever. */
+    if (d && queue_of_caller(d)->thread == thread_current())
+        return -EDEADLK;
+    int rc = blk_submit(d, &r);
+    if (rc < 0)
+        return rc;
+    struct blk_queue *q = r._queue;
+    /* The queue wakes sync_wq after every batch of callbacks; the watchdog bounds the wait. */
+    wait_event(&q->sync_wq, __atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
+    return w.status;
+}
+
+int blk_read(struct blk_dev *d, uint64_t offset, void *buf, uint64_t len)
+{
+    return sync_io(d, BLK_READ, offset, buf, len);
+}
+
+int blk_write(struct blk_dev *d, uint64_t offset, const void *buf, uint64_t len)
+{
+    return sync_io(d, BLK_WRITE, offset, (void *)buf, len);
+}
+
+int blk_flush(struct blk_dev *d)
+{
+    return sync_io(d, BLK_FLUSH, 0, NULL, 0);
+}
+
+int blk_discard(struct blk_dev *d, uint64_t offset, uint64_t len)
+{
+    return sync_io(d, BLK_DISCARD, offset, NULL, len);
+}

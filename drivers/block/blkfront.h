@@ -1,0 +1,110 @@
+/*
+ * blkfront internals, shared by blkfront.c (finding devices, the xenbus
+ * handshake, feature negotiation) and blkfront_queue.c (rings, the grant page
+ * pool, issuing requests and completing them).
+ */
+#ifndef XENOLITH_BLKFRONT_H
+#define XENOLITH_BLKFRONT_H
+
+#include <stdint.h>
+#include <xenolith/blk.h>
+#include "core/sched.h"
+#include "drivers/xen/evtchn.h"
+#include "drivers/xen/xenbus.h"
+#include "drivers/block/blkif_ring.h"
+
+#define BLKFRONT_MAX_QUEUES     16
+#define BLKFRONT_MAX_RING_ORDER 4 /* 16 pages: 512 requests in flight per queue */
+
+/* A page the driver owns for data or indirect segments, granted to the backend. */
+struct blk_page {
+    struct blk_page *next;
+    void *va; /* identity mapped: its address is its guest frame */
+    grant_ref_t gref;
+    int granted;
+};
+
+/* One ring request in flight, found by its slot in the in-flight table. */
+struct blk_frag {
+    struct blk_request *req;
+    struct blk_page *data; /* data pages, in order */
+    struct blk_page *ind;  /* indirect segment pages, in order */
+    uint64_t started_ns;
+    uint64_t buf_off; /* where its data sits in req->buf */
+    uint32_t nbytes;
+};
+
+struct blk_queue {
+    struct blk_dev *dev;
+    unsigned int index;
+    int cpu; /* the VCPU its events and thread are on */
+    struct mutex lock;
+
+    /* The shared ring and its event channel. */
+    blkif_front_ring_t ring;
+    struct blkif_sring *sring;
+    unsigned int ring_pages;
+    grant_ref_t ring_ref[1u << BLKFRONT_MAX_RING_ORDER];
+    int ring_granted;
+    evtchn_port_t port;
+    int port_bound;
+
+    /* Requests in flight (one slot per ring entry) and waiting to be issued. */
+    struct blkif_inflight inflight;
+    struct blkif_slot *slots;
+    struct blk_frag *frags;
+    struct blk_request *pending_head, *pending_tail;
+    struct blk_request *done_head, *done_tail; /* callbacks to run */
+
+    /* Pages for data and indirect segments: a LIFO free list, up to pages_max. */
+    struct blk_page *free_pages;
+    unsigned int pages_total, pages_free, pages_max;
+    grant_ref_t *grefs; /* scratch for the request being built */
+
+    struct blk_stats stats;
+    struct waitq wq;      /* the queue thread sleeps here */
+    struct waitq sync_wq; /* blk_read & co. wait here for their request */
+    unsigned int kicks;   /* bumped by events and by anyone who needs the thread */
+    struct thread *thread;
+    int failed; /* ring abandoned: every request failed, nothing issued again */
+};
+
+struct blk_dev {
+    struct xenbus_device xb;
+    struct blk_info info;
+    blkif_vdev_t handle;
+    unsigned int nqueues;
+    struct blk_queue *queues;
+    int persistent;
+    uint32_t max_segs; /* segments per ring request */
+    uint8_t flush_op;  /* BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER, or 0 (nothing to do) */
+    int broken;        /* disconnected after a fault: every request fails with break_err */
+    int break_err;
+    uint64_t timeout_ns;
+    struct xs_watch state_watch; /* the backend's state, once connected */
+};
+
+/* Options shared by both files (xenolith.blk.*). */
+extern int blk_opt_ignore_readonly;
+
+/* Allocate queue q's ring, grant it, and bind an event channel for the backend. */
+int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsigned int order);
+
+/* After the handshake: size the page pool and start the queue's thread. */
+int blkq_start(struct blk_queue *q, unsigned int pool_pages);
+
+/* Undo blkq_init for a device that never connected. */
+void blkq_release(struct blk_queue *q);
+
+/* Queue the requests on q and issue what fits. See blk_submitv. */
+int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n);
+
+/*
+ * Disconnect the device after a fault of the backend's (or a timeout): say why,
+ * fail every request in flight or waiting with err, refuse new ones. Any
+ * context that may block; takes no queue lock.
+ */
+void blkfront_break(struct blk_dev *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * Block devices: the domain's PV disks (one per `disk` entry of the xl config).
+ *
+ * Devices are found and connected on first use (blk_dev_count() or
+ * blk_dev_get()), so an app that never touches a disk pays nothing for them.
+ *
+ * Addressing is in bytes. Every transfer must start at a multiple of the
+ * device's sector size (blk_info.sector_size, 512 or more), be a non-zero
+ * multiple of it long, and lie inside the device; anything else is refused
+ * with -EINVAL. Buffers need no alignment: data goes through pages the driver
+ * owns and has granted to the backend, so the backend never sees the caller's
+ * memory and a request of any size is cut into ring requests for you.
+ *
+ * Errors are negative errno values: -EINVAL (bad range or arguments), -EROFS
+ * (a write or discard on a read-only device), -EOPNOTSUPP (discard the backend
+ * does not offer, or an operation it refused as unsupported), -EIO (the
+ * backend failed the I/O, or the device was disconnected after a protocol
+ * error), -ETIMEDOUT (the backend did not answer within the timeout; the device
+ * is disconnected), -ENODEV (no such device), -ENOMEM.
+ */
+#ifndef XENOLITH_BLK_H
+#define XENOLITH_BLK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct blk_dev;
+
+/* What the backend offered and we agreed to use (blk_info.features). */
+#define BLK_F_FLUSH          (1u << 0) /* feature-flush-cache: blk_flush reaches stable storage */
+#define BLK_F_BARRIER        (1u << 1) /* feature-barrier (used for flushes without the above) */
+#define BLK_F_DISCARD        (1u << 2) /* feature-discard */
+#define BLK_F_SECURE_DISCARD (1u << 3) /* discard-secure */
+#define BLK_F_PERSISTENT     (1u << 4) /* persistent grants */
+#define BLK_F_INDIRECT       (1u << 5) /* indirect descriptors (large ring requests) */
+
+struct blk_info {
+    char name[16];        /* "xvda", from the virtual-device number */
+    uint32_t vdev;        /* the virtual-device number (xenstore id), 51712 for xvda */
+    uint64_t sectors;     /* size in sectors of sector_size bytes */
+    uint32_t sector_size; /* logical sector size: the unit of addressing */
+    uint32_t physical_sector_size;
+    int read_only;                /* writes and discards fail with -EROFS */
+    uint32_t features;            /* BLK_F_* */
+    unsigned int queues;          /* rings in use (one per VCPU, up to the backend's maximum) */
+    unsigned int ring_pages;      /* pages per ring */
+    unsigned int ring_slots;      /* ring requests in flight per queue */
+    unsigned int max_segments;    /* pages per ring request: 11, or the indirect maximum */
+    uint32_t discard_granularity; /* bytes (when BLK_F_DISCARD) */
+    uint32_t discard_alignment;   /* bytes */
+};
+
+/* Number of connected devices; the first call finds and connects them. */
+int blk_dev_count(void);
+
+/* Device `index` (0 .. count-1, in virtual-device order: xvda before xvdb), or NULL. */
+struct blk_dev *blk_dev_get(int index);
+
+/* The device named "xvdb" (or with virtual-device number "51728"), or NULL. */
+struct blk_dev *blk_dev_find(const char *name);
+
+void blk_dev_info(struct blk_dev *d, struct blk_info *info);
+
+enum blk_op {
+    BLK_READ,
+    BLK_WRITE,
+    BLK_FLUSH,   /* writes completed before the flush was submitted reach stable storage */
+    BLK_DISCARD, /* the range's contents become undefined (a hint: may do nothing) */
+};
+
+struct blk_request;
+
+/*
+ * Completion: called exactly once for every request blk_submit accepted, with
+ * 0 or a negative errno, in the thread of the queue that ran the request
+ * (thread context: it may block and may submit more requests). After it
+ * returns, the request and its buffer belong to the caller again.
+ */
+typedef void (*blk_done_fn)(struct blk_request *r, int status);
+
+struct blk_request {
+    /* Set by the caller. */
+    enum blk_op op;
+    uint64_t offset; /* bytes (READ, WRITE, DISCARD) */
+    uint64_t len;    /* bytes (READ, WRITE, DISCARD) */
+    void *buf;       /* READ: filled in; WRITE: read from. Any alignment. */
+    blk_done_fn done;
+    void *arg; /* for the caller */
+
+    /* The driver's, while the request is in its hands. */
+    struct blk_request *_next;
+    void *_queue;       /* the queue it runs on */
+    uint64_t _issued;   /* bytes handed to the ring so far */
+    uint32_t _inflight; /* ring requests outstanding */
+    int _pending;       /* still in the queue's list of requests to issue */
+    int _status;
+};
+
+/*
+ * Start a request on the queue of the calling VCPU. Returns 0 when accepted
+ * (r->done will be called once), or a negative errno when refused (done is not
+ * called). Never blocks on I/O; requests beyond what the rings and the grant
+ * pool take at once wait in order inside the driver.
+ */
+int blk_submit(struct blk_dev *d, struct blk_request *r);
+
+/* Submit n requests with one notification of the backend at most. Returns how many were
+ * accepted (they are the first ones), or the refusal of the first one. */
+int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n);
+
+/*
+ * Synchronous helpers: submit and wait (thread context). 0 or a negative errno;
+ * -EDEADLK when called from a completion callback of the same device's queue.
+ */
+int blk_read(struct blk_dev *d, uint64_t offset, void *buf, uint64_t len);
+int blk_write(struct blk_dev *d, uint64_t offset, const void *buf, uint64_t len);
+int blk_flush(struct blk_dev *d);
+int blk_discard(struct blk_dev *d, uint64_t offset, uint64_t len);
+
+/* Counters, summed over the queues (queue = -1) or for one queue. */
+struct blk_stats {
+    uint64_t reads, writes, flushes, discards; /* caller requests completed */
+    uint64_t read_bytes, write_bytes;
+    uint64_t ring_requests; /* ring requests made */
+    uint64_t indirect_requests;
+    uint64_t notifications; /* event channel sends to the backend */
+    uint64_t interrupts;    /* events from the backend */
+    uint64_t errors;        /* requests completed with an error */
+    uint64_t pool_pages;    /* data/indirect pages the driver owns */
+    uint64_t grants_leaked; /* pages the backend would not give back (kept out of use) */
+};
+
+void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st);
+
+/* "xvda: 131072 sectors of 512, rw, 1 queue, ..." for logs. */
+int blk_dev_describe(struct blk_dev *d, char *buf, size_t size);
+
+#endif
