@@ -15,10 +15,12 @@
 struct net_dev;
 
 /* Offloads the backend agreed to (net_dev_features). */
-#define NET_F_CSUM (1u << 0) /* tx frames may leave the L4 checksum blank */
-#define NET_F_SG   (1u << 1) /* tx frames may span several pages */
-#define NET_F_TSO4 (1u << 2) /* TCP segmentation offload, IPv4 */
-#define NET_F_TSO6 (1u << 3) /* TCP segmentation offload, IPv6 */
+#define NET_F_CSUM   (1u << 0) /* tx frames may leave the L4 checksum blank (TCP/UDP over IPv4) */
+#define NET_F_SG     (1u << 1) /* tx frames may span several pages */
+#define NET_F_TSO4   (1u << 2) /* TCP segmentation offload, IPv4 */
+#define NET_F_TSO6   (1u << 3) /* TCP segmentation offload, IPv6 */
+#define NET_F_CSUM6  (1u << 4) /* as NET_F_CSUM, for TCP/UDP over IPv6 */
+#define NET_F_RX_GSO (1u << 5) /* received TCP frames may exceed the MTU (see net_rx_fn) */
 
 /* Number of connected devices; the first call finds and connects them. */
 int net_dev_count(void);
@@ -38,11 +40,20 @@ struct net_frag {
     size_t len;
 };
 
-/* What the sender leaves to the backend. All zero: a complete, checksummed frame. */
+/*
+ * What the sender leaves to the backend. All zero: a complete, checksummed frame.
+ * With csum_blank, the L4 checksum field must hold the checksum of the pseudo-header
+ * only (not inverted), as for Linux's CHECKSUM_PARTIAL: the backend or the receiver
+ * sums from csum_start to the end of the frame on top of it. Xen's protocol carries no
+ * offsets: the backend finds the TCP/UDP header itself, so csum_start/csum_offset are
+ * only checked to lie inside the frame. Segmentation offload (gso_type) needs
+ * csum_blank too; the frame is one TCP segment of up to 65535 bytes that the backend
+ * cuts into gso_size-byte payloads.
+ */
 struct net_tx_offload {
     uint16_t csum_start;  /* csum_blank: checksum from this offset ... */
     uint16_t csum_offset; /* ... stored at csum_start + csum_offset */
-    uint8_t csum_blank;   /* the L4 checksum is to be filled in (needs NET_F_CSUM) */
+    uint8_t csum_blank;   /* the L4 checksum is to be filled in (NET_F_CSUM / _CSUM6) */
     uint8_t gso_type;     /* 0, or NET_GSO_TCPV4 / NET_GSO_TCPV6 (needs NET_F_TSO4/6) */
     uint16_t gso_size;    /* MSS for segmentation offload */
 };
@@ -55,7 +66,9 @@ struct net_tx_offload {
  * queues). The bytes are copied into pages the driver owns and has granted to
  * the backend, so the caller's buffers are free again on return. Blocks while the
  * ring is full (thread context only). Returns 0, -EMSGSIZE (too long for the
- * device and its offloads), -EINVAL (bad offload request) or -ENETDOWN.
+ * device and its offloads: the MTU plus an Ethernet and VLAN header, or 65535
+ * bytes with segmentation offload), -EINVAL (shorter than an Ethernet header, or a
+ * bad offload request) or -ENETDOWN (device disconnected).
  */
 int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, unsigned int nfrags,
            const struct net_tx_offload *off);
@@ -67,10 +80,15 @@ int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, 
 /*
  * Called for every received frame, in the receiving queue's thread. `data` is
  * valid only during the call (copy what you keep). One handler per device.
+ * Frames wait in the ring until a handler is set. With NET_RX_CSUM_BLANK the L4
+ * checksum field holds only the pseudo-header sum: do not verify it. With
+ * NET_F_RX_GSO a TCP frame may be up to 65535 bytes of IP (several MTU-sized
+ * segments the backend kept together); its checksum is then blank.
  */
 typedef void (*net_rx_fn)(struct net_dev *d, unsigned int queue, const void *data, size_t len,
                           unsigned int flags, void *arg);
 
+/* Set (once, before traffic matters) the handler; it may call net_tx on any queue. */
 void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg);
 
 /* Counters for tests and benchmarks. */
@@ -79,6 +97,11 @@ struct net_stats {
     uint64_t rx_dropped, tx_errors, notifications_sent, interrupts;
 };
 
+/* One queue's counters; queue NET_STATS_ALL (or any queue >= the count) sums them. */
+#define NET_STATS_ALL (~0u)
 void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st);
+
+/* Connected (1), or disconnected after a backend error or departure (0). */
+int net_dev_up(struct net_dev *d);
 
 #endif

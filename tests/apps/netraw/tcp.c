@@ -277,6 +277,19 @@ int tcp_handle(struct iface *f, unsigned int queue, const uint8_t *frame, size_t
     return 0;
 }
 
+/* Say where things stand when a test makes no progress: is the device still moving? */
+static void report_stall(const char *what, size_t done)
+{
+    struct net_stats st;
+    net_dev_stats(tc.f->d, NET_STATS_ALL, &st);
+    SAY("%s: no progress at %zu bytes (state %d, snd_una %u, rcv_nxt %u, %llu segments); "
+        "device rx %llu tx %llu frames, %llu interrupts, %llu notifications, %s\n",
+        what, done, tc.state, tc.snd_una, tc.rcv_nxt, (unsigned long long)tc.segs,
+        (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames,
+        (unsigned long long)st.interrupts, (unsigned long long)st.notifications_sent,
+        net_dev_up(tc.f->d) ? "up" : "DOWN");
+}
+
 /* ---- the sender ---- */
 
 int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size_t bytes)
@@ -353,7 +366,8 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
         }
         if (time_now_ns() - last_progress > 400 * MS) {
             tc.snd_nxt = tc.snd_una; /* go back */
-            retrans++;
+            if (++retrans % 10 == 0)
+                report_stall("tcp-send", tc.snd_una - tc.isn - 1);
             last_progress = time_now_ns();
         }
         if (time_now_ns() - t0 > 60000 * MS) {
@@ -404,10 +418,18 @@ int tcp_recv_test(struct iface *f, uint16_t port, size_t bytes)
     tc.f = f;
     tc.state = T_LISTEN;
     SAY("tcp-recv: listening on %u\n", port);
-    uint64_t t0 = 0, deadline = time_now_ns() + 120000 * MS;
+    uint64_t t0 = 0, deadline = time_now_ns() + 120000 * MS, last = time_now_ns();
+    size_t seen = 0;
     while (tc.rcvd < bytes && !tc.bad && time_now_ns() < deadline) {
         if (!t0 && tc.state == T_ESTABLISHED)
             t0 = time_now_ns();
+        if (tc.rcvd != seen) {
+            seen = tc.rcvd;
+            last = time_now_ns();
+        } else if (time_now_ns() - last > 5000 * MS) {
+            report_stall("tcp-recv", seen);
+            last = time_now_ns();
+        }
         thread_sleep_ns(MS);
     }
     uint64_t ns = t0 ? time_now_ns() - t0 : 0;

@@ -1,0 +1,447 @@
+/*
+ * netfront devices: found under device/vif/ on the first net_dev_count(), each
+ * connected through the xenbus handshake of io/netif.h, and the <xenolith/net.h>
+ * API on top. Nothing here runs, or is even linked, unless the app calls net_*.
+ *
+ * Handshake: wait for the backend's InitWait, read what it offers, set up one queue
+ * per VCPU (or as asked), write our rings, event channels and wishes in one
+ * transaction, go Connected, wait for the backend to follow. A monitor thread per
+ * device then watches the backend's state and does the disconnect when the backend
+ * leaves or breaks the protocol.
+ */
+#include "core/kernel.h"
+#include "core/mm.h"
+#include "core/options.h"
+#include "core/smp.h"
+#include "arch/x86/hypercall.h"
+#include "drivers/net/netfront.h"
+#include "drivers/net/netif_mac.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BACKEND_WAIT_NS (10ULL * 1000000000ULL)
+#define CLOSE_WAIT_NS   (5ULL * 1000000000ULL)
+
+static int opt_queues;
+KERNEL_OPTION(opt_queues, "net.queues", OPT_INT, "netfront queues per device (0: one per VCPU)");
+static int opt_offload = 1;
+KERNEL_OPTION(opt_offload, "net.offload", OPT_BOOL, "netfront checksum offload (and so GSO)");
+static int opt_sg = 1;
+KERNEL_OPTION(opt_sg, "net.sg", OPT_BOOL, "netfront multi-slot frames (and so GSO)");
+static int opt_gso = 1;
+KERNEL_OPTION(opt_gso, "net.gso", OPT_BOOL, "netfront TCP segmentation offload, tx and rx");
+static int opt_split = 1;
+KERNEL_OPTION(opt_split, "net.split", OPT_BOOL, "netfront split tx/rx event channels");
+static int opt_buffers;
+KERNEL_OPTION(opt_buffers, "net.buffers", OPT_INT, "netfront buffers per ring (0: auto)");
+
+static struct mutex probe_lock = MUTEX_INIT(probe_lock);
+static int probed;
+static struct net_dev **devs;
+static int ndevs;
+
+static const char *state_name(int s)
+{
+    return xenbus_state_name(s);
+}
+
+void netfront_fail(struct net_dev *d, const char *fmt, ...)
+{
+    int expect = NETFRONT_RUNNING;
+    if (!__atomic_compare_exchange_n(&d->state, &expect, NETFRONT_BROKEN, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return; /* already going down */
+    char why[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    printk("net: %s: %s; disconnecting\n", d->name, why);
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        netfront_queue_kick(&d->queues[i]);
+    waitq_wake_all(&d->xb.otherend_wq);
+}
+
+/* ---- the handshake ---- */
+
+static int read_frontend(struct net_dev *d)
+{
+    char path[sizeof(d->xb.nodename) + 8], buf[32];
+    snprintf(path, sizeof(path), "%s/mac", d->xb.nodename);
+    int rc = xs_read(XS_NO_TX, path, buf, sizeof(buf));
+    if (rc < 0 || netif_parse_mac(buf, d->mac) < 0) {
+        printk("net: %s: no valid MAC address in %s (%d)\n", d->name, path, rc);
+        return rc < 0 ? rc : -EINVAL;
+    }
+    long mtu;
+    snprintf(path, sizeof(path), "%s/mtu", d->xb.nodename);
+    if (xs_read_int(XS_NO_TX, path, &mtu) < 0)
+        mtu = 1500;
+    if (mtu < 68 || mtu > (long)(NETIF_MAX_FRAME - NETIF_ETH_HLEN)) {
+        printk("net: %s: ignoring implausible mtu %ld\n", d->name, mtu);
+        mtu = 1500;
+    }
+    d->mtu = (unsigned int)mtu;
+    return 0;
+}
+
+static unsigned int pick_buffers(unsigned int nqueues)
+{
+    if (opt_buffers > 0)
+        return (unsigned int)MAX(MIN(opt_buffers, 4096), (int)NETIF_RX_MAX_SLOTS);
+    /* A ring's worth each, but no more than an eighth of free memory for all rings. */
+    uint64_t budget = mm_free_pages() / 8 / (2 * nqueues);
+    return (unsigned int)MAX(MIN(budget, (uint64_t)NETIF_RX_RING_SIZE), 64);
+}
+
+/* Decide what to use from what the backend offers and what we were told. */
+static int negotiate(struct net_dev *d)
+{
+    struct xenbus_device *xb = &d->xb;
+    if (xenbus_otherend_ulong(xb, "feature-rx-copy", 0) != 1) {
+        printk("net: %s: backend cannot copy into our buffers (no feature-rx-copy)\n", d->name);
+        return -EOPNOTSUPP;
+    }
+    unsigned long maxq = xenbus_otherend_ulong(xb, "multi-queue-max-queues", 1);
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    d->nqueues = (unsigned int)MAX(1, MIN(MIN((unsigned long)want, maxq), NETFRONT_MAX_QUEUES));
+    d->split = opt_split && xenbus_otherend_ulong(xb, "feature-split-event-channels", 0) == 1;
+
+    int be_sg = xenbus_otherend_ulong(xb, "feature-sg", 0) == 1;
+    int be_csum = xenbus_otherend_ulong(xb, "feature-no-csum-offload", 0) != 1;
+    int be_csum6 = xenbus_otherend_ulong(xb, "feature-ipv6-csum-offload", 0) == 1;
+    int be_gso4 = xenbus_otherend_ulong(xb, "feature-gso-tcpv4", 0) == 1;
+    int be_gso6 = xenbus_otherend_ulong(xb, "feature-gso-tcpv6", 0) == 1;
+
+    /* Receive side: what we tell the backend we can take. */
+    d->sg = opt_sg;
+    d->rx_csum = opt_offload;
+    d->rx_gso = opt_sg && opt_offload && opt_gso;
+
+    /* Transmit side: what the backend takes from us. */
+    uint32_t f = 0;
+    if (opt_sg && be_sg)
+        f |= NET_F_SG;
+    if (opt_offload && be_csum)
+        f |= NET_F_CSUM;
+    if (opt_offload && be_csum6)
+        f |= NET_F_CSUM6;
+    if (opt_gso && (f & NET_F_SG) && (f & NET_F_CSUM) && be_gso4)
+        f |= NET_F_TSO4;
+    if (opt_gso && (f & NET_F_SG) && (f & NET_F_CSUM6) && be_gso6)
+        f |= NET_F_TSO6;
+    if (d->rx_gso)
+        f |= NET_F_RX_GSO;
+    d->features = f;
+    /* One page per frame without sg, either way. */
+    if (!(f & NET_F_SG) || !d->sg)
+        d->mtu = MIN(d->mtu, 1500u);
+    d->nbufs = pick_buffers(d->nqueues);
+    return 0;
+}
+
+static int write_queue_keys(xs_tx_t tx, struct net_dev *d, struct netfront_queue *q)
+{
+    char pfx[16] = "";
+    char key[48];
+    int rc;
+    if (d->nqueues > 1)
+        snprintf(pfx, sizeof(pfx), "queue-%u/", q->index);
+#define KEY(name) (snprintf(key, sizeof(key), "%s%s", pfx, name), key)
+    if ((rc = xenbus_printf(tx, &d->xb, KEY("tx-ring-ref"), "%u", q->tx_ring_ref)) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, KEY("rx-ring-ref"), "%u", q->rx_ring_ref)) < 0)
+        return rc;
+    if (d->split) {
+        if ((rc = xenbus_printf(tx, &d->xb, KEY("event-channel-tx"), "%u", q->tx_port)) < 0 ||
+            (rc = xenbus_printf(tx, &d->xb, KEY("event-channel-rx"), "%u", q->rx_port)) < 0)
+            return rc;
+    } else if ((rc = xenbus_printf(tx, &d->xb, KEY("event-channel"), "%u", q->tx_port)) < 0) {
+        return rc;
+    }
+#undef KEY
+    return 0;
+}
+
+static int write_keys(xs_tx_t tx, void *arg)
+{
+    struct net_dev *d = arg;
+    int rc;
+    if (d->nqueues > 1 &&
+        (rc = xenbus_printf(tx, &d->xb, "multi-queue-num-queues", "%u", d->nqueues)) < 0)
+        return rc;
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        if ((rc = write_queue_keys(tx, d, &d->queues[i])) < 0)
+            return rc;
+    if ((rc = xenbus_printf(tx, &d->xb, "request-rx-copy", "1")) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, "feature-rx-notify", "1")) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, "feature-sg", "%d", d->sg)) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, "feature-gso-tcpv4", "%d", d->rx_gso)) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, "feature-gso-tcpv6", "%d", d->rx_gso)) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, "feature-no-csum-offload", "%d", !d->rx_csum)) < 0 ||
+        (rc = xenbus_printf(tx, &d->xb, "feature-ipv6-csum-offload", "%d", d->rx_csum)) < 0)
+        return rc;
+    return 0;
+}
+
+static void print_connected(struct net_dev *d)
+{
+    uint32_t f = d->features;
+    char tx[40], rx[24];
+    snprintf(tx, sizeof(tx), "%s%s%s%s%s", f & NET_F_SG ? " sg" : "", f & NET_F_CSUM ? " csum" : "",
+             f & NET_F_CSUM6 ? " csum6" : "", f & NET_F_TSO4 ? " tso4" : "",
+             f & NET_F_TSO6 ? " tso6" : "");
+    snprintf(rx, sizeof(rx), "%s%s%s", d->sg ? " sg" : "", d->rx_csum ? " csum" : "",
+             d->rx_gso ? " gso" : "");
+    printk("net: %s %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u queue%s, %s event channel%s, "
+           "%u buffers per ring; tx:%s rx:%s\n",
+           d->name, d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5], d->mtu,
+           d->nqueues, d->nqueues == 1 ? "" : "s", d->split ? "split" : "one", d->split ? "s" : "",
+           d->nbufs, tx[0] ? tx : " none", rx[0] ? rx : " none");
+}
+
+/* Undo a connect that failed part way: nothing of it was ever used. */
+static void abandon(struct net_dev *d, unsigned int nset)
+{
+    for (unsigned int i = 0; i < nset; i++)
+        netfront_queue_stop_events(&d->queues[i]);
+    xenbus_switch_state(&d->xb, XenbusStateClosing);
+    xenbus_wait_otherend(&d->xb, (1u << XenbusStateClosing) | (1u << XenbusStateClosed),
+                         CLOSE_WAIT_NS);
+    xenbus_switch_state(&d->xb, XenbusStateClosed);
+    for (unsigned int i = 0; i < nset; i++)
+        netfront_queue_release(&d->queues[i]);
+    xenbus_device_release(&d->xb);
+}
+
+static void *monitor_thread(void *arg);
+
+static int connect(struct net_dev *d)
+{
+    int rc = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, BACKEND_WAIT_NS);
+    if (rc < 0) {
+        printk("net: %s: backend %s never offered to connect (%d, state %s)\n", d->name,
+               d->xb.otherend, rc, state_name(xenbus_otherend_state(&d->xb)));
+        return rc;
+    }
+    if ((rc = negotiate(d)) < 0)
+        return rc;
+    d->queues = calloc(d->nqueues, sizeof(*d->queues));
+    if (!d->queues)
+        return -ENOMEM;
+    unsigned int nset = 0;
+    for (; nset < d->nqueues; nset++) {
+        if ((rc = netfront_queue_setup(d, &d->queues[nset], nset)) < 0) {
+            printk("net: %s: cannot set up queue %u (%d)\n", d->name, nset, rc);
+            nset++;
+            goto fail;
+        }
+    }
+    if ((rc = xs_transaction(write_keys, d)) < 0) {
+        printk("net: %s: cannot write our keys to xenstore (%d)\n", d->name, rc);
+        goto fail;
+    }
+    if ((rc = xenbus_switch_state(&d->xb, XenbusStateConnected)) < 0)
+        goto fail;
+    rc = xenbus_wait_otherend(&d->xb,
+                              (1u << XenbusStateConnected) | (1u << XenbusStateClosing) |
+                                  (1u << XenbusStateClosed),
+                              BACKEND_WAIT_NS);
+    if (rc != XenbusStateConnected) {
+        printk("net: %s: backend did not connect (%s)\n", d->name,
+               rc < 0 ? "timed out" : state_name(rc));
+        rc = rc < 0 ? rc : -ECONNREFUSED;
+        goto fail;
+    }
+    __atomic_store_n(&d->state, NETFRONT_RUNNING, __ATOMIC_RELEASE);
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        if ((rc = netfront_queue_start(&d->queues[i])) < 0) {
+            netfront_fail(d, "cannot start queue %u (%d)", i, rc);
+            break;
+        }
+    d->monitor = thread_create(d->name, monitor_thread, d, 0, 0);
+    if (!d->monitor) {
+        /* Cannot watch it, cannot take it down cleanly: stop using it. */
+        __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
+        return -ENOMEM;
+    }
+    thread_detach(d->monitor);
+    print_connected(d);
+    return rc;
+fail:
+    abandon(d, nset);
+    return rc;
+}
+
+/* Watches the backend; takes the device down when it leaves or netfront_fail says so. */
+static void *monitor_thread(void *arg)
+{
+    struct net_dev *d = arg;
+    struct xenbus_device *xb = &d->xb;
+    while (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING) {
+        unsigned int seen = __atomic_load_n(&xb->otherend_changes, __ATOMIC_SEQ_CST);
+        int s = xenbus_otherend_state(xb);
+        if (s == XenbusStateClosing || s == XenbusStateClosed || s == XenbusStateUnknown) {
+            netfront_fail(d, "backend went to state %s", state_name(s));
+            break;
+        }
+        wait_event(&xb->otherend_wq,
+                   __atomic_load_n(&xb->otherend_changes, __ATOMIC_SEQ_CST) != seen ||
+                       __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_RUNNING);
+    }
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        netfront_queue_stop_events(&d->queues[i]);
+    xenbus_switch_state(xb, XenbusStateClosing);
+    xenbus_wait_otherend(xb, (1u << XenbusStateClosing) | (1u << XenbusStateClosed) | 1u,
+                         CLOSE_WAIT_NS);
+    xenbus_switch_state(xb, XenbusStateClosed);
+    xenbus_wait_otherend(xb, (1u << XenbusStateClosed) | 1u, CLOSE_WAIT_NS);
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        netfront_queue_release(&d->queues[i]);
+    __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
+    printk("net: %s: disconnected\n", d->name);
+    return NULL;
+}
+
+static int probe_one(const char *id)
+{
+    char *end;
+    unsigned long devid = strtoul(id, &end, 10);
+    if (*id == '\0' || *end != '\0' || devid > 65535) {
+        printk("net: ignoring device/vif/%s: not a device number\n", id);
+        return -EINVAL;
+    }
+    struct net_dev *d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->devid = (unsigned int)devid;
+    snprintf(d->name, sizeof(d->name), "vif%lu", devid);
+    d->state = NETFRONT_CONNECTING;
+    int rc = xenbus_device_init(&d->xb, "vif", id);
+    if (rc == 0 && (rc = read_frontend(d)) == 0 && (rc = connect(d)) == 0) {
+        devs[ndevs++] = d;
+        return 0;
+    }
+    printk("net: %s not connected (%d)\n", d->name, rc);
+    if (!d->queues) { /* nothing was shared with the backend */
+        xenbus_device_release(&d->xb);
+        free(d);
+    }
+    return rc;
+}
+
+static int by_number(const void *a, const void *b)
+{
+    unsigned long x = strtoul(*(char *const *)a, NULL, 10);
+    unsigned long y = strtoul(*(char *const *)b, NULL, 10);
+    return x < y ? -1 : x > y;
+}
+
+static void probe_all(void)
+{
+    char **ids = NULL;
+    if (!xen.present)
+        return;
+    int n = xenbus_list("vif", &ids);
+    if (n <= 0) {
+        if (n < 0)
+            printk("net: cannot list device/vif (%d)\n", n);
+        free(ids);
+        return;
+    }
+    devs = calloc((size_t)n, sizeof(*devs));
+    if (devs) {
+        qsort(ids, (size_t)n, sizeof(*ids), by_number);
+        for (int i = 0; i < n; i++)
+            probe_one(ids[i]);
+    }
+    free(ids);
+}
+
+/* ---- <xenolith/net.h> ---- */
+
+int net_dev_count(void)
+{
+    mutex_lock(&probe_lock);
+    if (!probed) {
+        probe_all();
+        probed = 1;
+    }
+    mutex_unlock(&probe_lock);
+    return ndevs;
+}
+
+struct net_dev *net_dev_get(int index)
+{
+    int n = net_dev_count();
+    return index >= 0 && index < n ? devs[index] : NULL;
+}
+
+const char *net_dev_name(struct net_dev *d)
+{
+    return d->name;
+}
+
+void net_dev_mac(struct net_dev *d, uint8_t mac[6])
+{
+    memcpy(mac, d->mac, 6);
+}
+
+unsigned int net_dev_mtu(struct net_dev *d)
+{
+    return d->mtu;
+}
+
+unsigned int net_dev_queues(struct net_dev *d)
+{
+    return d->nqueues;
+}
+
+uint32_t net_dev_features(struct net_dev *d)
+{
+    return d->features;
+}
+
+int net_dev_up(struct net_dev *d)
+{
+    return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING;
+}
+
+void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg)
+{
+    d->rx_arg = arg;
+    __atomic_store_n(&d->rx_fn, fn, __ATOMIC_RELEASE);
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        netfront_queue_kick(&d->queues[i]);
+}
+
+int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, unsigned int nfrags,
+           const struct net_tx_offload *off)
+{
+    size_t len;
+    struct netif_tx_meta m;
+    int rc = netif_tx_check(d->features, d->mtu, frags, nfrags, off, &len, &m);
+    if (rc < 0)
+        return rc;
+    if (!net_dev_up(d))
+        return -ENETDOWN;
+    return netfront_queue_transmit(&d->queues[queue % d->nqueues], frags, nfrags, len, &m);
+}
+
+void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    for (unsigned int i = 0; i < d->nqueues; i++) {
+        if (queue < d->nqueues && i != queue)
+            continue;
+        struct netfront_queue *q = &d->queues[i];
+        st->rx_frames += q->rx_frames;
+        st->rx_bytes += q->rx_bytes;
+        st->rx_dropped += q->rx_dropped;
+        st->tx_frames += q->tx_frames;
+        st->tx_bytes += q->tx_bytes;
+        st->tx_errors += q->tx_errors;
+        st->notifications_sent += q->tx_notifies + q->rx_notifies;
+        st->interrupts += __atomic_load_n(&q->interrupts, __ATOMIC_RELAXED);
+    }
+}

@@ -1,0 +1,98 @@
+/*
+ * netfront internals shared by netfront.c (devices: discovery, the xenbus handshake,
+ * the public API of <xenolith/net.h>) and netfront_queue.c (one queue's rings, grants,
+ * event channels, receive thread and transmit path).
+ */
+#ifndef XENOLITH_NETFRONT_H
+#define XENOLITH_NETFRONT_H
+
+#include <stdint.h>
+#include <xenolith/net.h>
+#include "core/sched.h"
+#include "core/spinlock.h"
+#include "drivers/xen/xenbus.h"
+#include "drivers/xen/evtchn.h"
+#include "drivers/net/netif_rx.h"
+#include "drivers/net/netif_tx.h"
+
+#define NETFRONT_MAX_QUEUES 16
+
+enum netfront_state {
+    NETFRONT_CONNECTING,
+    NETFRONT_RUNNING,
+    NETFRONT_BROKEN, /* a protocol error or the backend left: being disconnected */
+    NETFRONT_CLOSED,
+};
+
+struct netfront_queue {
+    struct net_dev *dev;
+    unsigned int index;
+    int cpu; /* where its thread runs and its events arrive */
+
+    /* Transmit: any thread, under tx_lock. */
+    spinlock_t tx_lock;
+    struct netif_txq tx;
+    netif_tx_sring_t *tx_sring;
+    grant_ref_t tx_ring_ref;
+    struct waitq tx_wq; /* senders waiting for ring room */
+    uint8_t *tx_pages;
+    uint64_t tx_frames, tx_bytes, tx_errors, tx_notifies;
+
+    /* Receive: the queue's thread only. */
+    struct netif_rxq rx;
+    netif_rx_sring_t *rx_sring;
+    grant_ref_t rx_ring_ref;
+    uint8_t *rx_pages;
+    uint8_t *reasm; /* a multi-slot frame, made contiguous for the handler */
+    uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies;
+
+    /* Events: the handler sets `pending` and wakes the thread. */
+    evtchn_port_t tx_port, rx_port; /* the same port unless split */
+    int pending;
+    uint64_t interrupts;
+    struct waitq wq;
+    struct thread *thread;
+};
+
+struct net_dev {
+    char name[16]; /* "vif0" */
+    unsigned int devid;
+    struct xenbus_device xb;
+    uint8_t mac[6];
+    unsigned int mtu;
+    uint32_t features; /* NET_F_* */
+    int sg, rx_gso, rx_csum, split;
+    unsigned int nqueues, nbufs;
+    struct netfront_queue *queues;
+    net_rx_fn rx_fn;
+    void *rx_arg;
+    int state; /* enum netfront_state */
+    struct thread *monitor;
+};
+
+/* Allocate a queue's rings, pages, grants and event channels. 0 or -errno. */
+int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned int index);
+
+/* Start the queue's thread, post its receive buffers and kick the backend. */
+int netfront_queue_start(struct netfront_queue *q);
+
+/* Unbind its event channels (no more handlers run). */
+void netfront_queue_stop_events(struct netfront_queue *q);
+
+/* Revoke what the backend may no longer touch; pages still mapped are leaked. */
+void netfront_queue_release(struct netfront_queue *q);
+
+/* The transmit path behind net_tx. */
+int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *frags,
+                            unsigned int nfrags, size_t len, const struct netif_tx_meta *meta);
+
+/* Wake whoever waits on the queue (handler set, device going down). */
+void netfront_queue_kick(struct netfront_queue *q);
+
+/*
+ * The backend broke the protocol or went away: say so once, stop the data path and
+ * let the device's monitor thread disconnect it.
+ */
+void netfront_fail(struct net_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,335 @@
+/*
+ * One netfront queue: a tx and an rx ring, each one page granted to the backend; a
+ * pool of buffer pages per ring, granted once and reused for as long as the device
+ * lives; one event channel, or one per direction (feature-split-event-channels); and
+ * a thread that receives. The event handler only wakes that thread (or senders
+ * waiting for tx room). Notifications in both directions follow the rings' event
+ * indices, so a busy backend is not interrupted per frame and neither are we.
+ */
+#include "core/kernel.h"
+#include "core/mm.h"
+#include "core/smp.h"
+#include "drivers/xen/gnttab.h"
+#include "drivers/net/netfront.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RX_BATCH        64            /* frames per pass before the thread yields */
+#define RX_THREAD_STACK (128 * 1024)  /* the app's handler runs on it */
+#define TX_RECHECK_NS   1000000000ULL /* a waiting sender looks again this often */
+#define POOL_CHUNK      32            /* pages allocated together for a pool */
+
+/* ---- events ---- */
+
+static void queue_event(evtchn_port_t port, void *arg)
+{
+    struct netfront_queue *q = arg;
+    __atomic_add_fetch(&q->interrupts, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&q->pending, 1, __ATOMIC_RELEASE);
+    waitq_wake_all(&q->wq);
+    waitq_wake_all(&q->tx_wq);
+}
+
+static void queue_rx_event(evtchn_port_t port, void *arg)
+{
+    struct netfront_queue *q = arg;
+    __atomic_add_fetch(&q->interrupts, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&q->pending, 1, __ATOMIC_RELEASE);
+    waitq_wake_all(&q->wq);
+}
+
+static void queue_tx_event(evtchn_port_t port, void *arg)
+{
+    struct netfront_queue *q = arg;
+    __atomic_add_fetch(&q->interrupts, 1, __ATOMIC_RELAXED);
+    waitq_wake_all(&q->tx_wq);
+}
+
+void netfront_queue_kick(struct netfront_queue *q)
+{
+    __atomic_store_n(&q->pending, 1, __ATOMIC_RELEASE);
+    waitq_wake_all(&q->wq);
+    waitq_wake_all(&q->tx_wq);
+}
+
+static int running(const struct net_dev *d)
+{
+    return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING;
+}
+
+/* ---- set-up ---- */
+
+/* nbufs zeroed pages (allocated in chunks) into page[]; grants into gref[]. */
+static int pool_alloc(struct net_dev *d, void **page, grant_ref_t *gref, unsigned int nbufs,
+                      int readonly)
+{
+    for (unsigned int i = 0; i < nbufs;) {
+        unsigned int n = MIN(POOL_CHUNK, nbufs - i);
+        uint8_t *p = pages_alloc(n);
+        if (!p)
+            return -ENOMEM;
+        memset(p, 0, (size_t)n * PAGE_SIZE);
+        for (unsigned int j = 0; j < n; j++, i++) {
+            page[i] = p + (size_t)j * PAGE_SIZE;
+            int rc = gnttab_grant_access(d->xb.otherend_id, (uintptr_t)page[i] >> PAGE_SHIFT,
+                                         readonly, &gref[i]);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int ring_page(struct net_dev *d, void **page, grant_ref_t *ref)
+{
+    *page = pages_alloc(1);
+    if (!*page)
+        return -ENOMEM;
+    memset(*page, 0, PAGE_SIZE);
+    return gnttab_grant_access(d->xb.otherend_id, (uintptr_t)*page >> PAGE_SHIFT, 0, ref);
+}
+
+static int bind_events(struct net_dev *d, struct netfront_queue *q)
+{
+    domid_t be = d->xb.otherend_id;
+    int rc;
+    if (d->split) {
+        rc = evtchn_alloc_unbound(be, queue_tx_event, q, &q->tx_port);
+        if (rc == 0)
+            rc = evtchn_alloc_unbound(be, queue_rx_event, q, &q->rx_port);
+    } else {
+        rc = evtchn_alloc_unbound(be, queue_event, q, &q->tx_port);
+        q->rx_port = q->tx_port;
+    }
+    if (rc < 0)
+        return rc;
+    if (q->cpu != 0) {
+        evtchn_bind_vcpu(q->tx_port, (unsigned int)q->cpu);
+        if (d->split)
+            evtchn_bind_vcpu(q->rx_port, (unsigned int)q->cpu);
+    }
+    return 0;
+}
+
+int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned int index)
+{
+    void *page;
+    int rc;
+
+    memset(q, 0, sizeof(*q));
+    q->dev = d;
+    q->index = index;
+    waitq_init(&q->tx_wq);
+    waitq_init(&q->wq);
+    int ncpus = smp_num_online();
+    q->cpu = ncpus > 1 && smp_cpu((int)(index % (unsigned int)ncpus))
+                 ? (int)(index % (unsigned int)ncpus)
+                 : 0;
+
+    if ((rc = ring_page(d, &page, &q->tx_ring_ref)) < 0)
+        return rc;
+    q->tx_sring = page;
+    if ((rc = ring_page(d, &page, &q->rx_ring_ref)) < 0)
+        return rc;
+    q->rx_sring = page;
+
+    if ((rc = netif_txq_init(&q->tx, q->tx_sring, d->nbufs)) < 0 ||
+        (rc = netif_rxq_init(&q->rx, q->rx_sring, d->nbufs, d->sg, d->rx_gso)) < 0)
+        return rc;
+    if ((rc = pool_alloc(d, q->tx.page, q->tx.gref, d->nbufs, 1)) < 0 ||
+        (rc = pool_alloc(d, q->rx.page, q->rx.gref, d->nbufs, 0)) < 0)
+        return rc;
+    if (d->sg) {
+        size_t pages = ALIGN_UP((size_t)NETIF_RX_MAX_FRAME, PAGE_SIZE) / PAGE_SIZE;
+        q->reasm = pages_alloc(pages);
+        if (!q->reasm)
+            return -ENOMEM;
+    }
+    netif_rx_refill(&q->rx);
+    RING_PUSH_REQUESTS(&q->rx.ring);
+    return bind_events(d, q);
+}
+
+void netfront_queue_stop_events(struct netfront_queue *q)
+{
+    if (q->tx_port)
+        evtchn_close(q->tx_port);
+    if (q->rx_port && q->rx_port != q->tx_port)
+        evtchn_close(q->rx_port);
+    q->tx_port = q->rx_port = 0;
+}
+
+static void revoke(grant_ref_t ref, unsigned int *busy)
+{
+    if (ref && gnttab_end_access(ref) == -EBUSY)
+        (*busy)++;
+}
+
+void netfront_queue_release(struct netfront_queue *q)
+{
+    /* Memory stays allocated: threads may still be on their way out of it. */
+    unsigned int busy = 0;
+    revoke(q->tx_ring_ref, &busy);
+    revoke(q->rx_ring_ref, &busy);
+    q->tx_ring_ref = q->rx_ring_ref = 0;
+    for (unsigned int i = 0; i < q->tx.nbufs && q->tx.gref; i++) {
+        revoke(q->tx.gref[i], &busy);
+        q->tx.gref[i] = 0;
+    }
+    for (unsigned int i = 0; i < q->rx.nbufs && q->rx.gref; i++) {
+        revoke(q->rx.gref[i], &busy);
+        q->rx.gref[i] = 0;
+    }
+    if (busy)
+        printk("net: %s queue %u: %u pages still mapped by the backend; left granted\n",
+               q->dev->name, q->index, busy);
+}
+
+/* ---- receive ---- */
+
+static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)
+{
+    struct net_dev *d = q->dev;
+    net_rx_fn fn = __atomic_load_n(&d->rx_fn, __ATOMIC_ACQUIRE);
+    if (f->status != 0 || f->len < NETIF_ETH_HLEN || !fn) {
+        q->rx_dropped++;
+        return;
+    }
+    const uint8_t *data;
+    if (f->nseg == 1) {
+        data = (const uint8_t *)q->rx.page[f->seg[0].buf] + f->seg[0].offset;
+    } else {
+        /* Only with sg, and netif_rx_next bounded the total by NETIF_RX_MAX_FRAME. */
+        size_t off = 0;
+        for (unsigned int i = 0; i < f->nseg; i++) {
+            memcpy(q->reasm + off, (const uint8_t *)q->rx.page[f->seg[i].buf] + f->seg[i].offset,
+                   f->seg[i].len);
+            off += f->seg[i].len;
+        }
+        data = q->reasm;
+    }
+    unsigned int flags = 0;
+    if (f->flags & NETRXF_data_validated)
+        flags |= NET_RX_CSUM_VALID;
+    if (f->flags & NETRXF_csum_blank)
+        flags |= NET_RX_CSUM_BLANK;
+    q->rx_frames++;
+    q->rx_bytes += f->len;
+    fn(d, q->index, data, f->len, flags, d->rx_arg);
+}
+
+static void rx_refill_push(struct netfront_queue *q)
+{
+    if (!netif_rx_refill(&q->rx))
+        return;
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx.ring, notify);
+    if (notify) {
+        q->rx_notifies++;
+        evtchn_send(q->rx_port);
+    }
+}
+
+/* Take every complete frame off the ring, then arm the event; -EPROTO if broken. */
+static int rx_poll(struct netfront_queue *q)
+{
+    struct netif_rx_frame f;
+    for (;;) {
+        unsigned int n = 0;
+        int rc = 0;
+        while (n < RX_BATCH && running(q->dev) && (rc = netif_rx_next(&q->rx, &f)) == 1) {
+            deliver(q, &f);
+            netif_rx_release(&q->rx, &f);
+            n++;
+        }
+        if (!running(q->dev))
+            return 0;
+        if (rc < 0)
+            return rc;
+        rx_refill_push(q);
+        if (n == RX_BATCH) {
+            thread_yield(); /* let others run; there is more */
+            continue;
+        }
+        if (!netif_rx_arm(&q->rx))
+            return 0;
+        /* More came meanwhile. A backend could keep saying so: never hog the CPU. */
+        thread_yield();
+    }
+}
+
+static void *queue_thread(void *arg)
+{
+    struct netfront_queue *q = arg;
+    struct net_dev *d = q->dev;
+    while (running(d)) {
+        wait_event(&q->wq, __atomic_load_n(&q->pending, __ATOMIC_ACQUIRE) || !running(d));
+        __atomic_store_n(&q->pending, 0, __ATOMIC_RELEASE);
+        if (!running(d) || !__atomic_load_n(&d->rx_fn, __ATOMIC_ACQUIRE))
+            continue; /* frames wait in the ring for a handler */
+        if (rx_poll(q) < 0)
+            netfront_fail(d, "queue %u: %s", q->index, q->rx.error);
+    }
+    return NULL;
+}
+
+int netfront_queue_start(struct netfront_queue *q)
+{
+    char name[24];
+    snprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
+    q->thread = thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
+    if (!q->thread)
+        return -ENOMEM;
+    thread_detach(q->thread);
+    /* Tell the backend about the posted buffers, and look at the ring once. */
+    evtchn_send(q->tx_port);
+    if (q->rx_port != q->tx_port)
+        evtchn_send(q->rx_port);
+    netfront_queue_kick(q);
+    return 0;
+}
+
+/* ---- transmit ---- */
+
+static int tx_responses_waiting(struct netfront_queue *q)
+{
+    return __atomic_load_n(&q->tx.ring.sring->rsp_prod, __ATOMIC_ACQUIRE) != q->tx.ring.rsp_cons;
+}
+
+int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *frags,
+                            unsigned int nfrags, size_t len, const struct netif_tx_meta *meta)
+{
+    struct net_dev *d = q->dev;
+    int gso = meta->gso_type != XEN_NETIF_GSO_TYPE_NONE;
+    for (;;) {
+        if (!running(d))
+            return -ENETDOWN;
+        struct netif_tx_reaped r;
+        spin_lock(&q->tx_lock);
+        if (netif_tx_reap(&q->tx, &r) < 0) {
+            spin_unlock(&q->tx_lock);
+            netfront_fail(d, "queue %u: %s", q->index, q->tx.error);
+            return -ENETDOWN;
+        }
+        q->tx_errors += r.errors;
+        if (netif_tx_room(&q->tx, len, gso)) {
+            int notify;
+            netif_tx_put(&q->tx, frags, nfrags, len, meta);
+            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx.ring, notify);
+            q->tx_frames++;
+            q->tx_bytes += len;
+            q->tx_notifies += (unsigned int)notify;
+            spin_unlock(&q->tx_lock);
+            if (notify)
+                evtchn_send(q->tx_port);
+            return 0;
+        }
+        /* Full: ask for an event on the next response, then sleep unless one came. */
+        int more;
+        RING_FINAL_CHECK_FOR_RESPONSES(&q->tx.ring, more);
+        spin_unlock(&q->tx_lock);
+        if (!more)
+            wait_event_timeout(&q->tx_wq, tx_responses_waiting(q) || !running(d), TX_RECHECK_NS);
+    }
+}
