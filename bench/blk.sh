@@ -4,14 +4,14 @@
 # 1 MiB and random 4 KiB reads and writes at queue depth 1 and 32, SECONDS each.
 # Prints a table with ratios; numbers are reported, never asserted.
 #
-#   bench/blk.sh [SECONDS]        (default 5; B=build dir, default build-blk)
+#   bench/blk.sh [SECONDS]        (default 5; B=build dir, default build)
 #
 # The Linux side runs bench/blk-linux.c (O_DIRECT + native AIO), built static here and
 # appended to the peer's initramfs as /bin/blk-linux (the kernel unpacks concatenated
 # cpio archives in turn), with /etc/init.d/blkbench.sh giving its init a blk_bench command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build-blk}
+B=${B:-build}
 secs=${1:-5}
 out=$B/bench
 xt_build=${XT_BUILD:-build/xen}
