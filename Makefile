@@ -17,6 +17,7 @@ HOSTCC  ?= gcc
 B       ?= build
 CACHE   ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/xenolith
 NEWLIB  := $(B)/newlib
+LWIP    := $(B)/lwip
 APP     ?= examples/hello
 
 # Kernel and apps: freestanding, no PIC, no red zone (interrupts share the stack),
@@ -42,7 +43,7 @@ KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 
 all: $(B)/hello.elf test-apps
 
--include $(shell find $(B)/k $(B)/app -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/k $(B)/app $(B)/lwip-obj $(B)/net -name '*.d' 2>/dev/null)
 
 # The Xen public headers come from Debian's libxen-dev; we only point at them.
 $(B)/include/xen:
@@ -51,6 +52,21 @@ $(B)/include/xen:
 
 $(NEWLIB)/lib/libc.a: tools/newlib.sh
 	tools/newlib.sh $(NEWLIB)
+
+# lwIP from Debian's `lwip` source package (tools/lwip.sh: fetched once, cached outside
+# the tree), compiled with our flags into liblwip.a together with its glue in net/.
+LWIP_SRC := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/raw.c core/stats.c core/sys.c core/tcp.c core/tcp_in.c \
+	core/tcp_out.c core/timeouts.c core/udp.c \
+	core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/igmp.c \
+	core/ipv4/ip4_frag.c core/ipv4/ip4.c core/ipv4/ip4_addr.c \
+	core/ipv6/ethip6.c core/ipv6/icmp6.c core/ipv6/inet6.c core/ipv6/ip6.c \
+	core/ipv6/ip6_addr.c core/ipv6/ip6_frag.c core/ipv6/mld6.c core/ipv6/nd6.c \
+	api/api_lib.c api/api_msg.c api/err.c api/netbuf.c api/sockets.c api/tcpip.c \
+	netif/ethernet.c
+LWIP_OBJ := $(patsubst %,$(B)/lwip-obj/%.o,$(LWIP_SRC))
+NET_OBJ  := $(patsubst %,$(B)/net/%.o,$(wildcard net/*.c))
+LWIP_INC := -Inet -I$(LWIP)/src/include
 
 # Rebuild everything when the flags change.
 FLAGS_NOW := $(CC) $(KCFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS)
@@ -73,6 +89,27 @@ $(B)/app/%.c.o: %.c $(B)/.flags | $(PREREQ)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(LWIP)/.xenolith-complete: tools/lwip.sh
+	tools/lwip.sh $(LWIP)
+$(LWIP)/src/%.c: $(LWIP)/.xenolith-complete ;
+.SECONDARY: $(addprefix $(LWIP)/src/,$(LWIP_SRC))
+
+# lwIP's own code: our flags, but not -Werror (a newer compiler's warning is not ours to fix).
+$(B)/lwip-obj/%.c.o: $(LWIP)/src/%.c $(LWIP)/.xenolith-complete $(B)/.flags | $(PREREQ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      lwip/$*.c"
+	@$(CC) $(filter-out -Werror,$(CFLAGS)) $(LWIP_INC) -MMD -MP -c $< -o $@
+
+$(B)/net/%.c.o: %.c $(LWIP)/.xenolith-complete $(B)/.flags | $(PREREQ)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(LWIP_INC) -MMD -MP -c $< -o $@
+
+$(B)/liblwip.a: $(LWIP_OBJ) $(NET_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@$(CROSS_COMPILE)ar rcs $@ $^
+
 $(B)/libxenolith.a: $(KOBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -82,21 +119,25 @@ $(B)/libxenolith.a: $(KOBJ)
 # backtraces. The symbol table sits after .text/.rodata so text addresses do not move.
 # --whole-archive is not used: --gc-sections and archive semantics keep apps lean.
 LINK = $(LD) $(LDFLAGS) -o $(2) $(B)/k/boot/head.S.o $(1) --start-group $(B)/libxenolith.a \
-	$(NEWLIB)/lib/libm.a $(NEWLIB)/lib/libc.a $(LIBGCC) --end-group
+	$(3) $(NEWLIB)/lib/libm.a $(NEWLIB)/lib/libc.a $(LIBGCC) --end-group
+
+# An app that includes a sockets header links lwIP (argument 3 of LINK); the others never
+# need it, nor its download. Archive semantics keep what an app does not call out.
+uses_net = $(shell grep -lsE '^[[:space:]]*\#[[:space:]]*include[[:space:]]*<(sys/socket|netinet/in|arpa/inet|netdb|poll|xenolith/netstack)\.h>' $(1)/*.c)
 
 $(B)/k/ksyms_empty.o: core/ksyms_empty.S
 	@mkdir -p $(dir $@)
 	@$(CC) $(ASFLAGS) -c $< -o $@
 
 define app_rule
-$(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.a $(B)/k/ksyms_empty.o linker.ld tools/ksyms.sh
+$(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.a $(if $(call uses_net,$(2)),$(B)/liblwip.a) $(B)/k/ksyms_empty.o linker.ld tools/ksyms.sh
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
-	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $(B)/k/ksyms_empty.o,$$@.pass1)
+	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $(B)/k/ksyms_empty.o,$$@.pass1,$$(filter %/liblwip.a,$$^))
 	@tools/ksyms.sh $(NM) $$@.pass1 > $$@.ksyms.S
 	@printf '\t.weak xenolith_app_name\nxenolith_app_name:\n\t.asciz "%s"\n' $(notdir $(1)) >> $$@.ksyms.S
 	@$(CC) $(ASFLAGS) -c $$@.ksyms.S -o $$@.ksyms.o
-	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $$@.ksyms.o,$$@)
+	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $$@.ksyms.o,$$@,$$(filter %/liblwip.a,$$^))
 	@rm -f $$@.pass1 $$@.ksyms.S
 endef
 
@@ -174,6 +215,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a
+	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
+		$(B)/lwip-obj $(B)/net $(B)/liblwip.a
 
 .PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <fcntl.h>
+#include <stdarg.h>
 
 #undef errno
 #define SET_ERRNO(e) (__getreent()->_errno = (e))
@@ -42,7 +44,7 @@ int close(int fd);
 int fstat(int fd, struct stat *st);
 int isatty(int fd);
 off_t lseek(int fd, off_t off, int whence);
-int open(const char *path, int flags, int mode);
+int open(const char *path, int flags, ...);
 void *sbrk(ptrdiff_t incr);
 _Noreturn void _exit(int status);
 int kill(int pid, int sig);
@@ -55,9 +57,22 @@ int stat(const char *path, struct stat *st);
 int fork(void);
 int wait(int *status);
 int execve(const char *path, char *const argv[], char *const envp[]);
+int fcntl(int fd, int cmd, ...);
+
+/*
+ * Descriptors from 3 up are sockets when the app uses them: net/sockets.c defines
+ * these. Weak references, so an app without sockets links no network stack.
+ */
+extern ssize_t socket_read(int fd, void *buf, size_t n) __attribute__((weak));
+extern ssize_t socket_write(int fd, const void *buf, size_t n) __attribute__((weak));
+extern int socket_close(int fd) __attribute__((weak));
+extern int socket_fstat(int fd, struct stat *st) __attribute__((weak));
+extern int socket_fcntl(int fd, int cmd, int arg) __attribute__((weak));
 
 int write(int fd, const void *buf, size_t n)
 {
+    if (fd > 2 && socket_write)
+        return (int)socket_write(fd, buf, n);
     if (fd != 1 && fd != 2) {
         SET_ERRNO(EBADF);
         return -1;
@@ -68,6 +83,8 @@ int write(int fd, const void *buf, size_t n)
 
 int read(int fd, void *buf, size_t n)
 {
+    if (fd > 2 && socket_read)
+        return (int)socket_read(fd, buf, n);
     if (fd != 0) {
         SET_ERRNO(EBADF);
         return -1;
@@ -86,12 +103,16 @@ int close(int fd)
 {
     if (fd >= 0 && fd <= 2)
         return 0;
+    if (fd > 2 && socket_close)
+        return socket_close(fd);
     SET_ERRNO(EBADF);
     return -1;
 }
 
 int fstat(int fd, struct stat *st)
 {
+    if (fd > 2 && socket_fstat)
+        return socket_fstat(fd, st);
     if (fd < 0 || fd > 2) {
         SET_ERRNO(EBADF);
         return -1;
@@ -106,13 +127,33 @@ int isatty(int fd)
     return fd >= 0 && fd <= 2;
 }
 
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    int arg = va_arg(ap, int);
+    va_end(ap);
+    if (fd > 2 && socket_fcntl)
+        return socket_fcntl(fd, cmd, arg);
+    if (fd < 0 || fd > 2) {
+        SET_ERRNO(EBADF);
+        return -1;
+    }
+    if (cmd == F_GETFL)
+        return O_RDWR;
+    if (cmd == F_SETFL)
+        return 0;
+    SET_ERRNO(EINVAL);
+    return -1;
+}
+
 off_t lseek(int fd, off_t off, int whence)
 {
     SET_ERRNO(ESPIPE);
     return -1;
 }
 
-int open(const char *path, int flags, int mode)
+int open(const char *path, int flags, ...)
 {
     SET_ERRNO(ENOENT);
     return -1;

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(gcc make binutils libxen-dev newlib-source qemu-system-x86 libcmocka-dev
-	cpio xz-utils gzip clang-format)
+	cpio xz-utils gzip clang-format patch)
 
 die() { echo "deps: $*" >&2; exit 1; }
 

@@ -93,6 +93,18 @@ t_threads() {
         "checksum matches" "smp-test: all ok"
 }
 
+t_tcploop() {
+    boot tcploop $B/tests/tcploop.elf 1 "" 128 && expect tcploop "tcploop: bulk" ", 0 failed"
+}
+
+t_udploop() {
+    boot udploop $B/tests/udploop.elf 1 "" 128 && expect udploop "udploop: 64-byte" ", 0 failed"
+}
+
+t_tcpbulk() {
+    boot tcpbulk $B/tests/tcpbulk.elf 1 "" 128 && expect tcpbulk "tcpbulk: 3 passed, 0 failed"
+}
+
 # Link-time garbage collection: an app that never touches the network or disks
 # carries none of netfront, blkfront or lwIP.
 t_link_gc() {
@@ -106,7 +118,8 @@ t_link_gc() {
     }
 }
 
-for t in link_gc hello small_memory kernel_option exit3 fault_null fault_stack timers threads; do
+for t in link_gc hello small_memory kernel_option exit3 fault_null fault_stack timers threads \
+    tcploop udploop tcpbulk; do
     run "$t" "t_$t"
 done
 echo "boot: $pass passed, $fail failed"

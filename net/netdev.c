@@ -1,0 +1,233 @@
+/*
+ * One lwIP netif per network device of <xenolith/net.h>.
+ *
+ * Receive: the driver calls us in its queue thread with a frame; we copy it into
+ * one pbuf and hand it to the tcpip thread (tcpip_input). Transmit: lwIP's pbuf
+ * chain goes to net_tx as fragments (the driver copies them into granted pages).
+ *
+ * Checksums. When the device takes NET_F_CSUM and NET_F_CSUM6, lwIP leaves TCP
+ * checksums to us and we send TCP frames with csum_blank, the checksum field holding the
+ * pseudo-header sum (what Xen's netback and Linux's CHECKSUM_PARTIAL expect); UDP
+ * and ICMP are summed by lwIP (UDP may be fragmented, which offload cannot do).
+ * lwIP never checks TCP checksums on these netifs: we do it here, per frame,
+ * unless the backend says it did (NET_RX_CSUM_VALID) or the checksum was never
+ * filled in (NET_RX_CSUM_BLANK: a local peer, or a GSO frame); blank UDP
+ * checksums, which lwIP does check, are completed here.
+ *
+ * Segmentation offload: lwIP makes segments of at most the peer's MSS itself,
+ * so NET_F_TSO4/6 go unused; large received frames (NET_F_RX_GSO) are fine.
+ */
+#include "core/kernel.h"
+#include "net/frame.h"
+#include "net/netstack.h"
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcpip.h"
+#include "netif/ethernet.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TX_FRAGS 32
+#define HDR_PEEK     128 /* Ethernet + IPv6 with extension headers + TCP */
+
+struct netdev {
+    struct netif netif;
+    struct net_dev *dev;
+    uint32_t features;
+    int tcp_csum_offload; /* lwIP leaves TCP checksums (IPv4 and IPv6) to the device */
+    unsigned int queues;
+    uint64_t rx_dropped, rx_bad_csum, tx_errors;
+};
+
+static struct netdev *netdev_of(struct netif *n)
+{
+    return n->state;
+}
+
+/* ---- receive ---- */
+
+/* A TCP checksum over the frame, or a blank one completed. 0 if the frame may go on. */
+static int rx_checksum(uint8_t *frame, size_t len, unsigned int flags, struct netdev *nd)
+{
+    struct frame_l4 l4;
+    if (flags & NET_RX_CSUM_VALID && !(flags & NET_RX_CSUM_BLANK))
+        return 0;
+    if (frame_parse_l4(frame, len, len, &l4) < 0 || !l4.csum_offset)
+        return 0; /* not TCP/UDP: lwIP checks the rest */
+    if (l4.fragment)
+        return l4.proto == 6 ? -1 : 0; /* lwIP checks UDP after reassembly */
+    if (l4.l4_len < (uint32_t)l4.csum_offset + 2u || l4.l4_offset + l4.l4_len > len)
+        return -1;
+    uint8_t *seg = frame + l4.l4_offset;
+    if (flags & NET_RX_CSUM_BLANK) {
+        if (l4.proto == 6)
+            return 0; /* lwIP does not look at TCP checksums here */
+        /* UDP, which lwIP checks: the field holds the pseudo-header sum; finish it. */
+        uint16_t c = (uint16_t)~csum_fold(csum_partial(0, seg, l4.l4_len));
+        if (l4.proto == 17 && c == 0)
+            c = 0xffff;
+        memcpy(seg + l4.csum_offset, &c, 2);
+        return 0;
+    }
+    if (l4.proto != 6)
+        return 0; /* UDP: lwIP checks */
+    uint32_t sum = csum_partial(l4.pseudo, seg, l4.l4_len);
+    return csum_fold(sum) == 0xffff ? 0 : -1;
+}
+
+static void netdev_rx(struct net_dev *d, unsigned int queue, const void *data, size_t len,
+                      unsigned int flags, void *arg)
+{
+    struct netdev *nd = arg;
+    if (len < FRAME_ETH_HLEN || len > 0xffff) {
+        nd->rx_dropped++;
+        return;
+    }
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+    if (!p) {
+        nd->rx_dropped++;
+        return;
+    }
+    memcpy(p->payload, data, len);
+    if (rx_checksum(p->payload, len, flags, nd) < 0) {
+        nd->rx_bad_csum++;
+        pbuf_free(p);
+        return;
+    }
+    if (nd->netif.input(p, &nd->netif) != ERR_OK) {
+        nd->rx_dropped++;
+        pbuf_free(p);
+    }
+}
+
+/* ---- transmit ---- */
+
+/* Spread flows over the queues, one flow always on the same queue. */
+static unsigned int tx_queue(struct netdev *nd, const uint8_t *hdr, size_t hdr_len,
+                             const struct frame_l4 *l4)
+{
+    if (nd->queues <= 1 || !l4 || l4->l4_offset + 4u > hdr_len)
+        return 0;
+    uint32_t ports;
+    memcpy(&ports, hdr + l4->l4_offset, 4);
+    uint32_t h = (ports ^ l4->addr_sum ^ l4->proto) * 0x9e3779b1u;
+    return (h >> 16) % nd->queues;
+}
+
+static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
+{
+    struct netdev *nd = netdev_of(n);
+    struct net_frag frags[MAX_TX_FRAGS];
+    unsigned int nfrags = 0;
+    uint8_t hdr[HDR_PEEK];
+    void *flat = NULL;
+
+    size_t hdr_len = pbuf_copy_partial(p, hdr, sizeof(hdr), 0);
+    struct frame_l4 l4;
+    int have_l4 = frame_parse_l4(hdr, hdr_len, p->tot_len, &l4) == 0;
+
+    struct net_tx_offload off = {0};
+    if (have_l4 && l4.proto == 6 && l4.csum_offset && nd->tcp_csum_offload) {
+        /* lwIP left the TCP checksum zero for us. */
+        if (l4.fragment) { /* lwIP's segments fit the MTU: never happens */
+            nd->tx_errors++;
+            return ERR_IF;
+        }
+        u16_t at = (u16_t)(l4.l4_offset + l4.csum_offset);
+        off.csum_blank = 1;
+        off.csum_start = l4.l4_offset;
+        off.csum_offset = l4.csum_offset;
+        pbuf_put_at(p, at, (u8_t)l4.pseudo);
+        pbuf_put_at(p, (u16_t)(at + 1), (u8_t)(l4.pseudo >> 8));
+    }
+
+    for (struct pbuf *q = p; q; q = q->next) {
+        if (!q->len)
+            continue;
+        if (nfrags == MAX_TX_FRAGS) {
+            flat = malloc(p->tot_len);
+            if (!flat) {
+                nd->tx_errors++;
+                return ERR_MEM;
+            }
+            pbuf_copy_partial(p, flat, p->tot_len, 0);
+            frags[0].data = flat;
+            frags[0].len = p->tot_len;
+            nfrags = 1;
+            break;
+        }
+        frags[nfrags].data = q->payload;
+        frags[nfrags].len = q->len;
+        nfrags++;
+    }
+
+    int rc = net_tx(nd->dev, tx_queue(nd, hdr, hdr_len, have_l4 ? &l4 : NULL), frags, nfrags, &off);
+    free(flat);
+    if (rc < 0) {
+        nd->tx_errors++;
+        return rc == -EMSGSIZE ? ERR_BUF : ERR_IF;
+    }
+    return ERR_OK;
+}
+
+/* ---- set-up ---- */
+
+static err_t netdev_netif_init(struct netif *n)
+{
+    struct netdev *nd = netdev_of(n);
+    n->name[0] = 'e';
+    n->name[1] = 'n';
+    n->hwaddr_len = ETH_HWADDR_LEN;
+    net_dev_mac(nd->dev, n->hwaddr);
+    unsigned int mtu = net_dev_mtu(nd->dev);
+    n->mtu = (u16_t)(mtu > 65535 ? 65535 : mtu);
+#if LWIP_IPV6
+    n->mtu6 = n->mtu;
+#endif
+    n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_IGMP |
+               NETIF_FLAG_MLD6;
+    n->output = etharp_output;
+    n->output_ip6 = ethip6_output;
+    n->linkoutput = netdev_linkoutput;
+    netif_set_hostname(n, "xenolith");
+
+    u16_t csum = NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_CHECK_TCP;
+    if (nd->tcp_csum_offload)
+        csum &= ~NETIF_CHECKSUM_GEN_TCP;
+    NETIF_SET_CHECKSUM_CTRL(n, csum);
+    return ERR_OK;
+}
+
+struct netif *netdev_attach(struct net_dev *d, int index, const ip4_addr_t *ip,
+                            const ip4_addr_t *mask, const ip4_addr_t *gw)
+{
+    struct netdev *nd = calloc(1, sizeof(*nd));
+    if (!nd)
+        return NULL;
+    nd->dev = d;
+    nd->features = net_dev_features(d);
+    /* lwIP's switch covers both IP versions: offload only when both can be. */
+    nd->tcp_csum_offload =
+        (nd->features & (NET_F_CSUM | NET_F_CSUM6)) == (NET_F_CSUM | NET_F_CSUM6);
+    nd->queues = net_dev_queues(d);
+    if (!netif_add(&nd->netif, ip, mask, gw, nd, netdev_netif_init, tcpip_input)) {
+        free(nd);
+        return NULL;
+    }
+    net_dev_set_rx(d, netdev_rx, nd);
+    netif_set_up(&nd->netif);
+    netif_set_link_up(&nd->netif);
+    netif_create_ip6_linklocal_address(&nd->netif, 1);
+    netif_set_ip6_autoconfig_enabled(&nd->netif, 1);
+    return &nd->netif;
+}
+
+const char *netdev_describe(struct netif *n, char *buf, size_t size)
+{
+    struct netdev *nd = netdev_of(n);
+    ksnprintf(buf, size, "%s, mtu %u, %u queue%s, tcp checksum %s", net_dev_name(nd->dev), n->mtu,
+              nd->queues, nd->queues == 1 ? "" : "s",
+              nd->tcp_csum_offload ? "offloaded" : "in software");
+    return buf;
+}

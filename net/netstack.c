@@ -1,0 +1,231 @@
+/*
+ * Starting the TCP/IP stack: the tcpip thread, loopback, one interface per
+ * network device, addresses from the command line or DHCP (see
+ * <xenolith/netstack.h>). Runs once, on the first socket() or netstack_init().
+ */
+#include "core/kernel.h"
+#include "core/options.h"
+#include "core/sched.h"
+#include "core/time.h"
+#include "net/netstack.h"
+#include "lwip/dhcp.h"
+#include "lwip/ip_addr.h"
+#include "lwip/tcpip.h"
+#include <xenolith/netstack.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *opt_ip;
+static const char *opt_gw;
+static const char *opt_ip6;
+static int opt_dhcp_wait = 3;
+KERNEL_OPTION(opt_ip, "ip", OPT_STRING, "IPv4 ADDR[/LEN] of vif0[,vif1...] or dhcp (default)");
+KERNEL_OPTION(opt_gw, "gw", OPT_STRING, "IPv4 default gateway");
+KERNEL_OPTION(opt_ip6, "ip6", OPT_STRING, "static IPv6 address (/64) of vif0[,vif1...]");
+KERNEL_OPTION(opt_dhcp_wait, "dhcp_wait", OPT_INT, "seconds the network start waits for DHCP");
+
+static struct mutex start_lock = MUTEX_INIT(start_lock);
+static int started; /* 1: up, <0: failed with that errno */
+
+/* Word `index` of a comma-separated list into buf; 0 if there is none. */
+static int list_item(const char *list, int index, char *buf, size_t size)
+{
+    if (!list)
+        return 0;
+    for (int i = 0; i < index; i++) {
+        list = strchr(list, ',');
+        if (!list)
+            return 0;
+        list++;
+    }
+    size_t n = strcspn(list, ",");
+    if (n == 0 || n >= size)
+        return 0;
+    memcpy(buf, list, n);
+    buf[n] = '\0';
+    return 1;
+}
+
+/* "a.b.c.d[/len]" -> address and netmask. */
+static int parse_ip4_prefix(char *s, ip4_addr_t *ip, ip4_addr_t *mask)
+{
+    char *slash = strchr(s, '/');
+    long len = -1;
+    if (slash) {
+        *slash = '\0';
+        char *end;
+        len = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || len < 0 || len > 32)
+            return -EINVAL;
+    }
+    if (!ip4addr_aton(s, ip))
+        return -EINVAL;
+    if (len < 0) /* 169.254.0.0/16 is link-local; elsewhere, say, a /24 */
+        len = (lwip_ntohl(ip4_addr_get_u32(ip)) >> 16) == 0xa9fe ? 16 : 24;
+    ip4_addr_set_u32(mask, len ? lwip_htonl(0xffffffffu << (32 - len)) : 0);
+    return 0;
+}
+
+static void print_addresses(struct netif *n)
+{
+    char buf[INET6_ADDRSTRLEN];
+    if (!ip4_addr_isany_val(*netif_ip4_addr(n)))
+        printk("net: %c%c%u inet %s/%d\n", n->name[0], n->name[1], n->num,
+               ip4addr_ntoa_r(netif_ip4_addr(n), buf, sizeof(buf)),
+               __builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))));
+    for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++)
+        if (!ip6_addr_isinvalid(netif_ip6_addr_state(n, i)))
+            printk("net: %c%c%u inet6 %s%s\n", n->name[0], n->name[1], n->num,
+                   inet_ntop(AF_INET6, netif_ip6_addr(n, i)->addr, buf, sizeof(buf)),
+                   ip6_addr_istentative(netif_ip6_addr_state(n, i)) ? " (tentative)" : "");
+}
+
+/* DHCP found (or lost) an address: say so, also long after the start. */
+static void status_changed(struct netif *n)
+{
+    if (n->name[0] != 'e' || !netif_dhcp_data(n))
+        return;
+    char buf[IP4ADDR_STRLEN_MAX];
+    if (dhcp_supplied_address(n))
+        printk("net: %c%c%u DHCP: %s/%d gw %s\n", n->name[0], n->name[1], n->num,
+               ip4addr_ntoa_r(netif_ip4_addr(n), buf, sizeof(buf)),
+               __builtin_popcount(ip4_addr_get_u32(netif_ip4_netmask(n))),
+               ip4addr_ntoa(netif_ip4_gw(n)));
+}
+
+static void tcpip_ready(void *arg)
+{
+    sys_sem_signal((sys_sem_t *)arg);
+}
+
+/* Bring up device `index`; returns whether it uses DHCP. Core lock held. */
+static int attach_device(struct net_dev *d, int index, struct netif **out)
+{
+    char word[64];
+    ip4_addr_t ip, mask, gw;
+    ip4_addr_set_zero(&ip);
+    ip4_addr_set_zero(&mask);
+    ip4_addr_set_zero(&gw);
+    int dhcp = 1;
+    if (list_item(opt_ip, index, word, sizeof(word)) && strcmp(word, "dhcp") != 0) {
+        if (parse_ip4_prefix(word, &ip, &mask) == 0)
+            dhcp = 0;
+        else
+            printk("net: xenolith.ip: bad address '%s' for %s; using DHCP\n", word,
+                   net_dev_name(d));
+    }
+    if (!dhcp && opt_gw && ip4addr_aton(opt_gw, &gw) && !ip4_addr_netcmp(&gw, &ip, &mask))
+        ip4_addr_set_zero(&gw); /* the gateway is on another device */
+
+    struct netif *n = netdev_attach(d, index, &ip, &mask, &gw);
+    *out = n;
+    if (!n) {
+        printk("net: %s: cannot attach (no memory)\n", net_dev_name(d));
+        return 0;
+    }
+    char desc[96];
+    printk("net: %c%c%u is %s\n", n->name[0], n->name[1], n->num,
+           netdev_describe(n, desc, sizeof(desc)));
+
+    if (list_item(opt_ip6, index, word, sizeof(word))) {
+        ip6_addr_t a6;
+        s8_t slot;
+        char *slash = strchr(word, '/');
+        if (slash)
+            *slash = '\0'; /* always /64 in lwIP */
+        if (!ip6addr_aton(word, &a6) || netif_add_ip6_address(n, &a6, &slot) != ERR_OK)
+            printk("net: xenolith.ip6: bad or unusable address '%s'\n", word);
+    }
+    netif_set_status_callback(n, status_changed);
+    if (index == 0)
+        netif_set_default(n);
+    if (dhcp && dhcp_start(n) != ERR_OK) {
+        printk("net: %c%c%u: DHCP does not start\n", n->name[0], n->name[1], n->num);
+        dhcp = 0;
+    }
+    return dhcp;
+}
+
+static int dhcp_pending(struct netif **nifs, int *dhcp, int n)
+{
+    int pending = 0;
+    LOCK_TCPIP_CORE();
+    for (int i = 0; i < n; i++)
+        if (dhcp[i] && nifs[i] && !dhcp_supplied_address(nifs[i]))
+            pending++;
+    UNLOCK_TCPIP_CORE();
+    return pending;
+}
+
+static int netstack_start(void)
+{
+    uint64_t t0 = time_now_ns();
+    sys_sem_t ready;
+    if (sys_sem_new(&ready, 0) != ERR_OK)
+        return -ENOMEM;
+    tcpip_init(tcpip_ready, &ready);
+    sys_sem_wait(&ready);
+    sys_sem_free(&ready);
+
+    /* Finding and connecting devices may wait on xenstore: not under the core lock. */
+    int ndev = net_dev_count();
+    if (ndev < 0)
+        ndev = 0;
+    struct netif **nifs = calloc((size_t)ndev + 1, sizeof(*nifs));
+    int *dhcp = calloc((size_t)ndev + 1, sizeof(*dhcp));
+    if (!nifs || !dhcp)
+        return -ENOMEM;
+
+    LOCK_TCPIP_CORE();
+    if (opt_gw && !ip4addr_aton(opt_gw, &(ip4_addr_t){0}))
+        printk("net: xenolith.gw: bad address '%s'\n", opt_gw);
+    for (int i = 0; i < ndev; i++) {
+        struct net_dev *d = net_dev_get(i);
+        if (d)
+            dhcp[i] = attach_device(d, i, &nifs[i]);
+    }
+    UNLOCK_TCPIP_CORE();
+
+    uint64_t wait_ns = opt_dhcp_wait > 0 ? (uint64_t)opt_dhcp_wait * 1000000000 : 0;
+    uint64_t t_dhcp = time_now_ns();
+    int pending = dhcp_pending(nifs, dhcp, ndev);
+    if (pending && wait_ns) {
+        printk("net: waiting up to %d s for DHCP\n", opt_dhcp_wait);
+        while (pending && time_now_ns() - t_dhcp < wait_ns) {
+            thread_sleep_ns(20 * 1000000);
+            pending = dhcp_pending(nifs, dhcp, ndev);
+        }
+    }
+
+    LOCK_TCPIP_CORE();
+    for (int i = 0; i < ndev; i++) {
+        if (!nifs[i])
+            continue;
+        if (dhcp[i] && !dhcp_supplied_address(nifs[i]))
+            printk("net: %c%c%u: no DHCP answer within %d s; IPv4 unconfigured, DHCP "
+                   "keeps trying\n",
+                   nifs[i]->name[0], nifs[i]->name[1], nifs[i]->num, opt_dhcp_wait);
+        print_addresses(nifs[i]);
+    }
+    UNLOCK_TCPIP_CORE();
+    printk("net: lwIP up with %d device%s and loopback in %lu ms\n", ndev, ndev == 1 ? "" : "s",
+           (unsigned long)((time_now_ns() - t0) / 1000000));
+    free(nifs);
+    free(dhcp);
+    return 0;
+}
+
+int netstack_init(void)
+{
+    int s = __atomic_load_n(&started, __ATOMIC_ACQUIRE);
+    if (s)
+        return s > 0 ? 0 : s;
+    mutex_lock(&start_lock);
+    if (!started) {
+        int rc = netstack_start();
+        __atomic_store_n(&started, rc == 0 ? 1 : rc, __ATOMIC_RELEASE);
+    }
+    mutex_unlock(&start_lock);
+    return started > 0 ? 0 : started;
+}

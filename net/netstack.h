@@ -1,0 +1,16 @@
+/* Inside net/: the lwIP netif glue (netdev.c) and the stack's start (netstack.c). */
+#ifndef XENOLITH_NET_NETSTACK_H
+#define XENOLITH_NET_NETSTACK_H
+
+#include "lwip/netif.h"
+#include <xenolith/net.h>
+
+/* Wrap device d as an lwIP netif "enN" (N = index), added and up, IPv6 link-local
+ * address started; IPv4 as given (NULL: none yet). Core lock held. */
+struct netif *netdev_attach(struct net_dev *d, int index, const ip4_addr_t *ip,
+                            const ip4_addr_t *mask, const ip4_addr_t *gw);
+
+/* What netdev_attach chose, for the boot log ("csum offload, 2 queues"). */
+const char *netdev_describe(struct netif *n, char *buf, size_t size);
+
+#endif
