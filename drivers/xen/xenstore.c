@@ -50,7 +50,8 @@ static spinlock_t pending_lock = SPINLOCK_INIT;
 static struct xs_request *pending;
 
 static struct mutex write_mutex = MUTEX_INIT(write_mutex);
-static struct waitq ring_wq = WAITQ_INIT(ring_wq); /* reader and writers wait here */
+static struct mutex read_mutex = MUTEX_INIT(read_mutex); /* the reader, or a reconnect */
+static struct waitq ring_wq = WAITQ_INIT(ring_wq);       /* reader and writers wait here */
 
 static spinlock_t watch_lock = SPINLOCK_INIT;
 static struct xs_watch *watches;
@@ -101,21 +102,28 @@ static struct xs_request *pending_take(uint32_t req_id)
     return r;
 }
 
+/* Complete everything in flight with an error rather than leave it to time out. */
+static void fail_pending(int error)
+{
+    uint64_t f = spin_lock_irqsave(&pending_lock);
+    struct xs_request *r = pending;
+    pending = NULL;
+    spin_unlock_irqrestore(&pending_lock, f);
+    while (r) {
+        struct xs_request *next = r->next; /* r lives on its waiter's stack */
+        r->error = error;
+        __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+        waitq_wake_all(&r->wq);
+        r = next;
+    }
+}
+
 static void ring_broken(const char *why)
 {
     if (!xs_broken)
         printk("xenstore: %s; the connection is unusable\n", why);
     xs_broken = 1;
-    /* Fail everything in flight rather than leave it waiting for a timeout. */
-    uint64_t f = spin_lock_irqsave(&pending_lock);
-    struct xs_request *r = pending;
-    pending = NULL;
-    spin_unlock_irqrestore(&pending_lock, f);
-    for (; r; r = r->next) {
-        r->error = -EIO;
-        __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
-        waitq_wake_all(&r->wq);
-    }
+    fail_pending(-EIO);
     waitq_wake_all(&ring_wq);
 }
 
@@ -524,11 +532,13 @@ static void *reader_thread(void *arg)
             break;
         struct xs_msg m;
         int rc;
+        mutex_lock(&read_mutex);
         uint32_t cons = intf->rsp_cons;
         while ((rc = xs_reader_pull(&reader, intf, &m)) == 1)
             handle_message(&m);
         if (intf->rsp_cons != cons)
             evtchn_send(xs_port); /* xenstored may be waiting for room */
+        mutex_unlock(&read_mutex);
         if (rc < 0) {
             ring_broken("malformed data from xenstored");
             break;
@@ -537,6 +547,61 @@ static void *reader_thread(void *arg)
     for (;;)
         wait_event(&ring_wq, 0);
     return NULL;
+}
+
+/* Wait (bounded) until xenstored has finished resetting the ring. */
+static int wait_reconnected(void)
+{
+    for (int i = 0; i < 5000 && !xs_ring_reconnect_done(intf); i++)
+        thread_sleep_ns(1000000);
+    return xs_ring_reconnect_done(intf) ? 0 : -ETIMEDOUT;
+}
+
+int xenstore_reconnect(void)
+{
+    if (!intf || xs_broken)
+        return -ENODEV;
+    mutex_lock(&write_mutex);
+    mutex_lock(&read_mutex);
+    int rc = xs_ring_reconnect_start(intf);
+    if (rc == 0) {
+        evtchn_send(xs_port);
+        rc = wait_reconnected();
+    }
+    if (rc == 0) {
+        /* The server dropped every request, watch and transaction: so do we. */
+        xs_reader_init(&reader);
+        fail_pending(-EAGAIN);
+    }
+    mutex_unlock(&read_mutex);
+    mutex_unlock(&write_mutex);
+    if (rc < 0) {
+        printk("xenstore: reconnect failed (%d)\n", rc);
+        return rc;
+    }
+    /* Watches are ours to restore: snapshot the list, then re-register each. */
+    int n = 0, restored = 0;
+    uint64_t f = spin_lock_irqsave(&watch_lock);
+    for (struct xs_watch *x = watches; x; x = x->next)
+        n++;
+    struct xs_watch **list = malloc(sizeof(*list) * (size_t)(n ? n : 1));
+    n = 0;
+    for (struct xs_watch *x = watches; x && list; x = x->next)
+        list[n++] = x;
+    spin_unlock_irqrestore(&watch_lock, f);
+    for (int i = 0; list && i < n; i++) {
+        char msg[XS_MSG_MAX];
+        struct xs_request r = {.req_id = new_req_id()};
+        int len = xs_wire_encode_watch(msg, sizeof(msg), XS_WATCH, r.req_id, list[i]->path,
+                                       list[i]->token);
+        if (xs_talk_ack(msg, len, &r, XS_WATCH) == 0)
+            restored++;
+        else
+            printk("xenstore: watch on %s not restored after reconnect\n", list[i]->path);
+    }
+    free(list);
+    printk("xenstore: reconnected, %d watch(es) restored\n", restored);
+    return 0;
 }
 
 int xs_domid(void)
@@ -559,6 +624,8 @@ int xenstore_init(void)
     if (vm_map(pfn << PAGE_SHIFT, pfn << PAGE_SHIFT, 1, VM_RW) < 0)
         return -ENOMEM;
     intf = (struct xenstore_domain_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+    if (!xs_ring_reconnect_done(intf))
+        printk("xenstore: a ring reset is in progress; waiting for it\n");
     if (xs_ring_error(intf)) {
         printk("xenstore: ring reports error %u\n", xs_ring_error(intf));
         intf = NULL;
@@ -576,5 +643,5 @@ int xenstore_init(void)
     int rc = evtchn_bind_existing(xs_port, xs_event_handler, NULL);
     if (rc < 0)
         return rc;
-    return 0;
+    return wait_reconnected();
 }

@@ -5,4 +5,11 @@
 /* Map the ring, bind its port, start the reader and watch threads. 0 or -errno. */
 int xenstore_init(void);
 
+/*
+ * Reset the ring with xenstored (xenstore-ring.txt "connection" field), as after
+ * a resume: requests in flight fail with -EAGAIN, watches are registered again.
+ * 0, -ENOTSUP when xenstored cannot, or -errno.
+ */
+int xenstore_reconnect(void);
+
 #endif
