@@ -117,6 +117,16 @@ void *stack_alloc(size_t bytes)
     return base + n * PAGE_SIZE;
 }
 
+void stack_free(void *top, size_t bytes)
+{
+    size_t n = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE + 1;
+    char *base = (char *)top - n * PAGE_SIZE;
+    /* The guard page goes back to the allocator: it must be mapped again first. */
+    if (vm_map((uintptr_t)base, (uintptr_t)base, 1, VM_RW) < 0)
+        panic("stack_free: cannot remap the guard page at %p", base);
+    pages_free(base, n);
+}
+
 static uintptr_t heap_end = HEAP_BASE;    /* what sbrk has handed out */
 static uintptr_t heap_mapped = HEAP_BASE; /* what is backed by frames */
 static spinlock_t heap_lock = SPINLOCK_INIT;

@@ -26,6 +26,9 @@ uint64_t mm_total_pages(void);
 /* A stack of `bytes` with an unmapped guard page below it; returns its top. */
 void *stack_alloc(size_t bytes);
 
+/* Free a stack from stack_alloc (its guard page is mapped again before reuse). */
+void stack_free(void *top, size_t bytes);
+
 /* Grow the heap (newlib's sbrk): virtual range backed on demand by free frames. */
 void *heap_sbrk(intptr_t incr);
 

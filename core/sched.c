@@ -197,7 +197,7 @@ void mutex_unlock(struct mutex *m)
 
 static void thread_free(struct thread *t)
 {
-    pages_free((char *)t->stack_top - t->stack_size - PAGE_SIZE, t->stack_size / PAGE_SIZE + 1);
+    stack_free(t->stack_top, t->stack_size);
     free(t);
 }
 

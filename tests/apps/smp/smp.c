@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include "core/mm.h"
 #include "core/percpu.h"
 #include "core/sched.h"
 #include "core/smp.h"
@@ -60,6 +61,11 @@ static void *ponger(void *arg)
         waitq_wake_all(&pong_wq);
     }
     return NULL;
+}
+
+static void *ponger_noop(void *arg)
+{
+    return arg;
 }
 
 int main(int argc, char **argv)
@@ -150,6 +156,19 @@ int main(int argc, char **argv)
                PINGS, other, (unsigned long)((time_now_ns() - t0) / 1000 / PINGS),
                (unsigned long)smp_cpu(other)->sched.switches, other);
     }
+    /* Freed stacks give their guard pages back: every page handed out later must be usable. */
+    for (int i = 0; i < 50; i++)
+        thread_join(thread_create("short", ponger_noop, NULL, -1, 0));
+    int touched = 0;
+    for (int i = 0; i < 400; i++) {
+        volatile char *p = pages_alloc(1);
+        if (!p)
+            break;
+        p[0] = 1;
+        p[4095] = 2;
+        touched++;
+    }
+    printf("smp-test: %d pages touched after 50 thread exits\n", touched);
     printf("smp-test: all ok\n");
     return 0;
 }
