@@ -199,6 +199,17 @@ xen-test: all
 	@cat tests/xen/manifest $(sort $(wildcard tests/xen/*.manifest)) > $(B)/xen-all.manifest
 	tools/xen/suite.sh $(B)/xen-all.manifest
 
+# Soaks: many copies of some guests in one Xen boot (tools/xen/repeat.sh). Not CI.
+#   make soak                       the 128-VCPU tests, 20 times each
+#   make soak SOAK_COUNT=5 SOAK_GUESTS="schedstress4" SOAK_MANIFEST=tests/xen/smp.manifest
+SOAK_COUNT    ?= 20
+SOAK_MANIFEST ?= tests/xen/smp.manifest
+SOAK_GUESTS   ?= smp128 schedstress128
+soak: all
+	@mkdir -p $(B)/soak
+	tools/xen/repeat.sh $(SOAK_COUNT) $(SOAK_MANIFEST) $(SOAK_GUESTS) > $(B)/soak/soak.manifest
+	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/soak.manifest
+
 # The README's test command: everything, with the one closing summary line.
 test: deps
 	$(MAKE) all
@@ -218,4 +229,4 @@ clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a
 
-.PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app
+.PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak
