@@ -107,24 +107,108 @@ uint64_t mm_total_pages(void)
     return total_pages;
 }
 
+/*
+ * Stacks live in their own virtual range, each below its top mapped page by page
+ * with the page under it never mapped: the guard costs no hole in the identity
+ * map (whose 2 MiB pages stay whole) and no TLB shootdown. Freed stacks are kept
+ * for the next thread of the same size; past that they are unmapped (one
+ * shootdown) and their frames go back.
+ */
+#define STACK_BASE      0x0000500000000000ULL
+#define STACK_LIMIT     0x0000600000000000ULL
+#define STACK_CACHE_MAX 16
+
+struct cached_stack {
+    struct cached_stack *next; /* at the bottom of the free stack's pages */
+    size_t bytes;
+};
+
+static struct cached_stack *stack_cache;
+static unsigned int stack_cache_n;
+static uintptr_t stack_next = STACK_BASE; /* virtual space not handed out yet */
+static spinlock_t stack_lock = SPINLOCK_INIT;
+
+static void *stack_cache_take(size_t bytes)
+{
+    uint64_t irq = spin_lock_irqsave(&stack_lock);
+    struct cached_stack **pp = &stack_cache, *cs = NULL;
+    for (; *pp; pp = &(*pp)->next) {
+        if ((*pp)->bytes == bytes) {
+            cs = *pp;
+            *pp = cs->next;
+            stack_cache_n--;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&stack_lock, irq);
+    return cs ? (char *)cs + bytes : NULL;
+}
+
+static int stack_cache_put(void *top, size_t bytes)
+{
+    struct cached_stack *cs = (struct cached_stack *)((char *)top - bytes);
+    uint64_t irq = spin_lock_irqsave(&stack_lock);
+    int kept = stack_cache_n < STACK_CACHE_MAX;
+    if (kept) {
+        cs->bytes = bytes;
+        cs->next = stack_cache;
+        stack_cache = cs;
+        stack_cache_n++;
+    }
+    spin_unlock_irqrestore(&stack_lock, irq);
+    return kept;
+}
+
+/* Unmap [va, va + n pages) and give its frames back (after the shootdown). */
+static void stack_release(uintptr_t va, size_t n)
+{
+    while (n) {
+        uint64_t pa[64];
+        size_t k = MIN(n, ARRAY_SIZE(pa));
+        for (size_t i = 0; i < k; i++)
+            pa[i] = vm_lookup(va + i * PAGE_SIZE) & PTE_ADDR;
+        vm_unmap(va, k);
+        for (size_t i = 0; i < k; i++)
+            if (pa[i])
+                pages_free((void *)(uintptr_t)pa[i], 1);
+        va += k * PAGE_SIZE;
+        n -= k;
+    }
+}
+
 void *stack_alloc(size_t bytes)
 {
-    size_t n = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE + 1;
-    char *base = pages_alloc(n);
-    if (!base)
+    bytes = ALIGN_UP(bytes, PAGE_SIZE);
+    void *top = stack_cache_take(bytes);
+    if (top)
+        return top;
+    size_t n = bytes / PAGE_SIZE;
+    uint64_t irq = spin_lock_irqsave(&stack_lock);
+    uintptr_t guard = stack_next;
+    int room = bytes + PAGE_SIZE <= STACK_LIMIT - guard;
+    if (room)
+        stack_next += bytes + PAGE_SIZE;
+    spin_unlock_irqrestore(&stack_lock, irq);
+    if (!room)
         return NULL;
-    vm_unmap((uintptr_t)base, 1);
-    return base + n * PAGE_SIZE;
+    uintptr_t base = guard + PAGE_SIZE;
+    for (size_t i = 0; i < n; i++) {
+        void *frame = pages_alloc(1);
+        if (!frame || vm_map(base + i * PAGE_SIZE, (uintptr_t)frame, 1, VM_RW) < 0) {
+            if (frame)
+                pages_free(frame, 1);
+            stack_release(base, i);
+            return NULL;
+        }
+    }
+    return (void *)(base + bytes);
 }
 
 void stack_free(void *top, size_t bytes)
 {
-    size_t n = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE + 1;
-    char *base = (char *)top - n * PAGE_SIZE;
-    /* The guard page goes back to the allocator: it must be mapped again first. */
-    if (vm_map((uintptr_t)base, (uintptr_t)base, 1, VM_RW) < 0)
-        panic("stack_free: cannot remap the guard page at %p", base);
-    pages_free(base, n);
+    bytes = ALIGN_UP(bytes, PAGE_SIZE);
+    if (!stack_cache_put(top, bytes))
+        stack_release((uintptr_t)top - bytes, bytes / PAGE_SIZE);
 }
 
 static uintptr_t heap_end = HEAP_BASE;    /* what sbrk has handed out */

@@ -26,7 +26,7 @@ uint64_t mm_total_pages(void);
 /* A stack of `bytes` with an unmapped guard page below it; returns its top. */
 void *stack_alloc(size_t bytes);
 
-/* Free a stack from stack_alloc (its guard page is mapped again before reuse). */
+/* Free a stack from stack_alloc (kept for the next one of its size, or unmapped). */
 void stack_free(void *top, size_t bytes);
 
 /* Grow the heap (newlib's sbrk): virtual range backed on demand by free frames. */

@@ -1,8 +1,8 @@
 /*
- * newlib's retargetable locks (sys/lock.h). Recursive, owned by the running
- * context (the VCPU until threads arrive), so stdio and malloc are safe across
- * VCPUs. newlib's own static locks are defined here too, which keeps its dummy
- * lock.o out of the link.
+ * newlib's retargetable locks (sys/lock.h). Recursive sleeping locks, owned by
+ * the running context (the VCPU until threads arrive), so stdio and malloc are
+ * safe across VCPUs and across preemption. newlib's own static locks are defined
+ * here too, which keeps its dummy lock.o out of the link.
  */
 #include "core/kernel.h"
 #include "core/spinlock.h"
@@ -12,15 +12,21 @@
 #include <stdlib.h>
 
 struct __lock {
-    spinlock_t lock;
+    struct mutex m;
     void *owner;
     unsigned int depth;
 };
 
-struct __lock __lock___sinit_recursive_mutex, __lock___sfp_recursive_mutex,
-    __lock___atexit_recursive_mutex, __lock___at_quick_exit_mutex, __lock___malloc_recursive_mutex,
-    __lock___env_recursive_mutex, __lock___tz_mutex, __lock___dd_hash_mutex,
-    __lock___arc4random_mutex;
+#define STATIC_LOCK(name) struct __lock name = {MUTEX_INIT(name.m), NULL, 0}
+STATIC_LOCK(__lock___sinit_recursive_mutex);
+STATIC_LOCK(__lock___sfp_recursive_mutex);
+STATIC_LOCK(__lock___atexit_recursive_mutex);
+STATIC_LOCK(__lock___at_quick_exit_mutex);
+STATIC_LOCK(__lock___malloc_recursive_mutex);
+STATIC_LOCK(__lock___env_recursive_mutex);
+STATIC_LOCK(__lock___tz_mutex);
+STATIC_LOCK(__lock___dd_hash_mutex);
+STATIC_LOCK(__lock___arc4random_mutex);
 
 /* The running thread once threads exist (a lock may be held across a block). */
 static void *owner_id(void)
@@ -31,6 +37,8 @@ static void *owner_id(void)
 void __retarget_lock_init(_LOCK_T *l)
 {
     *l = calloc(1, sizeof(struct __lock));
+    if (*l)
+        mutex_init(&(*l)->m);
 }
 
 void __retarget_lock_init_recursive(_LOCK_T *l)
@@ -57,17 +65,18 @@ int __retarget_lock_try_acquire_recursive(_LOCK_T l)
         l->depth++;
         return 1;
     }
-    uint16_t owner = l->lock.owner;
-    uint16_t next = owner;
-    if (__atomic_compare_exchange_n(&l->lock.next, &next, (uint16_t)(owner + 1), 0,
-                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        l->owner = me;
-        l->depth = 1;
-        return 1;
-    }
-    return 0;
+    if (!mutex_trylock(&l->m))
+        return 0;
+    l->owner = me;
+    l->depth = 1;
+    return 1;
 }
 
+/*
+ * A sleeping lock: a holder may be preempted or block (stdio writes to the
+ * console), and its waiters, on this CPU or another, then sleep instead of
+ * spinning. Before the scheduler runs there is one CPU and nobody to wait for.
+ */
 void __retarget_lock_acquire_recursive(_LOCK_T l)
 {
     if (!l)
@@ -77,16 +86,13 @@ void __retarget_lock_acquire_recursive(_LOCK_T l)
         l->depth++;
         return;
     }
-    /*
-     * Another thread of this CPU may hold it while blocked: spinning would never
-     * let it run, so yield between attempts.
-     */
-    while (!__retarget_lock_try_acquire_recursive(l)) {
-        if (sched_running())
-            thread_yield();
-        else
+    if (sched_running())
+        mutex_lock(&l->m);
+    else
+        while (!mutex_trylock(&l->m))
             cpu_relax();
-    }
+    l->owner = me;
+    l->depth = 1;
 }
 
 void __retarget_lock_release_recursive(_LOCK_T l)
@@ -95,7 +101,7 @@ void __retarget_lock_release_recursive(_LOCK_T l)
         return;
     if (--l->depth == 0) {
         l->owner = NULL;
-        spin_unlock(&l->lock);
+        mutex_unlock(&l->m);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <xen/xen.h>
 #include "arch/x86/cpu.h"
 #include "core/sched.h"
+#include "core/smp.h"
 #include "core/timer.h"
 #include "drivers/xen/evtchn.h"
 
@@ -27,6 +28,7 @@ struct cpu {
     struct sched_cpu sched;
     struct timer_cpu timers;
     struct evtchn_cpu evtchn;
+    struct smp_cpu smp;
     uint64_t bringup_ns;
 };
 

@@ -1,9 +1,11 @@
 /*
- * Cooperative threads with per-CPU run queues. The run queue lock of a CPU
- * protects its queue and the state of the threads that live there; wake-ups from
- * other CPUs or from event handlers take that lock and, if the CPU is idle in the
- * hypervisor, kick it with an IPI. Switching happens with interrupts off and no
- * lock held: only the owning CPU ever runs its threads.
+ * Threads with per-CPU run queues. The run queue lock of a CPU protects its queue
+ * and the state of the threads that live there; wake-ups from other CPUs or from
+ * event handlers take that lock and, if the CPU is idle in the hypervisor, kick it
+ * with an IPI. Switching happens with interrupts off and no lock held: only the
+ * owning CPU ever runs its threads. While threads wait for a busy CPU, a slice
+ * timer runs there; when it ends, the next interrupt that lands in application
+ * code switches (sched_preempt_point).
  */
 #include "core/kernel.h"
 #include "core/mm.h"
@@ -16,6 +18,11 @@
 #include <string.h>
 
 #define DEFAULT_STACK (64 * 1024)
+#define SLICE_NS      (10 * 1000000ULL) /* a turn while others wait */
+#define RETRY_NS      (1000000ULL)      /* slice over, but not at a safe point: look again */
+
+/* The application's own text (linker.ld): the only place a thread is preempted. */
+extern char __app_text_start[], __app_text_end[];
 
 void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 void thread_trampoline(void);
@@ -25,46 +32,100 @@ static int next_thread_id;
 static void set_state(struct thread *t, enum thread_state st);
 static void switch_to(struct sched_cpu *s, struct thread *prev, struct thread *next);
 
+static struct thread *thread_of(struct sched_entity *e)
+{
+    return list_entry(e, struct thread, se);
+}
+
 int sched_running(void)
 {
     struct cpu *c = this_cpu();
-    return c && c->sched.current != NULL;
+    return c && c->sched.rq.current != NULL;
 }
 
 struct thread *thread_current(void)
 {
-    return this_cpu()->sched.current;
+    return thread_of(this_cpu()->sched.rq.current);
 }
 
-static void runq_add(struct sched_cpu *s, struct thread *t)
+static struct list all_threads = LIST_INIT(all_threads);
+static spinlock_t all_lock = SPINLOCK_INIT;
+
+/* Start, restart or stop the slice timer for the thread now running. Interrupts off. */
+static void slice_update(struct sched_cpu *s, int want)
 {
-    t->state = THREAD_RUNNABLE;
-    list_add_tail(&s->runq, &t->run_link);
+    if (want)
+        timer_arm(&s->slice, time_now_ns() + SLICE_NS);
+    else
+        timer_cancel(&s->slice);
 }
 
-void schedule(void)
+/*
+ * Switch to the next thread of this CPU. A preempted thread stays runnable even
+ * if it had said it would block: wait_event's condition is application code, so
+ * the thread may be preempted between waitq_prepare and looking at the
+ * condition; taken for blocked there, it missed a wake-up that came before its
+ * prepare and slept with the condition true (runq_pick keeps it queued).
+ */
+static void switch_next(int preempted)
 {
     struct cpu *c = this_cpu();
     struct sched_cpu *s = &c->sched;
     uint64_t flags = irq_save();
 
     spin_lock(&s->lock);
-    struct thread *prev = s->current, *next;
-    if (prev->state == THREAD_RUNNING && prev != s->idle)
-        runq_add(s, prev);
-    if (!list_empty(&s->runq)) {
-        next = list_entry(s->runq.next, struct thread, run_link);
-        list_del(&next->run_link);
-    } else {
-        next = s->idle;
-    }
-    next->state = THREAD_RUNNING;
-    s->current = next;
+    struct thread *prev = thread_current();
+    int had_slice = s->rq.slice_armed;
+    struct thread *next = thread_of(runq_pick(&s->rq, preempted));
+    int want_slice = s->rq.slice_armed;
+    s->need_resched = 0;
     spin_unlock(&s->lock);
 
+    /* A fresh turn for the next thread if others still wait behind it. */
+    if (want_slice || had_slice)
+        slice_update(s, want_slice);
     if (next != prev)
         switch_to(s, prev, next);
     irq_restore(flags);
+}
+
+void schedule(void)
+{
+    switch_next(0);
+}
+
+static void slice_over(struct timer *tm, void *arg)
+{
+    struct sched_cpu *s = arg;
+    s->need_resched = 1;
+}
+
+void sched_preempt_point(uint64_t rip)
+{
+    struct sched_cpu *s = &this_cpu()->sched;
+    if (!s->rq.current || s->rq.current == s->rq.idle)
+        return;
+    if (!s->need_resched) {
+        /* Threads were queued here from elsewhere: start the turn (the kick got us here). */
+        if (!__atomic_load_n(&s->rq.slice_armed, __ATOMIC_RELAXED) &&
+            !list_empty((struct list *)&s->rq.queue)) {
+            uint64_t f = spin_lock_irqsave(&s->lock);
+            int start = !s->rq.slice_armed && !list_empty(&s->rq.queue);
+            s->rq.slice_armed |= start;
+            spin_unlock_irqrestore(&s->lock, f);
+            if (start)
+                slice_update(s, 1);
+        }
+        return;
+    }
+    if (rip >= (uintptr_t)__app_text_start && rip < (uintptr_t)__app_text_end) {
+        s->preemptions++;
+        switch_next(1);
+        return;
+    }
+    /* In kernel or library code: it will block soon; if not, try again shortly. */
+    s->need_resched = 0;
+    timer_arm(&s->slice, time_now_ns() + RETRY_NS);
 }
 
 void thread_yield(void)
@@ -72,19 +133,44 @@ void thread_yield(void)
     schedule();
 }
 
+/*
+ * t was just queued on its CPU (its lock held): must that CPU be kicked? Yes if it
+ * halts in the hypervisor, or runs another thread with no slice timer that would
+ * end that thread's turn (the kick's interrupt starts one, sched_preempt_point).
+ * On this CPU, start the slice here (*local_slice: after the lock is dropped).
+ */
+static int enqueued_kick(struct sched_cpu *s, struct thread *t, int *local_slice)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the idle loop */
+    int busy = s->rq.current != s->rq.idle && !s->rq.slice_armed;
+    if (t->cpu == this_cpu()) {
+        if (busy && s->rq.current != &t->se) {
+            s->rq.slice_armed = 1;
+            *local_slice = 1;
+        }
+        return 0;
+    }
+    return __atomic_load_n(&s->idle_halted, __ATOMIC_SEQ_CST) || busy;
+}
+
+static void enqueued(struct thread *t, int kick, int local_slice)
+{
+    if (local_slice)
+        slice_update(&t->cpu->sched, 1);
+    if (kick)
+        smp_kick_cpu(t->cpu);
+}
+
 void thread_wake(struct thread *t)
 {
     struct sched_cpu *s = &t->cpu->sched;
     uint64_t flags = spin_lock_irqsave(&s->lock);
-    int kick = 0;
-    if (t->state == THREAD_BLOCKED) {
-        runq_add(s, t);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the idle loop */
-        kick = t->cpu != this_cpu() && __atomic_load_n(&s->idle_halted, __ATOMIC_SEQ_CST);
-    }
+    int kick = 0, local_slice = 0, woken = runq_wake(&s->rq, &t->se);
+    BUG_ON(woken < 0);
+    if (woken)
+        kick = enqueued_kick(s, t, &local_slice);
     spin_unlock_irqrestore(&s->lock, flags);
-    if (kick)
-        smp_kick_cpu(t->cpu);
+    enqueued(t, kick, local_slice);
 }
 
 static void wake_timer_fired(struct timer *tm, void *arg)
@@ -126,43 +212,46 @@ static void set_state(struct thread *t, enum thread_state st)
 {
     struct sched_cpu *s = &t->cpu->sched;
     uint64_t flags = spin_lock_irqsave(&s->lock);
-    t->state = st;
+    t->se.state = st;
     spin_unlock_irqrestore(&s->lock, flags);
 }
 
 void waitq_prepare(struct waitq *wq, struct waiter *w)
 {
     uint64_t flags = spin_lock_irqsave(&wq->lock);
-    if (!list_linked(&w->link))
-        list_add_tail(&wq->waiters, &w->link);
-    set_state(w->t, THREAD_BLOCKED);
+    waiters_link(&wq->waiters, w);
+    thread_of(w->e)->waiting = wq;
+    set_state(thread_of(w->e), THREAD_BLOCKED);
     spin_unlock_irqrestore(&wq->lock, flags);
 }
 
-void waitq_finish(struct waitq *wq, struct waiter *w)
+int waitq_finish(struct waitq *wq, struct waiter *w)
 {
-    struct sched_cpu *s = &w->t->cpu->sched;
+    struct sched_cpu *s = &thread_of(w->e)->cpu->sched;
     uint64_t flags = spin_lock_irqsave(&wq->lock);
-    if (list_linked(&w->link))
-        list_del(&w->link);
+    int chosen = waiters_unlink(w);
     spin_lock(&s->lock);
-    if (w->t->state == THREAD_RUNNABLE) /* woken while still running: leave the queue */
-        list_del(&w->t->run_link);
-    w->t->state = THREAD_RUNNING;
+    runq_settle(&s->rq, w->e);
     spin_unlock(&s->lock);
     spin_unlock_irqrestore(&wq->lock, flags);
+    return chosen;
+}
+
+/* Wake the first waiter, or all of them. wq->lock held. */
+static void wake_locked(struct waitq *wq, int all)
+{
+    struct waiter *w;
+    while ((w = waiters_pop(&wq->waiters)) != NULL) {
+        thread_wake(thread_of(w->e));
+        if (!all)
+            break;
+    }
 }
 
 static void wake_list(struct waitq *wq, int all)
 {
     uint64_t flags = spin_lock_irqsave(&wq->lock);
-    while (!list_empty(&wq->waiters)) {
-        struct waiter *w = list_entry(wq->waiters.next, struct waiter, link);
-        list_del(&w->link);
-        thread_wake(w->t);
-        if (!all)
-            break;
-    }
+    wake_locked(wq, all);
     spin_unlock_irqrestore(&wq->lock, flags);
 }
 
@@ -182,9 +271,14 @@ void mutex_init(struct mutex *m)
     waitq_init(&m->wq);
 }
 
+int mutex_trylock(struct mutex *m)
+{
+    return __atomic_exchange_n(&m->locked, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
 void mutex_lock(struct mutex *m)
 {
-    wait_event(&m->wq, __atomic_exchange_n(&m->locked, 1, __ATOMIC_ACQUIRE) == 0);
+    wait_event(&m->wq, mutex_trylock(m));
 }
 
 void mutex_unlock(struct mutex *m)
@@ -193,10 +287,45 @@ void mutex_unlock(struct mutex *m)
     waitq_wake_one(&m->wq);
 }
 
+void completion_init(struct completion *c)
+{
+    c->done = 0;
+    waitq_init(&c->wq);
+}
+
+/*
+ * done is set under the queue's lock: a waiter that sees it still takes that lock
+ * in waitq_finish before it can return, so c (often on the waiter's stack) is not
+ * touched once the waiter may have gone. Setting done first and waking second let
+ * a waiter on another CPU return and reuse its stack under the waker's feet.
+ */
+void complete(struct completion *c)
+{
+    uint64_t flags = spin_lock_irqsave(&c->wq.lock);
+    __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+    wake_locked(&c->wq, 1);
+    spin_unlock_irqrestore(&c->wq.lock, flags);
+}
+
+int wait_for_completion_timeout(struct completion *c, uint64_t timeout_ns)
+{
+    return wait_event_timeout(&c->wq, __atomic_load_n(&c->done, __ATOMIC_ACQUIRE), timeout_ns);
+}
+
 /* ---- thread life cycle ---- */
+
+static void all_add(struct thread *t)
+{
+    uint64_t flags = spin_lock_irqsave(&all_lock);
+    list_add_tail(&all_threads, &t->all_link);
+    spin_unlock_irqrestore(&all_lock, flags);
+}
 
 static void thread_free(struct thread *t)
 {
+    uint64_t flags = spin_lock_irqsave(&all_lock);
+    list_del(&t->all_link);
+    spin_unlock_irqrestore(&all_lock, flags);
     stack_free(t->stack_top, t->stack_size);
     free(t);
 }
@@ -209,14 +338,25 @@ static void finish_switch(struct sched_cpu *s)
 {
     struct thread *prev = s->prev;
     s->prev = NULL;
-    if (!prev || prev->state != THREAD_EXITING)
+    if (!prev || prev->se.state != THREAD_EXITING)
         return;
-    if (prev->detached) {
-        thread_free(prev);
-        return;
+    /*
+     * Tell the joiner as complete() would, deciding detached-or-not under the same
+     * lock as thread_detach. (This used to store DEAD and then wake the joiners: a
+     * joiner on another CPU that saw DEAD in between freed the thread, and the wake
+     * took a lock and walked a list in freed memory, which spun this CPU forever
+     * with interrupts off once the memory was reused.)
+     */
+    prev->se.state = THREAD_DEAD;
+    uint64_t flags = spin_lock_irqsave(&prev->exited.wq.lock);
+    int detached = prev->detached;
+    if (!detached) {
+        prev->exited.done = 1;
+        wake_locked(&prev->exited.wq, 1);
     }
-    __atomic_store_n(&prev->state, THREAD_DEAD, __ATOMIC_RELEASE);
-    waitq_wake_all(&prev->joiners);
+    spin_unlock_irqrestore(&prev->exited.wq.lock, flags);
+    if (detached)
+        thread_free(prev);
 }
 
 static void switch_to(struct sched_cpu *s, struct thread *prev, struct thread *next)
@@ -257,10 +397,11 @@ static struct thread *thread_alloc(const char *name, struct cpu *c, size_t stack
     t->cpu = c;
     t->id = __atomic_add_fetch(&next_thread_id, 1, __ATOMIC_RELAXED);
     strncpy(t->name, name, sizeof(t->name) - 1);
-    list_init(&t->run_link);
-    waitq_init(&t->joiners);
+    sched_entity_init(&t->se, THREAD_BLOCKED);
+    completion_init(&t->exited);
     timer_init(&t->wake_timer, wake_timer_fired, t);
     init_reent(t);
+    all_add(t);
     return t;
 }
 
@@ -291,12 +432,10 @@ struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, i
 
     struct sched_cpu *s = &c->sched;
     uint64_t flags = spin_lock_irqsave(&s->lock);
-    runq_add(s, t);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    int kick = c != this_cpu() && __atomic_load_n(&s->idle_halted, __ATOMIC_SEQ_CST);
+    BUG_ON(runq_push(&s->rq, &t->se) < 0);
+    int local_slice = 0, kick = enqueued_kick(s, t, &local_slice);
     spin_unlock_irqrestore(&s->lock, flags);
-    if (kick)
-        smp_kick_cpu(c);
+    enqueued(t, kick, local_slice);
     return t;
 }
 
@@ -311,15 +450,21 @@ _Noreturn void thread_exit(void *retval)
 
 void *thread_join(struct thread *t)
 {
-    wait_event(&t->joiners, __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == THREAD_DEAD);
+    wait_for_completion_timeout(&t->exited, 0);
     void *ret = t->retval;
     thread_free(t);
     return ret;
 }
 
+/* Under the lock finish_switch takes: either it sees the flag, or we see it ended. */
 void thread_detach(struct thread *t)
 {
-    t->detached = 1;
+    uint64_t flags = spin_lock_irqsave(&t->exited.wq.lock);
+    int ended = t->exited.done;
+    t->detached = !ended;
+    spin_unlock_irqrestore(&t->exited.wq.lock, flags);
+    if (ended)
+        thread_free(t);
 }
 
 /* ---- per-CPU set-up and the idle loop ---- */
@@ -328,21 +473,20 @@ void sched_init_cpu(struct cpu *c, const char *name)
 {
     struct sched_cpu *s = &c->sched;
     s->lock = (spinlock_t)SPINLOCK_INIT;
-    list_init(&s->runq);
 
     /* The code running now becomes this CPU's idle thread (boot stack and all). */
     struct thread *idle = calloc(1, sizeof(*idle));
     if (!idle)
         panic("sched: no memory for the idle thread");
     idle->cpu = c;
-    idle->state = THREAD_RUNNING;
+    sched_entity_init(&idle->se, THREAD_RUNNING);
     strncpy(idle->name, name, sizeof(idle->name) - 1);
-    list_init(&idle->run_link);
-    waitq_init(&idle->joiners);
+    completion_init(&idle->exited);
     timer_init(&idle->wake_timer, wake_timer_fired, idle);
     init_reent(idle);
-    s->idle = idle;
-    s->current = idle;
+    timer_init(&s->slice, slice_over, s);
+    all_add(idle);
+    runq_init(&s->rq, &idle->se);
 }
 
 _Noreturn void sched_idle_loop(void)
@@ -356,7 +500,7 @@ _Noreturn void sched_idle_loop(void)
          * other and the wake-up cannot be lost. Interrupts stay off until the halt.
          */
         __atomic_store_n(&s->idle_halted, 1, __ATOMIC_SEQ_CST);
-        if (!list_empty((struct list *)&s->runq)) {
+        if (!list_empty((struct list *)&s->rq.queue)) {
             __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
             irq_enable();
             schedule();
@@ -367,4 +511,30 @@ _Noreturn void sched_idle_loop(void)
         irq_enable();
         timer_poll();
     }
+}
+
+void sched_dump_cpu(struct cpu *c)
+{
+    struct sched_cpu *s = &c->sched;
+    int n = 0;
+    for (struct list *l = s->rq.queue.next; l != &s->rq.queue && n < 1000; l = l->next)
+        n++;
+    struct thread *cur = s->rq.current ? thread_of(s->rq.current) : NULL;
+    printk("  vcpu %u: running %s (state %d), %d runnable, %s, %lu switches\n", c->id,
+           cur ? cur->name : "-", cur ? (int)cur->se.state : -1, n,
+           s->idle_halted ? "halted" : "not halted", (unsigned long)s->switches);
+}
+
+void sched_dump_threads(void)
+{
+    static const char *const names[] = {"running", "runnable", "blocked", "exiting", "dead"};
+    uint64_t flags = spin_lock_irqsave(&all_lock);
+    for (struct list *l = all_threads.next; l != &all_threads; l = l->next) {
+        struct thread *t = list_entry(l, struct thread, all_link);
+        printk("  thread %d %s on vcpu %u: %s%s, last waited on %p%s\n", t->id, t->name, t->cpu->id,
+               names[t->se.state], list_linked(&t->se.run_link) ? " (queued)" : "",
+               (void *)t->waiting,
+               timer_heap_node_queued(&t->wake_timer.node) ? ", timer armed" : "");
+    }
+    spin_unlock_irqrestore(&all_lock, flags);
 }

@@ -1,7 +1,10 @@
 /*
- * Threads and the scheduler. Cooperative: a thread runs until it blocks, sleeps or
- * yields. Each CPU has its own run queue; a thread stays on the CPU it was created
- * on, and waking it from elsewhere queues it there.
+ * Threads and the scheduler. Each CPU has its own run queue; a thread stays on
+ * the CPU it was created on, and waking it from elsewhere queues it there.
+ * Kernel code is cooperative: it runs until it blocks, sleeps or yields.
+ * Application code is also preempted at a safe point: when other threads wait on
+ * its CPU for longer than a time slice, the next interrupt that lands in the
+ * application's own text switches to them (see sched_preempt_point).
  */
 #ifndef XENOLITH_SCHED_H
 #define XENOLITH_SCHED_H
@@ -10,13 +13,12 @@
 #include <errno.h>
 #include <reent.h>
 #include "core/list.h"
+#include "core/runq.h"
 #include "core/spinlock.h"
 #include "core/timer.h"
 #include <xenolith/thread.h>
 
 struct cpu;
-
-enum thread_state { THREAD_RUNNING, THREAD_RUNNABLE, THREAD_BLOCKED, THREAD_EXITING, THREAD_DEAD };
 
 /* A queue of blocked threads, woken together or one at a time. */
 struct waitq {
@@ -29,16 +31,16 @@ struct waitq {
         SPINLOCK_INIT, LIST_INIT((name).waiters)                                                   \
     }
 
-/* One blocked thread in a waitq; lives on that thread's stack (see wait_event). */
-struct waiter {
-    struct list link;
-    struct thread *t;
+struct completion {
+    int done;
+    struct waitq wq;
 };
 
 struct thread {
-    uint64_t rsp; /* saved by context_switch */
-    struct list run_link;
-    enum thread_state state;
+    struct sched_entity se; /* run state and run queue place (core/runq.h) */
+    uint64_t rsp;           /* saved by context_switch */
+    struct list all_link;   /* every thread, for the stall report */
+    struct waitq *waiting;  /* the queue it last waited on (for the report) */
     struct cpu *cpu;
     int id;
     char name[24];
@@ -47,8 +49,8 @@ struct thread {
     void *(*fn)(void *);
     void *arg;
     void *retval;
-    int detached;
-    struct waitq joiners;
+    int detached; /* under exited.wq.lock: nobody joins; it frees itself */
+    struct completion exited;
     struct timer wake_timer; /* sleeps and timeouts */
     int timed_out;
     struct _reent reent; /* newlib state: errno, stdio buffers per thread */
@@ -56,13 +58,14 @@ struct thread {
 
 /* Per-CPU scheduler state (embedded in struct cpu). */
 struct sched_cpu {
-    spinlock_t lock;
-    struct list runq;
-    struct thread *current;
-    struct thread *idle;
+    spinlock_t lock;     /* guards rq and the run state of this CPU's threads */
+    struct runq rq;      /* current, idle and the queue (core/runq.h) */
     struct thread *prev; /* the thread we just switched away from */
     uint64_t switches;
-    int idle_halted; /* blocked in the hypervisor waiting for an interrupt */
+    uint64_t preemptions;
+    int idle_halted;    /* blocked in the hypervisor waiting for an interrupt */
+    int need_resched;   /* the slice is over: switch at the next safe point */
+    struct timer slice; /* ends the current thread's turn while others wait */
 };
 
 /* Set up the scheduler on this CPU; the caller becomes its first thread. */
@@ -105,18 +108,24 @@ void waitq_init(struct waitq *wq);
 void waitq_wake_all(struct waitq *wq);
 void waitq_wake_one(struct waitq *wq);
 
-/* Building blocks of wait_event: queue the current thread, then forget it. */
+/*
+ * Building blocks of wait_event: queue the current thread, then forget it.
+ * waitq_finish returns 1 when a waker took w off the queue (the thread was
+ * chosen), 0 when it was still queued.
+ */
 void waitq_prepare(struct waitq *wq, struct waiter *w);
-void waitq_finish(struct waitq *wq, struct waiter *w);
+int waitq_finish(struct waitq *wq, struct waiter *w);
 
 /*
  * Block until cond is true or timeout_ns (0: forever) has passed. Evaluates to 0,
- * or -ETIMEDOUT. cond is re-checked after every wake-up.
+ * or -ETIMEDOUT. cond is re-checked after every wake-up. A waiter that gives up
+ * after waitq_wake_one chose it passes the wake-up on, so the one meant for it is
+ * not lost to the others (a semaphore given just as its waiter timed out).
  */
 #define wait_event_timeout(wq, cond, timeout_ns)                                                   \
     ({                                                                                             \
         int _rc = 0;                                                                               \
-        struct waiter _w = {{&_w.link, &_w.link}, thread_current()};                               \
+        struct waiter _w = {{&_w.link, &_w.link}, &thread_current()->se};                          \
         uint64_t _deadline = (timeout_ns) ? time_now_ns() + (timeout_ns) : 0;                      \
         for (;;) {                                                                                 \
             waitq_prepare((wq), &_w);                                                              \
@@ -128,7 +137,8 @@ void waitq_finish(struct waitq *wq, struct waiter *w);
             }                                                                                      \
             sched_block_until(_deadline);                                                          \
         }                                                                                          \
-        waitq_finish((wq), &_w);                                                                   \
+        if (waitq_finish((wq), &_w) && _rc)                                                        \
+            waitq_wake_one(wq);                                                                    \
         _rc;                                                                                       \
     })
 
@@ -150,6 +160,29 @@ struct mutex {
 
 void mutex_init(struct mutex *m);
 void mutex_lock(struct mutex *m);
+int mutex_trylock(struct mutex *m); /* 1 if taken */
 void mutex_unlock(struct mutex *m);
+
+/*
+ * Completions: a one-shot event that one side signals and the other waits for.
+ * Safe when the completion lives on the waiter's stack: complete() is done with
+ * it before the waiter can see it completed and return.
+ */
+void completion_init(struct completion *c);
+void complete(struct completion *c);
+/* 0 once completed, or -ETIMEDOUT (timeout_ns 0: wait forever). */
+int wait_for_completion_timeout(struct completion *c, uint64_t timeout_ns);
+
+/*
+ * Called on the way out of an interrupt with the interrupted instruction's
+ * address: switches threads if this CPU's slice is over and rip is in the
+ * application's own text (never kernel, lwIP or newlib code, which may rely on
+ * running undisturbed between its blocking points). Interrupts off.
+ */
+void sched_preempt_point(uint64_t rip);
+
+/* Print this CPU's scheduler state, and every thread (for the stall report). */
+void sched_dump_cpu(struct cpu *c);
+void sched_dump_threads(void);
 
 #endif

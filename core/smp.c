@@ -1,11 +1,13 @@
 /*
- * The table of online CPUs, kicks between them, and the idle wait. A kick is an
- * event channel IPI whose handler does nothing: taking the interrupt is what
- * ends the other CPU's halt.
+ * The table of online CPUs, kicks and calls between them, and the idle wait. A
+ * kick is an event channel IPI: taking the interrupt is what ends the other CPU's
+ * halt (and starts its slice timer, see sched_preempt_point); the same IPI carries
+ * cross-CPU calls such as TLB shootdowns.
  */
 #include "core/kernel.h"
 #include "core/percpu.h"
 #include "core/smp.h"
+#include "core/time.h"
 #include <xenolith/thread.h>
 #include "arch/x86/x86.h"
 #include "arch/x86/hypercall.h"
@@ -15,12 +17,25 @@ static struct cpu *cpus[MAX_CPUS];
 static int nonline;
 static unsigned int next_pick;
 
+/* The one cross-CPU call in flight (call_lock serializes callers). */
+static spinlock_t call_lock = SPINLOCK_INIT;
+static struct {
+    void (*fn)(void *);
+    void *arg;
+    unsigned gen;
+    int remaining;
+} call;
+
 void smp_register_cpu(struct cpu *c)
 {
     BUG_ON(c->id >= MAX_CPUS);
+    /* Under call_lock: a call counts this CPU as a target, or this CPU skips it. */
+    uint64_t f = spin_lock_irqsave(&call_lock);
+    c->smp.call_seen = call.gen;
     c->online = 1;
     __atomic_store_n(&cpus[c->id], c, __ATOMIC_RELEASE);
     __atomic_add_fetch(&nonline, 1, __ATOMIC_SEQ_CST);
+    spin_unlock_irqrestore(&call_lock, f);
 }
 
 struct cpu *smp_cpu(int id)
@@ -51,27 +66,128 @@ struct cpu *smp_pick_cpu(void)
     return this_cpu();
 }
 
+/* Run the call in flight if this CPU has not yet. Interrupts off. */
+static void call_service(void)
+{
+    struct cpu *c = this_cpu();
+    unsigned gen = __atomic_load_n(&call.gen, __ATOMIC_ACQUIRE);
+    if (c->smp.call_seen == gen)
+        return;
+    c->smp.call_seen = gen;
+    c->smp.calls++;
+    call.fn(call.arg);
+    __atomic_sub_fetch(&call.remaining, 1, __ATOMIC_RELEASE);
+}
+
 static void kick_handler(evtchn_port_t port, void *arg)
 {
+    call_service();
 }
 
 int smp_init_ipi(struct cpu *c)
 {
     if (!xen.present)
         return 0;
-    return evtchn_bind_ipi(c->id, kick_handler, NULL, &c->evtchn.ipi_port);
+    int rc = evtchn_bind_ipi(c->id, kick_handler, NULL, &c->smp.ipi_port);
+    if (rc == 0)
+        rc = evtchn_bind_poll_ipi(c->id, &c->smp.lock_port);
+    return rc;
 }
 
 void smp_kick_cpu(struct cpu *c)
 {
-    if (c != this_cpu() && c->evtchn.ipi_port)
-        evtchn_send(c->evtchn.ipi_port);
+    if (c != this_cpu() && c->smp.ipi_port)
+        evtchn_send(c->smp.ipi_port);
+}
+
+void smp_call_others(void (*fn)(void *), void *arg)
+{
+    if (__atomic_load_n(&nonline, __ATOMIC_ACQUIRE) <= 1)
+        return;
+    uint64_t flags = irq_save();
+    struct cpu *me = this_cpu();
+    /* Another caller may be waiting for us: answer it while we wait our turn. */
+    while (!spin_trylock(&call_lock)) {
+        call_service();
+        cpu_relax();
+    }
+    int n = 0;
+    for (int id = 0; id < MAX_CPUS; id++)
+        n += cpus[id] && cpus[id] != me;
+    call.fn = fn;
+    call.arg = arg;
+    __atomic_store_n(&call.remaining, n, __ATOMIC_RELAXED);
+    unsigned gen = __atomic_add_fetch(&call.gen, 1, __ATOMIC_RELEASE);
+    me->smp.call_seen = gen;
+    for (int id = 0; id < MAX_CPUS; id++)
+        if (cpus[id] && cpus[id] != me)
+            evtchn_send(cpus[id]->smp.ipi_port);
+    /* VCPUs may outnumber physical CPUs: give ours to the targets while we wait. */
+    for (unsigned spins = 1; __atomic_load_n(&call.remaining, __ATOMIC_ACQUIRE) > 0; spins++) {
+        cpu_relax();
+        if ((spins & 63) == 0)
+            spin_backoff();
+    }
+    spin_unlock(&call_lock);
+    irq_restore(flags);
 }
 
 void spin_backoff(void)
 {
     if (xen.present)
         hypercall_sched_op(SCHEDOP_yield, NULL);
+}
+
+#define SPINS_BEFORE_SLEEP 128
+#define LOCK_SLEEP_NS      (10 * 1000000ULL) /* a safety net: the unlock wakes us */
+
+/*
+ * Sleep in Xen until l's holder lets go. Announce first (which lock, a clean port),
+ * then mark the lock: an unlock either sees the mark, and so our announcement, or
+ * happened before the mark could be set, and then we do not sleep at all.
+ */
+static void lock_sleep(spinlock_t *l, struct cpu *c)
+{
+    __atomic_store_n(&c->smp.sleeping, l, __ATOMIC_SEQ_CST);
+    evtchn_poll_clear(c->smp.lock_port);
+    uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+    while ((w & SPIN_LOCKED) && !(w & SPIN_SLEEPERS) &&
+           !__atomic_compare_exchange_n(&l->word, &w, w | SPIN_SLEEPERS, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED))
+        ;
+    if (w & SPIN_LOCKED) {
+        c->smp.lock_sleeps++;
+        evtchn_poll(c->smp.lock_port, time_now_ns() + LOCK_SLEEP_NS);
+    }
+    __atomic_store_n(&c->smp.sleeping, NULL, __ATOMIC_SEQ_CST);
+}
+
+void spin_lock_slow(spinlock_t *l)
+{
+    /* Before per-CPU state or events exist (early boot, bare QEMU): only spin. */
+    struct cpu *c = xen.present ? this_cpu() : NULL;
+    int can_sleep = c && c->smp.lock_port;
+    for (unsigned int spins = 1;; spins++) {
+        if (!(__atomic_load_n(&l->word, __ATOMIC_RELAXED) & SPIN_LOCKED) && spin_trylock(l))
+            return;
+        cpu_relax();
+        if (spins % SPINS_BEFORE_SLEEP == 0) {
+            if (can_sleep)
+                lock_sleep(l, c);
+            else
+                spin_backoff();
+        }
+    }
+}
+
+/* l is only a key here (its memory may already be reused): wake who sleeps on it. */
+void spin_unlock_wake(spinlock_t *l)
+{
+    for (int id = 0; id < MAX_CPUS; id++) {
+        struct cpu *c = __atomic_load_n(&cpus[id], __ATOMIC_ACQUIRE);
+        if (c && __atomic_load_n(&c->smp.sleeping, __ATOMIC_SEQ_CST) == l)
+            evtchn_send(c->smp.lock_port);
+    }
 }
 
 void smp_idle_wait(void)
@@ -85,4 +201,18 @@ void smp_idle_wait(void)
         cpu_relax();
         irq_disable();
     }
+}
+
+void smp_dump_state(void)
+{
+    for (int id = 0; id < MAX_CPUS; id++) {
+        struct cpu *c = smp_cpu(id);
+        if (!c)
+            continue;
+        sched_dump_cpu(c);
+        timer_dump_cpu(c);
+        if (xen.present)
+            evtchn_dump_cpu(c);
+    }
+    sched_dump_threads();
 }

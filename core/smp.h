@@ -2,7 +2,19 @@
 #ifndef XENOLITH_SMP_H
 #define XENOLITH_SMP_H
 
+#include <stdint.h>
+
 struct cpu;
+
+/* Per-CPU SMP state (embedded in struct cpu). */
+struct smp_cpu {
+    uint32_t ipi_port;       /* the kick / call IPI's event channel */
+    uint32_t lock_port;      /* polled, never delivered: a contended lock was freed */
+    void *volatile sleeping; /* the spinlock this CPU sleeps on in Xen, or NULL */
+    unsigned call_seen;      /* the last cross-CPU call this CPU ran */
+    uint64_t calls;
+    uint64_t lock_sleeps;
+};
 
 /* Make c known (online) under its VCPU id. */
 void smp_register_cpu(struct cpu *c);
@@ -18,6 +30,14 @@ int smp_num_online(void);
 /* Wake c out of its idle halt (an IPI through an event channel). */
 void smp_kick_cpu(struct cpu *c);
 
+/*
+ * Run fn(arg) on every other online CPU, in interrupt context, and return when
+ * all have. Any context (a waiting caller runs calls aimed at it meanwhile, so
+ * two CPUs calling each other cannot deadlock), but hold no spinlock: a target
+ * spinning on it with interrupts off would never answer.
+ */
+void smp_call_others(void (*fn)(void *), void *arg);
+
 /* Called by the idle loop with interrupts off: wait for an interrupt, atomically. */
 void smp_idle_wait(void);
 
@@ -28,7 +48,10 @@ void smp_boot_aps(uint64_t rsdp_pa);
 /* VCPUs the domain may ever have (online or not). */
 unsigned int smp_possible_cpus(void);
 
-/* Bind this CPU's kick IPI. */
+/* Print every online CPU's scheduler, timer and event state. */
+void smp_dump_state(void);
+
+/* Bind this CPU's kick IPI and its lock-wake port. */
 int smp_init_ipi(struct cpu *c);
 
 #endif

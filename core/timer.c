@@ -20,12 +20,17 @@ void timer_init(struct timer *t, timer_fn fn, void *arg)
     t->cpu = NULL;
 }
 
-/* Tell Xen about the earliest deadline, if it changed. Caller holds tc->lock. */
+/*
+ * Tell Xen about the earliest deadline, if it changed. Caller holds tc->lock.
+ * set_timer_op sets the calling VCPU's timer: only the owner may program it (a
+ * cancel from another CPU would replace that CPU's own deadline with this one's).
+ * The owner's timer then just fires early and re-arms.
+ */
 static void program(struct timer_cpu *tc)
 {
     struct timer_heap_node *first = timer_heap_peek(&tc->heap);
     uint64_t want = first ? first->deadline : 0;
-    if (want == tc->programmed || !xen.present)
+    if (want == tc->programmed || !xen.present || tc != &this_cpu()->timers)
         return;
     tc->programmed = want;
     if (want)
@@ -59,10 +64,14 @@ void timer_cancel(struct timer *t)
     spin_unlock_irqrestore(&tc->lock, flags);
 }
 
-void timer_poll(void)
+/* Run expired timers; `early`: count a timer interrupt with nothing due yet. */
+static void run_expired(int from_virq)
 {
     struct timer_cpu *tc = &this_cpu()->timers;
     uint64_t flags = spin_lock_irqsave(&tc->lock);
+    struct timer_heap_node *first = timer_heap_peek(&tc->heap);
+    if (from_virq && first && first->deadline > time_now_ns())
+        tc->early++; /* counted; re-armed below */
     for (;;) {
         struct timer_heap_node *n = timer_heap_peek(&tc->heap);
         if (!n)
@@ -83,13 +92,14 @@ void timer_poll(void)
     spin_unlock_irqrestore(&tc->lock, flags);
 }
 
+void timer_poll(void)
+{
+    run_expired(0);
+}
+
 static void timer_virq(evtchn_port_t port, void *arg)
 {
-    struct timer_cpu *tc = &this_cpu()->timers;
-    struct timer_heap_node *n = timer_heap_peek(&tc->heap);
-    if (n && n->deadline > time_now_ns())
-        tc->early++; /* counted; the next poll re-arms */
-    timer_poll();
+    run_expired(1);
 }
 
 int timer_init_cpu(struct cpu *c)
@@ -101,5 +111,22 @@ int timer_init_cpu(struct cpu *c)
         return 0;
     /* PVH VCPUs start with no periodic timer, but make sure: we are tickless. */
     hypercall_vcpu_op(VCPUOP_stop_periodic_timer, c->id, NULL);
-    return evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &c->evtchn.timer_port);
+    return evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &tc->virq_port);
+}
+
+void timer_dump_cpu(struct cpu *c)
+{
+    struct timer_cpu *tc = &c->timers;
+    struct timer_heap_node *n = timer_heap_peek(&tc->heap);
+    uint64_t now = time_now_ns();
+    printk(
+        "    timers: %u armed, next %s%lu us, programmed %s%lu us, %lu fired, %lu early\n",
+        (unsigned)tc->heap.count, n && n->deadline < now ? "-" : "+",
+        (unsigned long)(n ? (n->deadline > now ? n->deadline - now : now - n->deadline) / 1000 : 0),
+        tc->programmed && tc->programmed < now ? "-" : "+",
+        (unsigned long)(tc->programmed
+                            ? (tc->programmed > now ? tc->programmed - now : now - tc->programmed) /
+                                  1000
+                            : 0),
+        (unsigned long)tc->fired, (unsigned long)tc->early);
 }

@@ -27,7 +27,8 @@ struct timer_cpu {
     struct timer_heap heap;
     uint64_t programmed; /* deadline given to the hypervisor, 0 if none */
     uint64_t fired;
-    uint64_t early; /* timer interrupts that came before the deadline */
+    uint64_t early;     /* timer interrupts that came before the deadline */
+    uint32_t virq_port; /* VIRQ_TIMER's event channel */
 };
 
 void timer_init(struct timer *t, timer_fn fn, void *arg);
@@ -43,5 +44,8 @@ int timer_init_cpu(struct cpu *c);
 
 /* Run this CPU's expired timers and program the next deadline. */
 void timer_poll(void);
+
+/* Print a CPU's timer state (for the stall report). */
+void timer_dump_cpu(struct cpu *c);
 
 #endif

@@ -56,6 +56,7 @@ void cpu_init(struct cpu *c, unsigned int id)
 {
     c->self = c;
     c->id = id;
+    wrmsr(MSR_GS_BASE, (uintptr_t)c); /* first: a contended lock below looks up this CPU */
     c->arch.gdt[0] = 0;
     c->arch.gdt[1] = 0x00af9a000000ffffULL;
     c->arch.gdt[2] = 0x00cf92000000ffffULL;
@@ -91,5 +92,4 @@ void cpu_init(struct cpu *c, unsigned int id)
                      :
                      : "m"(g), "i"(GDT_CODE), "i"(GDT_DATA), "r"(GDT_TSS), "m"(i)
                      : "rax", "memory");
-    wrmsr(MSR_GS_BASE, (uintptr_t)c);
 }

@@ -2,11 +2,14 @@
  * Four-level page tables for an auto-translated (PVH) guest. RAM is identity
  * mapped with 2 MiB pages where permissions allow, 4 KiB pages around the image
  * so text, rodata and data get their own rights. Table pages come from the page
- * allocator. One lock for changes; TLB shootdown across VCPUs comes with SMP.
+ * allocator. One lock for changes. A change that takes rights away (an unmap, a
+ * present entry replaced) is shot down on every other VCPU before the call returns,
+ * so a guard page or an unmapped page faults everywhere at once.
  */
 #include "core/kernel.h"
 #include "core/mm.h"
 #include "core/spinlock.h"
+#include "core/smp.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/paging.h"
 
@@ -84,7 +87,35 @@ uint64_t vm_lookup(uintptr_t va)
     return 0;
 }
 
-static int map_locked(uintptr_t va, uint64_t pa, size_t npages, uint64_t flags, int large_ok)
+struct flush_range {
+    uintptr_t va;
+    size_t npages;
+};
+
+/* Past this many pages a whole flush is cheaper than one invlpg each. */
+#define FLUSH_ALL_PAGES 32
+
+static void flush_local(void *arg)
+{
+    const struct flush_range *r = arg;
+    if (r->npages > FLUSH_ALL_PAGES) {
+        write_cr3(read_cr3());
+        return;
+    }
+    for (size_t i = 0; i < r->npages; i++)
+        invlpg(r->va + i * PAGE_SIZE);
+}
+
+/* Other VCPUs may cache the old entries: make them forget. No lock held. */
+static void shoot_down(uintptr_t va, size_t npages)
+{
+    struct flush_range r = {va, npages};
+    smp_call_others(flush_local, &r);
+}
+
+/* *changed: a present entry got another value (other VCPUs must flush). */
+static int map_locked(uintptr_t va, uint64_t pa, size_t npages, uint64_t flags, int large_ok,
+                      int *changed)
 {
     flags = (flags & ~PTE_NX) | (flags & nx_mask);
     while (npages) {
@@ -103,7 +134,10 @@ static int map_locked(uintptr_t va, uint64_t pa, size_t npages, uint64_t flags, 
         e = walk_create(va, 1);
         if (!e)
             return -ENOMEM;
+        uint64_t old = *e;
         *e = pa | flags | PTE_P;
+        if ((old & PTE_P) && old != *e)
+            *changed = 1;
         if (pml4 == (uint64_t *)(uintptr_t)read_cr3())
             invlpg(va);
         va += PAGE_SIZE;
@@ -115,32 +149,41 @@ static int map_locked(uintptr_t va, uint64_t pa, size_t npages, uint64_t flags, 
 
 int vm_map(uintptr_t va, uint64_t pa, size_t npages, uint64_t flags)
 {
+    int changed = 0;
     uint64_t irq = spin_lock_irqsave(&vm_lock);
-    int rc = map_locked(va, pa, npages, flags, 0);
+    int rc = map_locked(va, pa, npages, flags, 0, &changed);
     spin_unlock_irqrestore(&vm_lock, irq);
+    if (changed)
+        shoot_down(va, npages);
     return rc;
 }
 
 void vm_unmap(uintptr_t va, size_t npages)
 {
+    int changed = 0;
     uint64_t irq = spin_lock_irqsave(&vm_lock);
-    for (; npages; npages--, va += PAGE_SIZE) {
-        if (!vm_lookup(va))
+    for (size_t i = 0; i < npages; i++) {
+        uintptr_t p = va + i * PAGE_SIZE;
+        if (!vm_lookup(p))
             continue;
-        uint64_t *e = walk_create(va, 1);
+        uint64_t *e = walk_create(p, 1);
         if (e) {
             *e = 0;
-            invlpg(va);
+            invlpg(p);
+            changed = 1;
         }
     }
     spin_unlock_irqrestore(&vm_lock, irq);
+    if (changed)
+        shoot_down(va, npages);
 }
 
 static void map_image_range(char *start, char *end, uint64_t flags)
 {
     uintptr_t s = ALIGN_DOWN((uintptr_t)start, PAGE_SIZE);
     uintptr_t e = ALIGN_UP((uintptr_t)end, PAGE_SIZE);
-    if (map_locked(s, s, (e - s) / PAGE_SIZE, flags, 0) < 0)
+    int changed = 0; /* before the switch to these tables: nothing cached yet */
+    if (map_locked(s, s, (e - s) / PAGE_SIZE, flags, 0, &changed) < 0)
         panic("paging: out of memory mapping the image");
 }
 
@@ -161,7 +204,8 @@ void paging_init(const struct memmap *m)
         uint64_t s = ALIGN_UP(r->addr, PAGE_SIZE), e = ALIGN_DOWN(r->addr + r->size, PAGE_SIZE);
         if (s < PAGE_SIZE)
             s = PAGE_SIZE; /* page 0 stays unmapped: NULL dereferences fault */
-        if (e > s && map_locked(s, s, (e - s) / PAGE_SIZE, VM_RW, 1) < 0)
+        int changed = 0;
+        if (e > s && map_locked(s, s, (e - s) / PAGE_SIZE, VM_RW, 1, &changed) < 0)
             panic("paging: out of memory mapping RAM");
     }
 

@@ -69,7 +69,8 @@ trap_common:
 
 /*
  * Event channel upcall. The interrupted code may be using SSE/x87 (applications
- * are ordinary C), so that state is saved around the handlers.
+ * are ordinary C), so that state is saved around the handlers, and around a
+ * preemption: a preempted thread keeps it on its own stack until it runs again.
  */
     .balign 16
     .globl irq_upcall_entry
@@ -83,6 +84,8 @@ irq_upcall_entry:
     fxsave (%rsp)
     cld
     call evtchn_upcall
+    movq 17*8(%rbx), %rdi      /* the interrupted rip */
+    call sched_preempt_point   /* may switch threads; we come back here later */
     fxrstor (%rsp)
     movq %rbx, %rsp
     restore_regs

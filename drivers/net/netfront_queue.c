@@ -306,9 +306,9 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
         if (!running(d))
             return -ENETDOWN;
         struct netif_tx_reaped r;
-        spin_lock(&q->tx_lock);
+        uint64_t flags = spin_lock_irqsave(&q->tx_lock);
         if (netif_tx_reap(&q->tx, &r) < 0) {
-            spin_unlock(&q->tx_lock);
+            spin_unlock_irqrestore(&q->tx_lock, flags);
             netfront_fail(d, "queue %u: %s", q->index, q->tx.error);
             return -ENETDOWN;
         }
@@ -320,7 +320,7 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
             q->tx_frames++;
             q->tx_bytes += len;
             q->tx_notifies += (unsigned int)notify;
-            spin_unlock(&q->tx_lock);
+            spin_unlock_irqrestore(&q->tx_lock, flags);
             if (notify)
                 evtchn_send(q->tx_port);
             return 0;
@@ -328,7 +328,7 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
         /* Full: ask for an event on the next response, then sleep unless one came. */
         int more;
         RING_FINAL_CHECK_FOR_RESPONSES(&q->tx.ring, more);
-        spin_unlock(&q->tx_lock);
+        spin_unlock_irqrestore(&q->tx_lock, flags);
         if (!more)
             wait_event_timeout(&q->tx_wq, tx_responses_waiting(q) || !running(d), TX_RECHECK_NS);
     }

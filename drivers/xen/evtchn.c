@@ -8,6 +8,7 @@
 #include "core/kernel.h"
 #include "core/options.h"
 #include "core/percpu.h"
+#include "core/time.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/hypercall.h"
 #include "drivers/xen/evtchn.h"
@@ -15,6 +16,7 @@
 #include "drivers/xen/shared_info.h"
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/sched.h>
 #include <stdlib.h>
 
 #define CHUNK_PORTS 512
@@ -24,7 +26,12 @@ struct port_slot {
     evtchn_handler_t fn;
     void *arg;
     unsigned int vcpu;
+    int mask_on_event; /* the handler runs with the port masked; the worker unmasks */
 };
+
+/* Past this, an upcall stops and lets threads run; a timer brings it back. */
+#define UPCALL_BUDGET_NS (10 * 1000000ULL)
+#define UPCALL_RESUME_NS (1000000ULL)
 
 static struct port_slot *chunks[MAX_CHUNKS];
 static spinlock_t bind_lock = SPINLOCK_INIT; /* binding only; never on dispatch */
@@ -48,27 +55,82 @@ unsigned int evtchn_port_vcpu(evtchn_port_t port)
     return s ? s->vcpu : 0;
 }
 
-static void dispatch(evtchn_port_t port)
+/* 1, 10, 100, ...: a count worth a line on the console (rate limit for reports). */
+static int worth_reporting(uint64_t n)
 {
-    struct port_slot *s = slot(port);
-    evtchn_handler_t fn = s ? __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE) : NULL;
-    if (fn) {
-        this_cpu()->evtchn.events++;
-        fn(port, s->arg);
-    }
+    while (n >= 10 && n % 10 == 0)
+        n /= 10;
+    return n == 1;
 }
 
+static void dispatch(evtchn_port_t port)
+{
+    struct cpu *c = this_cpu();
+    struct port_slot *s = slot(port);
+    evtchn_handler_t fn = s ? __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE) : NULL;
+    if (!fn) {
+        if (worth_reporting(++c->evtchn.spurious))
+            printk("events: vcpu %u: event on port %u, which has no handler (%lu so far)\n", c->id,
+                   port, (unsigned long)c->evtchn.spurious);
+        return;
+    }
+    if (s->mask_on_event)
+        abi->mask(port);
+    c->evtchn.events++;
+    fn(port, s->arg);
+}
+
+/* The timer's callback only marks work: the upcall it runs in does the rest. */
+static void upcall_resume(struct timer *t, void *arg)
+{
+    struct cpu *c = this_cpu();
+    __atomic_store_n(&c->vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Clear the pending flag before scanning: a new event sets it again and re-raises
+ * the vector. Bounded by time: events that keep coming (a backend storming a port
+ * whose handler does not mask it) would otherwise keep interrupts off on this VCPU
+ * for good; past the budget the scan stops, what is left stays queued, and a timer
+ * resumes it shortly.
+ */
 void evtchn_upcall(void)
 {
     struct cpu *c = this_cpu();
     c->evtchn.upcalls++;
-    /* Clear before scanning: a new event sets it again and re-raises the vector. */
-    do {
+    uint64_t start = 0; /* read only when a second pass is needed: rdtsc may trap */
+    for (;;) {
         __atomic_store_n(&c->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-        abi->handle_pending(c, dispatch);
-    } while (__atomic_load_n(&c->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST));
+        int more = abi->handle_pending(c, dispatch);
+        if (!more && !__atomic_load_n(&c->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+            break;
+        if (!start)
+            start = time_now_ns();
+        else if (time_now_ns() - start > UPCALL_BUDGET_NS) {
+            if (worth_reporting(++c->evtchn.storms))
+                printk("events: vcpu %u: events keep coming after %lu us; letting threads run "
+                       "(%lu times so far)\n",
+                       c->id, (unsigned long)(UPCALL_BUDGET_NS / 1000),
+                       (unsigned long)c->evtchn.storms);
+            /*
+             * Clear the flag: Xen raises the vector only when it goes from 0 to 1,
+             * so left set it would never come again, not even for the timer that
+             * is to resume us. The work left is remembered by the ABI's own state.
+             */
+            __atomic_store_n(&c->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+            timer_arm(&c->evtchn.resume, time_now_ns() + UPCALL_RESUME_NS);
+            break;
+        }
+    }
     if (per_vcpu_vector)
         apic_eoi();
+}
+
+void evtchn_mask_on_event(evtchn_port_t port, int on)
+{
+    struct port_slot *s = slot(port);
+    if (s)
+        s->mask_on_event = on;
 }
 
 /* Record the handler for a freshly bound port and let its events through. */
@@ -90,6 +152,7 @@ static int attach(evtchn_port_t port, unsigned int vcpu, evtchn_handler_t fn, vo
         struct port_slot *s = slot(port);
         s->arg = arg;
         s->vcpu = vcpu;
+        s->mask_on_event = 0;
         __atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
     }
     spin_unlock_irqrestore(&bind_lock, flags);
@@ -197,6 +260,30 @@ void evtchn_unmask(evtchn_port_t port)
     }
 }
 
+static void poll_never_delivered(evtchn_port_t port, void *arg)
+{
+}
+
+int evtchn_bind_poll_ipi(unsigned int vcpu, evtchn_port_t *port)
+{
+    int rc = evtchn_bind_ipi(vcpu, poll_never_delivered, NULL, port);
+    if (rc == 0)
+        evtchn_mask(*port);
+    return rc;
+}
+
+void evtchn_poll_clear(evtchn_port_t port)
+{
+    abi->clear_pending(port);
+}
+
+void evtchn_poll(evtchn_port_t port, uint64_t deadline_ns)
+{
+    struct sched_poll p = {.nr_ports = 1, .timeout = deadline_ns};
+    set_xen_guest_handle(p.ports, &port);
+    hypercall_sched_op(SCHEDOP_poll, &p);
+}
+
 const char *evtchn_abi_name(void)
 {
     return abi ? abi->name : "none";
@@ -209,6 +296,7 @@ const char *evtchn_upcall_name(void)
 
 int evtchn_init_cpu(struct cpu *c)
 {
+    timer_init(&c->evtchn.resume, upcall_resume, NULL);
     int rc = abi->init_cpu(c);
     if (rc < 0)
         return rc;
@@ -249,4 +337,15 @@ int evtchn_init(void)
         return rc;
     }
     return 0;
+}
+
+void evtchn_dump_cpu(struct cpu *c)
+{
+    if (!abi)
+        return;
+    printk("    events: upcall pending %u, mask %u, %lu upcalls, %lu handled, %lu spurious, "
+           "%lu storms\n",
+           c->vi->evtchn_upcall_pending, c->vi->evtchn_upcall_mask,
+           (unsigned long)c->evtchn.upcalls, (unsigned long)c->evtchn.events,
+           (unsigned long)c->evtchn.spurious, (unsigned long)c->evtchn.storms);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <xen/event_channel.h>
 #include "drivers/xen/evtchn_fifo_queue.h"
+#include "core/timer.h"
 
 struct cpu;
 
@@ -20,8 +21,9 @@ struct evtchn_cpu {
     struct evtchn_fifo_queue fifo; /* FIFO ABI: this VCPU's control block and queue heads */
     uint64_t upcalls;              /* upcall interrupts taken */
     uint64_t events;               /* handlers run */
-    evtchn_port_t timer_port;      /* VIRQ_TIMER */
-    evtchn_port_t ipi_port;        /* kick / call-function IPI */
+    uint64_t spurious;             /* events on ports with no handler */
+    uint64_t storms;               /* upcalls cut short because events kept coming */
+    struct timer resume;           /* brings a cut-short upcall back */
 };
 
 /* Choose the ABI and set up the boot CPU. 0 or -errno. */
@@ -50,6 +52,26 @@ void evtchn_close(evtchn_port_t port);
 int evtchn_send(evtchn_port_t port);
 void evtchn_mask(evtchn_port_t port);
 void evtchn_unmask(evtchn_port_t port);
+
+/*
+ * Run port's handler with the port masked; whoever does the work unmasks it
+ * (evtchn_unmask) when done. A backend that signals without pause then costs one
+ * handler run per round of work, however fast it sends (Linux calls it late EOI).
+ */
+void evtchn_mask_on_event(evtchn_port_t port, int on);
+
+/*
+ * Ports that are only waited on with SCHEDOP_poll, never delivered (kept masked).
+ * evtchn_bind_poll_ipi binds one on `vcpu`; evtchn_poll_clear forgets an event
+ * that is pending on it; evtchn_poll blocks the VCPU in Xen until the port is
+ * signalled (at once if it already is) or deadline_ns (system time, 0: none).
+ */
+int evtchn_bind_poll_ipi(unsigned int vcpu, evtchn_port_t *port);
+void evtchn_poll_clear(evtchn_port_t port);
+void evtchn_poll(evtchn_port_t port, uint64_t deadline_ns);
+
+/* Print a CPU's event state (for the stall report). */
+void evtchn_dump_cpu(struct cpu *c);
 
 /* Interrupt entry: run the handlers of every pending event of this VCPU. */
 void evtchn_upcall(void);

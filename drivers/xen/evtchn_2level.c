@@ -34,7 +34,13 @@ static int unmask(evtchn_port_t port)
         (1UL << (port % BITS_PER_WORD)));
 }
 
-static void handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
+static void clear_pending(evtchn_port_t port)
+{
+    __atomic_fetch_and(&shared_info->evtchn_pending[port / BITS_PER_WORD],
+                       ~(1UL << (port % BITS_PER_WORD)), __ATOMIC_SEQ_CST);
+}
+
+static int handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
 {
     struct vcpu_info *vi = c->vi;
     unsigned long sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
@@ -55,6 +61,7 @@ static void handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
             dispatch(port);
         }
     }
+    return 0; /* one pass over what the selector named; Xen sets it again for more */
 }
 
 const struct evtchn_abi evtchn_abi_2level = {
@@ -64,5 +71,6 @@ const struct evtchn_abi evtchn_abi_2level = {
     .init_cpu = init_cpu,
     .mask = mask,
     .unmask = unmask,
+    .clear_pending = clear_pending,
     .handle_pending = handle_pending,
 };

@@ -16,8 +16,13 @@ struct evtchn_abi {
     void (*mask)(evtchn_port_t port);
     /* Clear the mask; returns 1 if the port was pending (Xen must re-deliver it). */
     int (*unmask)(evtchn_port_t port);
-    /* Call dispatch(port) for every pending, unmasked event of this VCPU. */
-    void (*handle_pending)(struct cpu *c, void (*dispatch)(evtchn_port_t port));
+    /* Forget a pending event of a masked port (one that is only ever polled). */
+    void (*clear_pending)(evtchn_port_t port);
+    /*
+     * Call dispatch(port) for pending, unmasked events of this VCPU. Returns 1 if
+     * it stopped with work left (call again), 0 when it found no more.
+     */
+    int (*handle_pending)(struct cpu *c, void (*dispatch)(evtchn_port_t port));
 };
 
 extern const struct evtchn_abi evtchn_abi_2level;

@@ -10,7 +10,7 @@
 #include "drivers/xen/evtchn_abi.h"
 #include <string.h>
 
-#define HANDLE_BUDGET 4096 /* events per pass before re-checking for the upcall */
+#define HANDLE_BUDGET 4096 /* events per pass before the upcall checks its time budget */
 
 static struct evtchn_fifo_array array;
 
@@ -22,13 +22,20 @@ static void *zeroed_page(void)
     return p;
 }
 
-/* Grow the event array until it covers port. Callers serialize (evtchn bind_lock). */
+/*
+ * Grow the event array until it covers port. Callers serialize (evtchn bind_lock).
+ * New words start masked, as every 2-level port does: a port bound by Xen is
+ * pending at once (bind_interdomain marks it so), before its handler is attached;
+ * masked, the event waits for attach's unmask instead of meeting no handler.
+ */
 static int setup_port(evtchn_port_t port)
 {
     while (port >= evtchn_fifo_array_nr_ports(&array)) {
         event_word_t *page = zeroed_page();
         if (!page)
             return -ENOMEM;
+        for (unsigned int i = 0; i < EVTCHN_FIFO_WORDS_PER_PAGE; i++)
+            page[i] = (event_word_t)1 << EVTCHN_FIFO_MASKED;
         struct evtchn_expand_array e = {.array_gfn = (uintptr_t)page >> PAGE_SHIFT};
         long rc = hypercall_event_channel_op(EVTCHNOP_expand_array, &e);
         if (rc < 0) {
@@ -87,7 +94,14 @@ static int unmask(evtchn_port_t port)
     return w ? evtchn_fifo_word_unmask(w) : 0;
 }
 
-static void handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
+static void clear_pending(evtchn_port_t port)
+{
+    event_word_t *w = evtchn_fifo_word(&array, port);
+    if (w)
+        evtchn_fifo_word_clear_pending(w);
+}
+
+static int handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
 {
     struct evtchn_fifo_queue *q = &c->evtchn.fifo;
     for (int budget = HANDLE_BUDGET; budget > 0; budget--) {
@@ -96,12 +110,11 @@ static void handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
         if (rc == 1)
             dispatch(port);
         else if (rc == 0)
-            return;
+            return 0;
         else if (rc == -EIO)
             printk("events: FIFO queue link to port %u is corrupt; queue dropped\n", port);
     }
-    /* Still busy: come round again rather than leave queued events unseen. */
-    __atomic_store_n(&c->vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+    return 1; /* still busy: the caller comes round again */
 }
 
 const struct evtchn_abi evtchn_abi_fifo = {
@@ -111,5 +124,6 @@ const struct evtchn_abi evtchn_abi_fifo = {
     .init_cpu = init_cpu,
     .mask = mask,
     .unmask = unmask,
+    .clear_pending = clear_pending,
     .handle_pending = handle_pending,
 };

@@ -1,6 +1,6 @@
 /*
  * Event channel loopback inside the domain: an unbound port for ourselves, bound
- * back with bind_interdomain, and 100,000 send -> handler round trips counted.
+ * back with bind_interdomain, and 20,000 send -> handler round trips counted.
  * Run under both ABIs (xenolith.evtchn=2level for the second run).
  */
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include "core/time.h"
 #include "drivers/xen/evtchn.h"
 
-#define ROUNDS 100000
+#define ROUNDS 20000
 
 static volatile uint64_t received;
 static struct waitq got = WAITQ_INIT(got);
