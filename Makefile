@@ -33,7 +33,7 @@ CFLAGS  := -std=gnu11 -O2 -g $(ARCHFLAGS) $(WARN) -nostdinc \
 # Kernel code never touches SSE/x87, so interrupts need not save it for kernel paths.
 KCFLAGS := $(CFLAGS) -mgeneral-regs-only
 ASFLAGS := -m64 -D__ASSEMBLY__ -Iinclude -I. -isystem $(B)/include
-LDFLAGS := -nostdlib -static -no-pie -z max-page-size=4096 -z noexecstack --gc-sections \
+LDFLAGS := -nostdlib -static -no-pie -n -z max-page-size=4096 -z noexecstack --gc-sections \
 	--build-id=none -T linker.ld
 LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 
