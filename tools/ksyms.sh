@@ -1,19 +1,23 @@
 #!/bin/sh
 # Emit the .ksyms section (assembly) for backtraces from a linked image's text
-# symbols: sorted addresses, offsets into a name table. Usage: ksyms.sh NM ELF
+# symbols, in the layout of core/ksyms.h: a count, 32-bit offsets from __text_start
+# (ascending), then the names. Of several names at one address only the first is kept.
+# Usage: ksyms.sh NM ELF
 set -eu
-"$1" -n --defined-only "$2" | awk 'BEGIN { n = 0 }
-    $2 ~ /^[tTwW]$/ && $3 !~ /^\./ && $3 !~ /^(__text_|__image_)/ { addr[n] = $1; name[n] = $3; n++ }
+"$1" -n --defined-only "$2" | awk '
+    BEGIN { n = 0 }
+    $3 == "__text_start" { base = $1 }
+    $2 ~ /^[tTwW]$/ && $3 !~ /^\./ && $3 !~ /^(__text_|__image_)/ && $1 != last {
+        addr[n] = $1; name[n] = $3; n++; last = $1
+    }
     END {
+        if (base == "") { print "ksyms.sh: no __text_start" > "/dev/stderr"; exit 1 }
         print "\t.section .ksyms, \"a\""
-        print "\t.balign 8"
-        print "\t.globl ksyms_count, ksyms_addrs, ksyms_offsets, ksyms_names"
-        print "ksyms_count:\n\t.quad " n
-        print "ksyms_addrs:"
-        for (i = 0; i < n; i++) print "\t.quad 0x" addr[i]
+        print "\t.balign 4"
+        print "\t.globl ksyms_count, ksyms_offsets, ksyms_names"
+        print "ksyms_count:\n\t.long " n + 0
         print "ksyms_offsets:"
-        off = 0
-        for (i = 0; i < n; i++) { print "\t.long " off; off += length(name[i]) + 1 }
+        for (i = 0; i < n; i++) print "\t.long 0x" addr[i] " - 0x" base
         print "ksyms_names:"
         for (i = 0; i < n; i++) print "\t.asciz \"" name[i] "\""
     }'
