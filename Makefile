@@ -40,6 +40,10 @@ LIBGCC  := $(shell $(CC) -print-libgcc-file-name)
 KSRC := $(wildcard boot/*.S boot/*.c arch/x86/*.S arch/x86/*.c core/*.c drivers/xen/*.c \
 	drivers/block/*.c drivers/net/netfront*.c drivers/net/netif_*.c)
 KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
+# printf's floating point (core/format_float.c) takes doubles, so it needs SSE: the one
+# library file built with the apps' flags. No kernel path reaches it; an app links it
+# when it uses newlib's printf family (core/stdio_printf.c).
+$(B)/k/core/format_float.c.o: KCFLAGS := $(CFLAGS)
 
 all: $(B)/hello.elf test-apps
 
