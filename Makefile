@@ -4,7 +4,7 @@
 #   make deps       install the Debian packages the build and tests need
 #   make run        boot the default app (local Xen in a dom0, else the nested Xen harness)
 #   make test       unit tests, QEMU boot tests, nested Xen suite
-#   make size       stripped size of hello.elf
+#   make size       stripped size of hello.elf and of a puts-only hello, and their parts
 
 CROSS_COMPILE ?=
 CC      := $(CROSS_COMPILE)gcc
@@ -122,7 +122,7 @@ $(B)/libxenolith.a: $(KOBJ)
 # Link twice: the first image gives the text symbols, the second carries them for
 # backtraces. The symbol table sits after .text/.rodata so text addresses do not move.
 # --whole-archive is not used: --gc-sections and archive semantics keep apps lean.
-LINK = $(LD) $(LDFLAGS) -o $(2) $(B)/k/boot/head.S.o $(1) --start-group $(B)/libxenolith.a \
+LINK = $(LD) $(LDFLAGS) $(4) -o $(2) $(B)/k/boot/head.S.o $(1) --start-group $(B)/libxenolith.a \
 	$(3) $(NEWLIB)/lib/libm.a $(NEWLIB)/lib/libc.a $(LIBGCC) --end-group
 
 # An app that includes a sockets header links lwIP (argument 3 of LINK); the others never
@@ -141,7 +141,7 @@ $(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.
 	@tools/ksyms.sh $(NM) $$@.pass1 > $$@.ksyms.S
 	@printf '\t.weak xenolith_app_name\nxenolith_app_name:\n\t.asciz "%s"\n' $(notdir $(1)) >> $$@.ksyms.S
 	@$(CC) $(ASFLAGS) -c $$@.ksyms.S -o $$@.ksyms.o
-	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $$@.ksyms.o,$$@,$$(filter %/liblwip.a,$$^))
+	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $$@.ksyms.o,$$@,$$(filter %/liblwip.a,$$^),-Map=$$@.map)
 	@rm -f $$@.pass1 $$@.ksyms.S
 endef
 
@@ -166,8 +166,9 @@ endif
 
 test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES))
 
-size: $(B)/hello.elf
-	@$(STRIP) -o $(B)/hello.stripped $< && stat -c '%s bytes  hello.elf (stripped)' $(B)/hello.stripped
+# Stripped sizes and where the bytes are (tools/size.sh): hello, and puts-only hello.
+size: $(B)/hello.elf $(B)/tests/puts.elf
+	@tools/size.sh $(STRIP) $^
 
 deps:
 	tools/deps.sh
