@@ -44,6 +44,16 @@ KOBJ := $(patsubst %,$(B)/k/%.o,$(KSRC))
 # library file built with the apps' flags. No kernel path reaches it; an app links it
 # when it uses newlib's printf family (core/stdio_printf.c).
 $(B)/k/core/format_float.c.o: KCFLAGS := $(CFLAGS)
+# Built for size: what runs once at boot, the control plane (xenstore, xenbus), and
+# formatting and crash reports. The event, timer, scheduler, memory and device data
+# paths keep -O2 (measurements in the commit that made this list).
+COLD_SRC := boot/start_info.c boot/pv_legacy.c core/init.c core/memmap.c core/cmdline.c \
+	core/options.c core/panic.c core/ksyms.c core/format.c core/format_float.c \
+	core/stdio_printf.c core/printk.c core/shutdown.c arch/x86/acpi_tables.c \
+	arch/x86/smp_boot.c arch/x86/cpu.c arch/x86/hypercall.c arch/x86/paging.c \
+	drivers/xen/xenstore.c drivers/xen/xs_wire.c drivers/xen/xs_ring.c drivers/xen/xenbus.c \
+	drivers/xen/control.c drivers/xen/physmap.c drivers/xen/shared_info.c
+$(patsubst %,$(B)/k/%.o,$(COLD_SRC)): KCFLAGS += -Os
 
 all: $(B)/hello.elf test-apps
 
@@ -73,7 +83,7 @@ NET_OBJ  := $(patsubst %,$(B)/net/%.o,$(wildcard net/*.c))
 LWIP_INC := -Inet -I$(LWIP)/src/include
 
 # Rebuild everything when the flags change.
-FLAGS_NOW := $(CC) $(KCFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS)
+FLAGS_NOW := $(CC) $(KCFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS) $(COLD_SRC)
 $(shell mkdir -p $(B); [ "$$(cat $(B)/.flags 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(B)/.flags)
 
 PREREQ := $(B)/include/xen $(NEWLIB)/lib/libc.a

@@ -19,6 +19,8 @@ void format_repeat(struct format_sink *s, char c, size_t n)
 {
     char run[16];
 
+    if (!n)
+        return;
     for (size_t i = 0; i < sizeof(run); i++)
         run[i] = c;
     while (n) {
@@ -53,9 +55,20 @@ size_t format_field(struct format_sink *s, const struct format_spec *spec, const
 static int to_digits(char *end, uint64_t v, unsigned int base, int upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    unsigned int shift = base == 16 ? 4 : 3;
     int n = 0;
-    for (; v; v /= base)
-        *--end = digits[v % base], n++;
+
+    for (; v; n++) {
+        if (base == 10) {
+            /* v / 10 as a multiply, also where the compiler optimizes for size */
+            uint64_t q = (uint64_t)(((unsigned __int128)v * 0xcccccccccccccccdull) >> 67);
+            *--end = (char)('0' + (v - q * 10));
+            v = q;
+        } else {
+            *--end = digits[v & (base - 1)];
+            v >>= shift;
+        }
+    }
     return n;
 }
 

@@ -13,17 +13,31 @@
 #define LIMB  1000000000u /* big integers in base 10^9, least significant limb first */
 #define LIMBS 90          /* 2^53 * 5^1074 has 767 digits */
 
-/* x = x * f + 0, for f up to 5^13 (limb * f + carry stays below 2^64). */
+/*
+ * Division by constants as multiplies, which the compiler does not do where it
+ * optimizes for size: t / 10^9 is exact for t < 1.2e19, u / 10 for every u.
+ */
+static uint64_t div_limb(uint64_t t)
+{
+    return (uint64_t)(((unsigned __int128)t * 0x112e0be826d694b3ull) >> 90);
+}
+
+static uint32_t div10(uint32_t u)
+{
+    return (uint32_t)(((uint64_t)u * 0xcccccccdu) >> 35);
+}
+
+/* x = x * f, for f up to 5^13 (limb * f + carry stays below 1.3e18). */
 static void big_mul(uint32_t *x, int *n, uint32_t f)
 {
     uint64_t carry = 0;
     for (int i = 0; i < *n; i++) {
         uint64_t t = (uint64_t)x[i] * f + carry;
-        x[i] = (uint32_t)(t % LIMB);
-        carry = t / LIMB;
+        carry = div_limb(t);
+        x[i] = (uint32_t)(t - carry * LIMB);
     }
-    for (; carry; carry /= LIMB)
-        x[(*n)++] = (uint32_t)(carry % LIMB);
+    for (; carry; carry = div_limb(carry))
+        x[(*n)++] = (uint32_t)(carry - div_limb(carry) * LIMB);
 }
 
 /*
@@ -71,8 +85,8 @@ size_t format_dtoa(double v, int mode, int ndigits, char *d, int *decpt)
     if (e) /* normal: the hidden bit */
         m |= 1ull << 52;
     e = (e ? e : 1) - 1075; /* v = m * 2^e */
-    for (; m; m /= LIMB)
-        x[n++] = (uint32_t)(m % LIMB);
+    for (; m; m = div_limb(m))
+        x[n++] = (uint32_t)(m - div_limb(m) * LIMB);
     for (int k = e; k > 0; k -= 29) /* m * 2^e */
         big_mul(x, &n, 1u << (k < 29 ? k : 29));
     for (int k = -e; k > 0; k -= 13) { /* m * 5^-e = v * 10^-e */
@@ -83,14 +97,14 @@ size_t format_dtoa(double v, int mode, int ndigits, char *d, int *decpt)
     }
     uint32_t top = x[n - 1]; /* not 0: v > 0 */
     size_t len = 0;
-    for (uint32_t t = top; t; t /= 10)
+    for (uint32_t t = top; t; t = div10(t))
         len++;
-    for (size_t i = len; i--; top /= 10)
-        d[i] = (char)('0' + top % 10);
+    for (size_t i = len; i--; top = div10(top))
+        d[i] = (char)('0' + top - div10(top) * 10);
     for (int i = n - 2; i >= 0; i--, len += 9) {
         uint32_t t = x[i];
-        for (int j = 8; j >= 0; j--, t /= 10)
-            d[len + (size_t)j] = (char)('0' + t % 10);
+        for (int j = 8; j >= 0; j--, t = div10(t))
+            d[len + (size_t)j] = (char)('0' + t - div10(t) * 10);
     }
     *decpt = (int)len + (e < 0 ? e : 0);
     return round_at(d, len, mode == 2 ? ndigits : (long)*decpt + ndigits, decpt);
