@@ -1,7 +1,9 @@
 /*
  * The image's symbol table for backtraces, as tools/ksyms.sh lays it out in .ksyms:
- * count, then each function's start as a 32-bit offset from the start of text
- * (ascending), then the names, each NUL-terminated, in the same order.
+ * count, each function's start as a 32-bit offset from the start of text
+ * (ascending), then the names in the same order, each NUL-terminated and compressed:
+ * a byte from 0x80 up is token (byte - 0x80), which stands for the two bytes at
+ * tokens[2 * token]; each of those is a character or an earlier token.
  */
 #ifndef XENOLITH_KSYMS_H
 #define XENOLITH_KSYMS_H
@@ -12,13 +14,18 @@
 struct ksyms {
     uint32_t count;
     const uint32_t *offsets;
-    const char *names;
+    const unsigned char *names;
+    uint32_t ntokens;
+    const unsigned char *tokens;
 };
 
 /*
- * The symbol at or below text offset off, or NULL when off is below the first one.
- * *within gets off minus the symbol's start.
+ * Index of the symbol at or below text offset off, or -1 when off is below the
+ * first one. *within gets off minus the symbol's start.
  */
-const char *ksyms_find(const struct ksyms *t, uint32_t off, uint32_t *within);
+long ksyms_find(const struct ksyms *t, uint32_t off, uint32_t *within);
+
+/* Symbol i's name into buf (NUL-terminated, cut to size); returns its full length. */
+size_t ksyms_name(const struct ksyms *t, uint32_t i, char *buf, size_t size);
 
 #endif

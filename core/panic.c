@@ -16,27 +16,31 @@
 #include "core/time.h"
 #include <xen/vcpu.h>
 
-extern const uint32_t ksyms_count;
+extern const uint32_t ksyms_count, ksyms_ntokens;
 extern const uint32_t ksyms_offsets[];
-extern const char ksyms_names[];
+extern const unsigned char ksyms_names[], ksyms_tokens[];
 
-const char *symbol_lookup(uintptr_t addr, uintptr_t *offset)
+int symbol_lookup(uintptr_t addr, char *name, size_t size, uintptr_t *offset)
 {
-    const struct ksyms table = {ksyms_count, ksyms_offsets, ksyms_names};
+    const struct ksyms table = {ksyms_count, ksyms_offsets, ksyms_names, ksyms_ntokens,
+                                ksyms_tokens};
     uint32_t within;
 
     if (addr < (uintptr_t)__text_start || addr >= (uintptr_t)__text_end)
-        return NULL;
-    const char *name = ksyms_find(&table, (uint32_t)(addr - (uintptr_t)__text_start), &within);
+        return -ENOENT;
+    long i = ksyms_find(&table, (uint32_t)(addr - (uintptr_t)__text_start), &within);
+    if (i < 0)
+        return -ENOENT;
+    ksyms_name(&table, (uint32_t)i, name, size);
     *offset = within;
-    return name;
+    return 0;
 }
 
 void symbol_print(uintptr_t addr)
 {
+    char name[128];
     uintptr_t off;
-    const char *name = symbol_lookup(addr, &off);
-    if (name)
+    if (symbol_lookup(addr, name, sizeof(name), &off) == 0)
         printk("<%s+%#lx>", name, (unsigned long)off);
     else
         printk("<?>");

@@ -1,6 +1,7 @@
 // Host tests for core/ksyms.c: the empty table, an address below the first symbol, each
-// symbol's first and last byte, the last symbol (open-ended), and a table of 1,000
-// symbols checked at every offset against a linear search.
+// symbol's first and last byte, the last symbol (open-ended), a table of 1,000 symbols
+// checked at every offset against a linear search, and name expansion: nested tokens,
+// cutting to the buffer, and tokens that break the rules (forward, missing) as '?'.
 // UNIT-SOURCES: core/ksyms.c
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,44 +14,54 @@
 
 #include "core/ksyms.h"
 
+static const char *name_of(const struct ksyms *t, uint32_t off, uint32_t *within)
+{
+    static char buf[64];
+    long i = ksyms_find(t, off, within);
+    if (i < 0)
+        return NULL;
+    ksyms_name(t, (uint32_t)i, buf, sizeof(buf));
+    return buf;
+}
+
 static void empty_table_finds_nothing(void **state)
 {
-    const struct ksyms t = {0, NULL, ""};
+    const struct ksyms t = {0, NULL, (const unsigned char *)"", 0, NULL};
     uint32_t within = 77;
-    assert_null(ksyms_find(&t, 0, &within));
-    assert_null(ksyms_find(&t, 1000, &within));
+    assert_int_equal(ksyms_find(&t, 0, &within), -1);
+    assert_int_equal(ksyms_find(&t, 1000, &within), -1);
     assert_int_equal(within, 77);
 }
 
 static void each_symbol_covers_up_to_the_next(void **state)
 {
     static const uint32_t offs[] = {0x10, 0x20, 0x21, 0x400};
-    const struct ksyms t = {4, offs, "alpha\0b\0gamma_delta\0last"};
+    const struct ksyms t = {4, offs, (const unsigned char *)"alpha\0b\0gamma_delta\0last", 0, NULL};
     uint32_t within = 0;
 
-    assert_null(ksyms_find(&t, 0xf, &within));
-    assert_string_equal(ksyms_find(&t, 0x10, &within), "alpha");
+    assert_null(name_of(&t, 0xf, &within));
+    assert_string_equal(name_of(&t, 0x10, &within), "alpha");
     assert_int_equal(within, 0);
-    assert_string_equal(ksyms_find(&t, 0x1f, &within), "alpha");
+    assert_string_equal(name_of(&t, 0x1f, &within), "alpha");
     assert_int_equal(within, 0xf);
-    assert_string_equal(ksyms_find(&t, 0x20, &within), "b");
+    assert_string_equal(name_of(&t, 0x20, &within), "b");
     assert_int_equal(within, 0);
-    assert_string_equal(ksyms_find(&t, 0x21, &within), "gamma_delta");
-    assert_string_equal(ksyms_find(&t, 0x3ff, &within), "gamma_delta");
+    assert_string_equal(name_of(&t, 0x21, &within), "gamma_delta");
+    assert_string_equal(name_of(&t, 0x3ff, &within), "gamma_delta");
     assert_int_equal(within, 0x3ff - 0x21);
-    assert_string_equal(ksyms_find(&t, 0x400, &within), "last");
-    assert_string_equal(ksyms_find(&t, 0xffffffff, &within), "last");
+    assert_string_equal(name_of(&t, 0x400, &within), "last");
+    assert_string_equal(name_of(&t, 0xffffffff, &within), "last");
     assert_int_equal(within, 0xffffffff - 0x400);
 }
 
 static void one_symbol_table(void **state)
 {
     static const uint32_t offs[] = {0};
-    const struct ksyms t = {1, offs, "only"};
+    const struct ksyms t = {1, offs, (const unsigned char *)"only", 0, NULL};
     uint32_t within = 1;
-    assert_string_equal(ksyms_find(&t, 0, &within), "only");
+    assert_string_equal(name_of(&t, 0, &within), "only");
     assert_int_equal(within, 0);
-    assert_string_equal(ksyms_find(&t, 12345, &within), "only");
+    assert_string_equal(name_of(&t, 12345, &within), "only");
     assert_int_equal(within, 12345);
 }
 
@@ -69,13 +80,13 @@ static void thousand_symbols_match_a_linear_search(void **state)
         off += 1 + (seed >> 16) % 50;
         p += sprintf(p, "f%d", i) + 1;
     }
-    const struct ksyms t = {N, offs, names};
+    const struct ksyms t = {N, offs, (const unsigned char *)names, 0, NULL};
     for (uint32_t a = 0; a < off + 10; a++) {
         int want = -1;
         for (int i = 0; i < N && offs[i] <= a; i++)
             want = i;
         uint32_t within = 0;
-        const char *got = ksyms_find(&t, a, &within);
+        const char *got = name_of(&t, a, &within);
         if (want < 0) {
             assert_null(got);
             continue;
@@ -88,6 +99,56 @@ static void thousand_symbols_match_a_linear_search(void **state)
     }
 }
 
+/* Tokens: 0x80 = "xs", 0x81 = 0x80 '_' = "xs_", 0x82 = 0x81 0x81 = "xs_xs_". */
+static const unsigned char tokens[] = {'x', 's', 0x80, '_', 0x81, 0x81};
+
+static void tokens_expand_nested(void **state)
+{
+    static const uint32_t offs[] = {0, 8, 16, 24};
+    static const unsigned char names[] = {0x81, 'r', 'e', 'a', 'd', 0,    0x82, 0x80, 0, 'p',
+                                          'l',  'a', 'i', 'n', 0,   0x80, 0x80, 0x80, 0};
+    const struct ksyms t = {4, offs, names, 3, tokens};
+    char buf[32];
+
+    assert_int_equal(ksyms_name(&t, 0, buf, sizeof(buf)), 7);
+    assert_string_equal(buf, "xs_read");
+    assert_int_equal(ksyms_name(&t, 1, buf, sizeof(buf)), 8);
+    assert_string_equal(buf, "xs_xs_xs");
+    assert_int_equal(ksyms_name(&t, 2, buf, sizeof(buf)), 5);
+    assert_string_equal(buf, "plain");
+    assert_int_equal(ksyms_name(&t, 3, buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "xsxsxs");
+}
+
+static void names_are_cut_to_the_buffer(void **state)
+{
+    static const uint32_t offs[] = {0};
+    static const unsigned char names[] = {0x82, 'z', 0};
+    const struct ksyms t = {1, offs, names, 3, tokens};
+    char buf[8];
+
+    memset(buf, '#', sizeof(buf));
+    assert_int_equal(ksyms_name(&t, 0, buf, 5), 7);
+    assert_string_equal(buf, "xs_x");
+    assert_int_equal(buf[5], '#');
+    assert_int_equal(ksyms_name(&t, 0, buf, 0), 7);
+    assert_int_equal(buf[0], 'x');
+}
+
+static void broken_tokens_show_as_question_marks(void **state)
+{
+    /* 0x80 names itself, 0x81 a later token, 0x83 is past ntokens */
+    static const unsigned char bad[] = {0x80, 'a', 0x82, 'b', 'c', 'd'};
+    static const uint32_t offs[] = {0};
+    static const unsigned char names[] = {0x80, 0x81, 0x83, 'k', 0};
+    const struct ksyms t = {1, offs, names, 3, bad};
+    char buf[16];
+
+    /* 0x80 -> '?' 'a' (itself is not earlier); 0x81 -> '?' (0x82 is later) 'b'; 0x83 -> '?' */
+    assert_int_equal(ksyms_name(&t, 0, buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "?a?b?k");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +156,9 @@ int main(void)
         cmocka_unit_test(each_symbol_covers_up_to_the_next),
         cmocka_unit_test(one_symbol_table),
         cmocka_unit_test(thousand_symbols_match_a_linear_search),
+        cmocka_unit_test(tokens_expand_nested),
+        cmocka_unit_test(names_are_cut_to_the_buffer),
+        cmocka_unit_test(broken_tokens_show_as_question_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
