@@ -1,8 +1,9 @@
 #!/bin/sh
 # Where an image's bytes are: its stripped size, then the bytes in the file by origin
 # (kernel = libxenolith.a, newlib, lwIP, libgcc, the app) and kind (text, rodata, data),
-# the symbol table, Xen notes, alignment fill inside sections, and the ELF headers and
-# section table. Reads the link map the app rule writes beside each ELF (NAME.elf.map).
+# the symbol table, Xen notes, alignment fill inside sections, and the rest: the ELF
+# headers and section table, less what string merging saved (the map gives the input
+# sizes before merging). Reads the link map the app rule writes beside each ELF.
 # Usage: size.sh STRIP ELF...
 set -eu
 strip=$1
@@ -62,6 +63,6 @@ for elf in "$@"; do
 			printf "  %-16s %35d\n", kinds[i], other[kinds[i]]
 			counted += other[kinds[i]]
 		}
-		printf "  %-16s %35d\n", "ELF headers etc.", total - counted
+		printf "  %-16s %35d\n", "headers, rest", total - counted
 	}' "$elf.map"
 done
