@@ -136,12 +136,14 @@ pv_start64:
     call pv_legacy_main
 5:  jmp 5b
 
-    /* Filled by Xen: through the MSR on PVH, by the domain builder on PV. */
-    .section .text.hypercall_page, "ax"
-    .balign 4096
+    /*
+     * Filled by Xen: through the MSR on PVH (hypercall.c poisons it first), by the
+     * domain builder on PV. No bytes in the file; linker.ld page-aligns it.
+     */
+    .section .hypercall_page, "ax", @nobits
     .globl hypercall_page
 hypercall_page:
-    .fill 4096, 1, 0xc3
+    .skip 4096
 
     .section .rodata
     .balign 16

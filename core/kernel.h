@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include "core/format.h" /* ksnprintf, kvsnprintf */
 
 #define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a)   (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
@@ -21,8 +22,6 @@
 /* Kernel printf to every console; safe in fault context (no malloc, no newlib). */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list ap);
-int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 /* A broken invariant of our own: report with a backtrace and end the domain. */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

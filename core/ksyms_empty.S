@@ -1,10 +1,11 @@
 /* The first link's stand-in for the symbol table (see tools/ksyms.sh). */
     .section .ksyms, "a"
-    .balign 8
-    .globl ksyms_count, ksyms_addrs, ksyms_offsets, ksyms_names
+    .balign 4
+    .globl ksyms_count, ksyms_offsets, ksyms_names, ksyms_ntokens, ksyms_tokens
 ksyms_count:
-    .quad 0
-ksyms_addrs:
+ksyms_ntokens:
+    .long 0
 ksyms_offsets:
+ksyms_tokens:
 ksyms_names:
     .byte 0

@@ -1,10 +1,10 @@
 /*
  * Panic and backtraces. The symbol table (.ksyms) is generated from the image's
- * own text symbols by tools/ksyms.sh at the second link: sorted addresses with
- * offsets into a string table, searched by bisection.
+ * own text symbols by tools/ksyms.sh at the second link; core/ksyms.c searches it.
  */
 #include "core/kernel.h"
 #include "core/panic.h"
+#include "core/ksyms.h"
 #include "core/console.h"
 #include "core/shutdown.h"
 #include "arch/x86/x86.h"
@@ -16,33 +16,31 @@
 #include "core/time.h"
 #include <xen/vcpu.h>
 
-extern const uint64_t ksyms_count;
-extern const uint64_t ksyms_addrs[];
+extern const uint32_t ksyms_count, ksyms_ntokens;
 extern const uint32_t ksyms_offsets[];
-extern const char ksyms_names[];
+extern const unsigned char ksyms_names[], ksyms_tokens[];
 
-const char *symbol_lookup(uintptr_t addr, uintptr_t *offset)
+int symbol_lookup(uintptr_t addr, char *name, size_t size, uintptr_t *offset)
 {
-    uint64_t lo = 0, hi = ksyms_count;
+    const struct ksyms table = {ksyms_count, ksyms_offsets, ksyms_names, ksyms_ntokens,
+                                ksyms_tokens};
+    uint32_t within;
 
-    if (hi == 0 || addr < ksyms_addrs[0] || addr >= (uintptr_t)__text_end)
-        return NULL;
-    while (hi - lo > 1) { /* last symbol at or below addr */
-        uint64_t mid = (lo + hi) / 2;
-        if (ksyms_addrs[mid] <= addr)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    *offset = addr - ksyms_addrs[lo];
-    return ksyms_names + ksyms_offsets[lo];
+    if (addr < (uintptr_t)__text_start || addr >= (uintptr_t)__text_end)
+        return -ENOENT;
+    long i = ksyms_find(&table, (uint32_t)(addr - (uintptr_t)__text_start), &within);
+    if (i < 0)
+        return -ENOENT;
+    ksyms_name(&table, (uint32_t)i, name, size);
+    *offset = within;
+    return 0;
 }
 
 void symbol_print(uintptr_t addr)
 {
+    char name[128];
     uintptr_t off;
-    const char *name = symbol_lookup(addr, &off);
-    if (name)
+    if (symbol_lookup(addr, name, sizeof(name), &off) == 0)
         printk("<%s+%#lx>", name, (unsigned long)off);
     else
         printk("<?>");

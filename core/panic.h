@@ -2,10 +2,11 @@
 #ifndef XENOLITH_PANIC_H
 #define XENOLITH_PANIC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* Name of the function containing addr and the offset into it, or NULL. */
-const char *symbol_lookup(uintptr_t addr, uintptr_t *offset);
+/* Name of the function containing addr (into name) and the offset into it; -ENOENT. */
+int symbol_lookup(uintptr_t addr, char *name, size_t size, uintptr_t *offset);
 
 /* Print "<name+0xoff>" for addr. */
 void symbol_print(uintptr_t addr);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build newlib (from Debian's newlib-source tarball) into a static libc.a/libm.a for the
-# freestanding x86_64 kernel, cached per newlib version + toolchain + this script.
+# freestanding x86_64 kernel, cached per newlib version + toolchain + this script (its
+# hash is in the cache key, so a change of configuration never reuses an old build).
 # Usage: tools/newlib.sh OUTDIR   -> OUTDIR/include, OUTDIR/lib/{libc.a,libm.a}
 set -euo pipefail
 
@@ -133,6 +134,24 @@ step="make"
 make -C "$WORK/build" -j"$JOBS" all-target-newlib >>"$LOG" 2>&1 || fail "$step"
 step="make install"
 make -C "$WORK/build" install-target-newlib >>"$LOG" 2>&1 || fail "$step"
+
+# xenolith's own printf (core/stdio_printf.c on core/format.c) replaces newlib's
+# formatting engines: their entry points become local, so the archive no longer offers
+# them and the printf family resolves to ours. What else those objects define stays
+# (__sprint_r and __ssprint_r, for the wide printf family).
+ENGINES="_vfprintf_r vfprintf _svfprintf_r _vfiprintf_r vfiprintf _svfiprintf_r"
+step="replace printf engines"
+{
+	LIBC=$WORK/prefix/$TARGET/lib/libc.a
+	"${CROSS_COMPILE}objcopy" $(printf -- '--localize-symbol=%s ' $ENGINES) "$LIBC"
+	"${CROSS_COMPILE}ranlib" "$LIBC"
+	left=$("${CROSS_COMPILE}nm" -A --defined-only "$LIBC" 2>/dev/null |
+		awk -v e=" $ENGINES " '$2 ~ /^[A-Z]$/ && index(e, " " $3 " ")' || true)
+	if [ -n "$left" ]; then
+		echo "still defined: $left"
+		false
+	fi
+} >>"$LOG" 2>&1 || fail "$step"
 
 step=collect
 cp "$LOG" "$DEST/build.log" || fail "$step"

@@ -94,7 +94,7 @@ _Noreturn void ap_main(struct cpu *c)
     if (evtchn_init_cpu(c) < 0)
         panic("vcpu %u: no events", c->id);
     char name[16];
-    snprintf(name, sizeof(name), "idle%u", c->id);
+    ksnprintf(name, sizeof(name), "idle%u", c->id);
     sched_init_cpu(c, name);
     if (timer_init_cpu(c) < 0 || smp_init_ipi(c) < 0)
         panic("vcpu %u: cannot bind timer/IPI", c->id);

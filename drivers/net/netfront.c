@@ -55,7 +55,7 @@ void netfront_fail(struct net_dev *d, const char *fmt, ...)
     char why[160];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
+    kvsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     printk("net: %s: %s; disconnecting\n", d->name, why);
     for (unsigned int i = 0; i < d->nqueues; i++)
@@ -68,14 +68,14 @@ void netfront_fail(struct net_dev *d, const char *fmt, ...)
 static int read_frontend(struct net_dev *d)
 {
     char path[sizeof(d->xb.nodename) + 8], buf[32];
-    snprintf(path, sizeof(path), "%s/mac", d->xb.nodename);
+    ksnprintf(path, sizeof(path), "%s/mac", d->xb.nodename);
     int rc = xs_read(XS_NO_TX, path, buf, sizeof(buf));
     if (rc < 0 || netif_parse_mac(buf, d->mac) < 0) {
         printk("net: %s: no valid MAC address in %s (%d)\n", d->name, path, rc);
         return rc < 0 ? rc : -EINVAL;
     }
     long mtu;
-    snprintf(path, sizeof(path), "%s/mtu", d->xb.nodename);
+    ksnprintf(path, sizeof(path), "%s/mtu", d->xb.nodename);
     if (xs_read_int(XS_NO_TX, path, &mtu) < 0)
         mtu = 1500;
     if (mtu < 68 || mtu > (long)(NETIF_MAX_FRAME - NETIF_ETH_HLEN)) {
@@ -147,8 +147,8 @@ static int write_queue_keys(xs_tx_t tx, struct net_dev *d, struct netfront_queue
     char key[48];
     int rc;
     if (d->nqueues > 1)
-        snprintf(pfx, sizeof(pfx), "queue-%u/", q->index);
-#define KEY(name) (snprintf(key, sizeof(key), "%s%s", pfx, name), key)
+        ksnprintf(pfx, sizeof(pfx), "queue-%u/", q->index);
+#define KEY(name) (ksnprintf(key, sizeof(key), "%s%s", pfx, name), key)
     if ((rc = xenbus_printf(tx, &d->xb, KEY("tx-ring-ref"), "%u", q->tx_ring_ref)) < 0 ||
         (rc = xenbus_printf(tx, &d->xb, KEY("rx-ring-ref"), "%u", q->rx_ring_ref)) < 0)
         return rc;
@@ -188,11 +188,11 @@ static void print_connected(struct net_dev *d)
 {
     uint32_t f = d->features;
     char tx[40], rx[24];
-    snprintf(tx, sizeof(tx), "%s%s%s%s%s", f & NET_F_SG ? " sg" : "", f & NET_F_CSUM ? " csum" : "",
-             f & NET_F_CSUM6 ? " csum6" : "", f & NET_F_TSO4 ? " tso4" : "",
-             f & NET_F_TSO6 ? " tso6" : "");
-    snprintf(rx, sizeof(rx), "%s%s%s", d->sg ? " sg" : "", d->rx_csum ? " csum" : "",
-             d->rx_gso ? " gso" : "");
+    ksnprintf(tx, sizeof(tx), "%s%s%s%s%s", f & NET_F_SG ? " sg" : "",
+              f & NET_F_CSUM ? " csum" : "", f & NET_F_CSUM6 ? " csum6" : "",
+              f & NET_F_TSO4 ? " tso4" : "", f & NET_F_TSO6 ? " tso6" : "");
+    ksnprintf(rx, sizeof(rx), "%s%s%s", d->sg ? " sg" : "", d->rx_csum ? " csum" : "",
+              d->rx_gso ? " gso" : "");
     printk("net: %s %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u queue%s, %s event channel%s, "
            "%u buffers per ring; tx:%s rx:%s\n",
            d->name, d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4], d->mac[5], d->mtu,
@@ -315,7 +315,7 @@ static int probe_one(const char *id)
     if (!d)
         return -ENOMEM;
     d->devid = (unsigned int)devid;
-    snprintf(d->name, sizeof(d->name), "vif%lu", devid);
+    ksnprintf(d->name, sizeof(d->name), "vif%lu", devid);
     d->state = NETFRONT_CONNECTING;
     int rc = xenbus_device_init(&d->xb, "vif", id);
     if (rc == 0 && (rc = read_frontend(d)) == 0 && (rc = connect(d)) == 0) {

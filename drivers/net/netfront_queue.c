@@ -277,7 +277,7 @@ static void *queue_thread(void *arg)
 int netfront_queue_start(struct netfront_queue *q)
 {
     char name[24];
-    snprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
+    ksnprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
     q->thread = thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
     if (!q->thread)
         return -ENOMEM;

@@ -6,9 +6,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/format.h"
 #include "drivers/net/netif_rx.h"
 
 _Static_assert(sizeof(netif_extra_info_t) == sizeof(netif_rx_response_t),
@@ -20,7 +20,7 @@ static int broken(struct netif_rxq *q, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(q->errbuf, sizeof(q->errbuf), fmt, ap);
+    kvsnprintf(q->errbuf, sizeof(q->errbuf), fmt, ap);
     va_end(ap);
     q->error = q->errbuf;
     return -EPROTO;

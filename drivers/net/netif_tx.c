@@ -6,9 +6,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/format.h"
 #include "drivers/net/netif_tx.h"
 
 static int broken(struct netif_txq *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -17,7 +17,7 @@ static int broken(struct netif_txq *q, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(q->errbuf, sizeof(q->errbuf), fmt, ap);
+    kvsnprintf(q->errbuf, sizeof(q->errbuf), fmt, ap);
     va_end(ap);
     q->error = q->errbuf;
     return -EPROTO;

@@ -24,7 +24,7 @@ const char *xenbus_state_name(int state)
 int xenbus_list(const char *type, char ***ids)
 {
     char path[64];
-    snprintf(path, sizeof(path), "device/%s", type);
+    ksnprintf(path, sizeof(path), "device/%s", type);
     int n = xs_directory(XS_NO_TX, path, ids);
     return n == -ENOENT ? 0 : n;
 }
@@ -43,17 +43,17 @@ int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *
 
     memset(dev, 0, sizeof(*dev));
     waitq_init(&dev->otherend_wq);
-    if (snprintf(dev->nodename, sizeof(dev->nodename), "device/%s/%s", type, id) >=
+    if (ksnprintf(dev->nodename, sizeof(dev->nodename), "device/%s/%s", type, id) >=
         (int)sizeof(dev->nodename))
         return -ENAMETOOLONG;
 
-    snprintf(path, sizeof(path), "%s/backend", dev->nodename);
+    ksnprintf(path, sizeof(path), "%s/backend", dev->nodename);
     int rc = xs_read(XS_NO_TX, path, dev->otherend, sizeof(dev->otherend));
     if (rc <= 0 || dev->otherend[0] != '/') {
         printk("xenbus: %s: no usable backend path (%d)\n", dev->nodename, rc);
         return rc < 0 ? rc : -EINVAL;
     }
-    snprintf(path, sizeof(path), "%s/backend-id", dev->nodename);
+    ksnprintf(path, sizeof(path), "%s/backend-id", dev->nodename);
     rc = xs_read_int(XS_NO_TX, path, &backend_id);
     if (rc < 0 || backend_id < 0 || backend_id >= DOMID_FIRST_RESERVED) {
         printk("xenbus: %s: bad backend-id\n", dev->nodename);
@@ -61,7 +61,7 @@ int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *
     }
     dev->otherend_id = (domid_t)backend_id;
 
-    snprintf(path, sizeof(path), "%s/state", dev->otherend);
+    ksnprintf(path, sizeof(path), "%s/state", dev->otherend);
     rc = xs_watch(&dev->otherend_watch, path, otherend_changed, dev);
     if (rc < 0)
         return rc;
@@ -79,8 +79,8 @@ void xenbus_device_release(struct xenbus_device *dev)
 int xenbus_switch_state(struct xenbus_device *dev, XenbusState state)
 {
     char path[sizeof(dev->nodename) + 8], val[4];
-    snprintf(path, sizeof(path), "%s/state", dev->nodename);
-    snprintf(val, sizeof(val), "%d", (int)state);
+    ksnprintf(path, sizeof(path), "%s/state", dev->nodename);
+    ksnprintf(val, sizeof(val), "%d", (int)state);
     return xs_write(XS_NO_TX, path, val);
 }
 
@@ -88,7 +88,7 @@ int xenbus_otherend_state(struct xenbus_device *dev)
 {
     char path[sizeof(dev->otherend) + 8];
     long v;
-    snprintf(path, sizeof(path), "%s/state", dev->otherend);
+    ksnprintf(path, sizeof(path), "%s/state", dev->otherend);
     int rc = xs_read_int(XS_NO_TX, path, &v);
     if (rc < 0)
         return rc == -ENOENT ? XenbusStateUnknown : rc;
@@ -121,7 +121,7 @@ unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name,
 {
     char path[sizeof(dev->otherend) + 64];
     long v;
-    snprintf(path, sizeof(path), "%s/%s", dev->otherend, name);
+    ksnprintf(path, sizeof(path), "%s/%s", dev->otherend, name);
     if (xs_read_int(XS_NO_TX, path, &v) < 0 || v < 0)
         return dflt;
     return (unsigned long)v;
@@ -131,9 +131,9 @@ int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const
 {
     char path[sizeof(dev->nodename) + 64], val[128];
     va_list ap;
-    snprintf(path, sizeof(path), "%s/%s", dev->nodename, name);
+    ksnprintf(path, sizeof(path), "%s/%s", dev->nodename, name);
     va_start(ap, fmt);
-    int n = vsnprintf(val, sizeof(val), fmt, ap);
+    int n = kvsnprintf(val, sizeof(val), fmt, ap);
     va_end(ap);
     if (n < 0 || n >= (int)sizeof(val))
         return -E2BIG;

@@ -389,8 +389,8 @@ int xs_watch(struct xs_watch *w, const char *path, xs_watch_fn fn, void *arg)
         return -ENOMEM;
     w->fn = fn;
     w->arg = arg;
-    snprintf(w->token, sizeof(w->token), "xw%u",
-             __atomic_add_fetch(&next_watch_id, 1, __ATOMIC_RELAXED));
+    ksnprintf(w->token, sizeof(w->token), "xw%u",
+              __atomic_add_fetch(&next_watch_id, 1, __ATOMIC_RELAXED));
 
     uint64_t f = spin_lock_irqsave(&watch_lock);
     w->next = watches;

@@ -118,7 +118,29 @@ t_link_gc() {
     }
 }
 
-for t in link_gc hello small_memory kernel_option exit3 fault_null fault_stack timers threads \
+t_printf() {
+    boot printf $B/tests/printf.elf 1 "" &&
+        expect printf "printf-test: stdout 0.12" "printf-test: stderr 1e+100" \
+            "printf-test: vfprintf ok 1 1.0e+02" "printf-test: 31 passed, 0 failed"
+}
+
+t_puts() {
+    boot puts $B/tests/puts.elf 1 "" && expect puts "Hello from xenolith (puts)" "xenolith: exit 0"
+}
+
+# One formatter: printf links ours (with floating point), never newlib's engines or
+# dtoa; an app without formatted output links neither (printk needs no newlib).
+t_link_printf() {
+    local bad
+    bad=$(nm $B/hello.elf | grep -E ' (_dtoa_r|__sprint_r|__ssprint_r|_fputwc_r|_localeconv_r)$')
+    [ -z "$bad" ] || { echo "FAIL link_printf: hello.elf links newlib's printf: $bad"; return 1; }
+    nm $B/hello.elf | grep ' T format_float$' >/dev/null ||
+        { echo "FAIL link_printf: hello.elf has no format_float"; return 1; }
+    bad=$(nm $B/tests/puts.elf | grep -E ' (_vfprintf_r|_svfprintf_r|format_float|_dtoa_r)$')
+    [ -z "$bad" ] || { echo "FAIL link_printf: puts.elf links a printf: $bad"; return 1; }
+}
+
+for t in link_gc link_printf hello printf puts small_memory kernel_option exit3 fault_null fault_stack timers threads \
     tcploop udploop tcpbulk; do
     run "$t" "t_$t"
 done

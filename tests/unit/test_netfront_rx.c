@@ -5,7 +5,7 @@
 // ahead of what we posted, wrong id, offset/size past the page, more_data without sg,
 // GSO we never offered, unknown extra type, GSO prefix, too many slots, too long),
 // then a randomized fake backend that sometimes lies.
-// UNIT-SOURCES: drivers/net/netif_rx.c
+// UNIT-SOURCES: drivers/net/netif_rx.c core/format.c
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -5,7 +5,7 @@
 // every kind of backend misbehaviour we check (id out of range, id not in flight,
 // duplicate, NULL without an extra slot, unknown status, rsp_prod running ahead),
 // then a randomized fake backend that sometimes lies, against a model.
-// UNIT-SOURCES: drivers/net/netif_tx.c
+// UNIT-SOURCES: drivers/net/netif_tx.c core/format.c
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
