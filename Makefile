@@ -219,3 +219,4 @@ clean:
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a
 
 .PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app
+include tests/fuzz/fuzz.mk
