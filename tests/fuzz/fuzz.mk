@@ -12,7 +12,7 @@
 FUZZ_CC         ?= clang
 FUZZ_SECONDS    ?= 60
 FUZZ_QUICK_RUNS ?= 20000
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FUZZ_CFLAGS := -std=gnu11 -O2 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wall -Wextra -Werror -Wno-unused-parameter -I. -Iinclude -isystem $(B)/include \
 	-DXENOLITH_HOST_TEST
 
