@@ -41,10 +41,13 @@ for bin in "$@"; do
         fail=$((fail + 1))
         continue
     fi
+    # Extra libFuzzer flags a target asks for on a line "// FUZZ-FLAGS: -max_len=1024".
+    src=tests/fuzz/fuzz_$name.c
+    read -r -a flags <<<"$(sed -n 's|^// *FUZZ-FLAGS: *||p' "$src" 2>/dev/null)"
     dirs=("$work")
     [ -d "$seeds" ] && dirs+=("$seeds")
     t0=$SECONDS
-    nice -n 19 "$bin" "${args[@]}" -timeout=10 -print_final_stats=1 \
+    nice -n 19 "$bin" "${args[@]}" "${flags[@]}" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$B/crash/$name-" "${dirs[@]}" >"$log" 2>&1
     rc=$?
     execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
