@@ -113,6 +113,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_point(b, covered);
         check_point(b - 1, covered);
     }
+    /* Foreign pages (console, xenstore rings): refused on RAM or the image, by any byte. */
+    for (unsigned int i = 0; i < out.n && i < 8; i++) {
+        uint64_t pfn = (out.e[i].addr >> 12) + (i & 1), img_s = 1ULL << 20, img_e = 3ULL << 20;
+        uint64_t pa = pfn << 12;
+        int ram = input_type(pa) == MEMMAP_RAM || input_type(pa + 4095) == MEMMAP_RAM;
+        for (unsigned int k = 0; k < out.n && !ram; k++)
+            ram =
+                out.e[k].type == MEMMAP_RAM && out.e[k].addr < pa + 4096 && end_of(&out.e[k]) > pa;
+        int want = (ram || (pa < img_e && pa + 4096 > img_s)) ? -EINVAL : 0;
+        if (pfn <= (UINT64_MAX >> 12) && pa + 4096 > pa && rc == 0)
+            CHECK(memmap_foreign_frame_ok(&out, pfn, img_s, img_e) == want);
+    }
     /* Past a dropped top, nothing at all is claimed. */
     for (unsigned int i = 0; i < out.n; i++)
         CHECK(end_of(&out.e[i]) <= covered);
