@@ -108,8 +108,10 @@ int acpi_madt_cpus(const void *madt, struct acpi_cpus *out)
         return -EINVAL;
     while (p + 2 <= end) {
         uint8_t type = p[0], len = p[1];
-        if (len < 2 || p + len > end)
-            return -EINVAL; /* a zero length would loop forever */
+        if (len < 2 || p + len > end) {
+            out->n = out->n_enabled = 0; /* no half list next to an error */
+            return -EINVAL;              /* (a zero length would loop forever) */
+        }
         if (type == 0 && len >= 8) {
             uint32_t flags;
             memcpy(&flags, p + 4, 4);

@@ -31,7 +31,10 @@ int acpi_rsdp_root(const void *rsdp, size_t len, uint64_t *root, unsigned int *e
 /* Entry i of a validated RSDT/XSDT (a physical address), or 0 past the end. */
 uint64_t acpi_root_entry(const void *root, unsigned int entry_size, unsigned int i);
 
-/* Read the processors of a validated MADT: local APIC (0) and x2APIC (9) entries. */
+/*
+ * Read the processors of a validated MADT: local APIC (0) and x2APIC (9) entries.
+ * 0, or -EINVAL for a malformed entry list (then out lists none).
+ */
 int acpi_madt_cpus(const void *madt, struct acpi_cpus *out);
 
 /* The longest table acpi_find_madt_cpus copies. */

@@ -46,3 +46,10 @@ clean: fuzz-clean
 fuzz-clean:
 	rm -rf $(B)/fuzz
 .PHONY: fuzz-clean
+
+# Rewrite the committed seeds (tests/fuzz/mkcorpus.c) after a target's input format changes.
+fuzz-corpus: tests/fuzz/mkcorpus.c $(B)/include/xen
+	@mkdir -p $(B)/fuzz
+	$(HOSTCC) -std=gnu11 -Wall -Wextra -Werror -isystem $(B)/include -o $(B)/fuzz/mkcorpus $<
+	$(B)/fuzz/mkcorpus tests/fuzz/corpus
+.PHONY: fuzz-corpus

@@ -34,7 +34,7 @@ for bin in "$@"; do
     name=${bin##*/fuzz_}
     seeds=tests/fuzz/corpus/$name
     work=$B/corpus/$name
-    log=$B/log/$name.log
+    log=$B/log/$name.${mode#--}.log
     mkdir -p "$work"
     if [ ! -x "$bin" ]; then
         echo "fuzz: $name: $bin is missing"

@@ -262,6 +262,29 @@ static void test_find_v1_rsdp_at_the_end_of_memory(void **state)
     assert_int_equal(cpus.n, 4);
 }
 
+/*
+ * Found by fuzz_acpi: a MADT whose first entries are good and a later one runs past the
+ * end gave -EINVAL with the good CPUs still listed in *out.
+ */
+static void test_bad_madt_lists_no_cpus(void **state)
+{
+    uint8_t e[3 * 8], t[128];
+    struct acpi_cpus cpus;
+    lapic(e, 0, 1);
+    lapic(e + 8, 1, 1);
+    lapic(e + 16, 2, 1);
+    e[17] = 9; /* the third entry claims one byte more than the table has */
+    make_madt(t, e, sizeof(e));
+    assert_int_equal(acpi_madt_cpus(t, &cpus), -EINVAL);
+    assert_int_equal(cpus.n, 0);
+    assert_int_equal(cpus.n_enabled, 0);
+    const uint64_t entries[] = {0x3000};
+    make_rsdp_xsdt(entries, 1);
+    make_madt(at(0x3000), e, sizeof(e));
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x1000, &cpus), -EINVAL);
+    assert_int_equal(cpus.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_find_walks_rsdp_xsdt_madt),
         cmocka_unit_test(test_find_without_madt_or_with_a_bad_one),
         cmocka_unit_test(test_find_v1_rsdp_at_the_end_of_memory),
+        cmocka_unit_test(test_bad_madt_lists_no_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
