@@ -6,7 +6,7 @@
 #
 #   run.sh --runs N BIN...      each for N inputs after its corpus, fixed seed (make fuzz-quick)
 #   run.sh --seconds S BIN...   each for S seconds (make fuzz)
-#   run.sh --execs N BIN...     each until N inputs (the long run); no time limit
+#   run.sh --execs N BIN...     each until N inputs (the long run), or FUZZ_MAX_SECONDS if set
 #
 # A crash, a timeout (one input taking more than 10 s) or a leak fails the target; its
 # input is kept as build/fuzz/crash/NAME-*: reproduce with `BIN FILE`.
@@ -19,7 +19,7 @@ shift 2
 case $mode in
 --runs) args=(-runs="$limit" -seed=1) ;;
 --seconds) args=(-max_total_time="$limit") ;;
---execs) args=(-runs="$limit") ;;
+--execs) args=(-runs="$limit" ${FUZZ_MAX_SECONDS:+-max_total_time="$FUZZ_MAX_SECONDS"}) ;;
 *)
     echo "usage: $0 --runs N | --seconds S | --execs N BIN..." >&2
     exit 2
@@ -51,7 +51,7 @@ for bin in "$@"; do
         -artifact_prefix="$B/crash/$name-" "${dirs[@]}" >"$log" 2>&1
     rc=$?
     execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
-    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | sed 's/cov: //')
+    cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -n 1 | sed 's/cov: //')
     # libFuzzer stops at the first crash: a run finds 0 or 1.
     crashes=$([ "$rc" -eq 0 ] && echo 0 || echo 1)
     echo "fuzz: $name: ${execs:-0} execs in $((SECONDS - t0)) s, coverage ${cov:-?}, $crashes crash(es)"
