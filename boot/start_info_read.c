@@ -61,7 +61,6 @@ static void read_memmap(boot_read_fn read, void *ctx, struct boot_info *bi,
                         const struct hvm_start_info *si)
 {
     uint32_t n = si->memmap_entries;
-    uint64_t bytes = (uint64_t)n * sizeof(struct hvm_memmap_table_entry);
 
     bi->memmap_paddr = si->memmap_paddr;
     bi->memmap_entries = n;
@@ -81,7 +80,8 @@ static void read_memmap(boot_read_fn read, void *ctx, struct boot_info *bi,
         }
         memmap_add(&bi->memmap, e.addr, e.size, e.type);
     }
-    add_reserved(bi, si->memmap_paddr, bytes);
+    /* Only what was read: a count of billions must not reserve gigabytes of RAM. */
+    add_reserved(bi, si->memmap_paddr, (uint64_t)n * sizeof(struct hvm_memmap_table_entry));
     bi->memmap_source = "start_info";
 }
 

@@ -182,6 +182,18 @@ static void test_memmap_too_long_or_out_of_reach(void **state)
     assert_int_equal(bi.warn, BOOT_WARN_MEMMAP_TRUNCATED);
     assert_int_equal(bi.memmap.n, MEMMAP_MAX);
     assert_int_equal(bi.memmap.e[MEMMAP_MAX - 1].addr, (uint64_t)(MEMMAP_MAX - 1) << 20);
+    assert_int_equal(bi.reserved[1].size, MEMMAP_MAX * sizeof(*e)); /* what was read */
+
+    /*
+     * Found by fuzz_start_info: a count of billions whose first MEMMAP_MAX entries are
+     * readable reserved count * 24 bytes (83 GiB here), far past readable memory, for
+     * the frame allocator to keep from use.
+     */
+    si->memmap_entries = 3486449664u;
+    assert_int_equal(start_info_read(mock_read, NULL, 0x100000, &bi), 0);
+    assert_int_equal(bi.warn, BOOT_WARN_MEMMAP_TRUNCATED);
+    assert_int_equal(bi.nreserved, 2);
+    assert_int_equal(bi.reserved[1].size, MEMMAP_MAX * sizeof(*e));
 
     /* Entries running past readable memory: the whole map is refused, not half used. */
     si->memmap_paddr = 0x100000 + sizeof(mem.bytes) - 2 * sizeof(*e);
