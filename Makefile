@@ -245,3 +245,4 @@ clean:
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a
 
 .PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak
+include tests/fuzz/fuzz.mk

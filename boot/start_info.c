@@ -1,8 +1,9 @@
 /*
- * PVH start_info: magic, version (v0 has no memory map, v1 does), command line and
- * memory map, all treated as untrusted. The map comes from start_info, else from
- * XENMEM_memory_map, and is sanitized either way. Everything here runs on the
- * early tables, which map the low 4 GiB: pointers above that are rejected.
+ * PVH start_info at boot: boot/start_info_read.c parses it through a reader of the
+ * early tables, which map the low 4 GiB (a pointer above that, or a range running
+ * past it, cannot be read). Here: that reader, the messages for what the parser found
+ * wrong, the XENMEM_memory_map fallback (start_info v0 has no memory map), and the
+ * sanitizing of the map, whichever source it came from.
  */
 #include "core/kernel.h"
 #include "boot/start_info.h"
@@ -19,61 +20,32 @@ struct e820_record {
     uint32_t type;
 } __attribute__((packed));
 
-static int in_early_map(uint64_t paddr, uint64_t len)
+static int early_read(void *ctx, uint64_t paddr, void *dst, size_t len)
 {
-    return paddr != 0 && paddr < EARLY_MAPPED && len <= EARLY_MAPPED - paddr;
-}
-
-static void add_reserved(struct boot_info *bi, uint64_t addr, uint64_t size)
-{
-    if (bi->nreserved < BOOT_MAX_RESERVED) {
-        bi->reserved[bi->nreserved].addr = addr;
-        bi->reserved[bi->nreserved].size = size;
-        bi->nreserved++;
-    }
-}
-
-static void copy_cmdline(struct boot_info *bi, uint64_t paddr)
-{
-    bi->cmdline[0] = '\0';
-    if (!paddr)
-        return;
-    if (!in_early_map(paddr, 1)) {
-        printk("boot: command line at %#lx is out of reach; ignored\n", (unsigned long)paddr);
-        return;
-    }
-    const char *s = (const char *)(uintptr_t)paddr;
-    size_t n = 0;
-    while (n < CMDLINE_MAX - 1 && in_early_map(paddr + n, 1) && s[n])
-        n++;
-    if (s[n] != '\0')
-        printk("boot: command line longer than %d bytes; truncated\n", CMDLINE_MAX - 1);
-    __builtin_memcpy(bi->cmdline, s, n);
-    bi->cmdline[n] = '\0';
-}
-
-static int memmap_from_start_info(struct boot_info *bi, const struct hvm_start_info *si)
-{
-    uint32_t n = si->memmap_entries;
-    uint64_t bytes = (uint64_t)n * sizeof(struct hvm_memmap_table_entry);
-
-    if (si->version < 1 || n == 0)
-        return -ENOENT;
-    if (!in_early_map(si->memmap_paddr, bytes)) {
-        printk("boot: start_info memory map at %#lx (%u entries) is out of reach\n",
-               (unsigned long)si->memmap_paddr, n);
-        return -EINVAL;
-    }
-    if (n > MEMMAP_MAX) {
-        printk("boot: start_info memory map has %u entries; using the first %d\n", n, MEMMAP_MAX);
-        n = MEMMAP_MAX;
-    }
-    const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
-    for (uint32_t i = 0; i < n; i++)
-        memmap_add(&bi->memmap, e[i].addr, e[i].size, e[i].type);
-    add_reserved(bi, si->memmap_paddr, bytes);
-    bi->memmap_source = "start_info";
+    if (paddr == 0 || paddr >= EARLY_MAPPED || len > EARLY_MAPPED - paddr)
+        return -EFAULT;
+    __builtin_memcpy(dst, (const void *)(uintptr_t)paddr, len);
     return 0;
+}
+
+static void report(const struct boot_info *bi)
+{
+    unsigned long cl = (unsigned long)bi->cmdline_paddr;
+    if (bi->warn & BOOT_WARN_CMDLINE_UNREACHABLE)
+        printk("boot: command line at %#lx is out of reach; ignored\n", cl);
+    if (bi->warn & BOOT_WARN_CMDLINE_TRUNCATED)
+        printk("boot: command line longer than %d bytes; truncated\n", CMDLINE_MAX - 1);
+    if (bi->warn & BOOT_WARN_CMDLINE_UNTERMINATED)
+        printk("boot: command line at %#lx runs to the end of memory without a NUL; cut there\n",
+               cl);
+    if (bi->warn & BOOT_WARN_MEMMAP_UNREACHABLE)
+        printk("boot: start_info memory map at %#lx (%u entries) is out of reach\n",
+               (unsigned long)bi->memmap_paddr, bi->memmap_entries);
+    if (bi->warn & BOOT_WARN_MEMMAP_TRUNCATED)
+        printk("boot: start_info memory map has %u entries; using the first %d\n",
+               bi->memmap_entries, MEMMAP_MAX);
+    if (bi->warn & BOOT_WARN_MODLIST_BAD)
+        printk("boot: start_info module list is unreadable or absurd; ignored\n");
 }
 
 static int memmap_from_xen(struct boot_info *bi)
@@ -97,36 +69,14 @@ static int memmap_from_xen(struct boot_info *bi)
 
 int start_info_parse(uint32_t paddr, struct boot_info *bi)
 {
-    struct hvm_start_info si;
-
-    bi->nreserved = 0;
-    bi->memmap.n = 0;
-    if (!in_early_map(paddr, sizeof(si))) {
-        printk("boot: no start_info (%%ebx = %#x)\n", paddr);
+    if (start_info_read(early_read, NULL, paddr, bi) < 0) {
+        printk("boot: no usable start_info at %#x (unreadable, or magic is not %#x)\n", paddr,
+               XEN_HVM_START_MAGIC_VALUE);
         return -EINVAL;
     }
-    /* v0 is shorter than v1: read the v0 part, then the rest only for v1+. */
-    __builtin_memcpy(&si, (const void *)(uintptr_t)paddr, sizeof(si));
-    if (si.magic != XEN_HVM_START_MAGIC_VALUE) {
-        printk("boot: start_info magic %#x, expected %#x\n", si.magic, XEN_HVM_START_MAGIC_VALUE);
-        return -EINVAL;
-    }
-    bi->version = si.version;
-    if (si.version == 0) {
-        si.memmap_paddr = 0;
-        si.memmap_entries = 0;
-    }
-    add_reserved(bi, paddr, sizeof(si));
-    bi->rsdp_paddr = si.rsdp_paddr;
-
-    copy_cmdline(bi, si.cmdline_paddr);
-
-    if (si.nr_modules)
-        add_reserved(bi, si.modlist_paddr,
-                     (uint64_t)si.nr_modules * sizeof(struct hvm_modlist_entry));
-
-    if (memmap_from_start_info(bi, &si) < 0 && memmap_from_xen(bi) < 0) {
-        printk("boot: no memory map: start_info v%u has none and Xen gave none\n", si.version);
+    report(bi);
+    if (!bi->memmap_source && memmap_from_xen(bi) < 0) {
+        printk("boot: no memory map: start_info v%u has none and Xen gave none\n", bi->version);
         return -EINVAL;
     }
     if (memmap_sanitize(&bi->memmap) < 0)

@@ -128,3 +128,19 @@ const char *memmap_type_name(uint32_t type)
         return "other";
     }
 }
+
+int memmap_foreign_frame_ok(const struct memmap *m, uint64_t pfn, uint64_t image_start,
+                            uint64_t image_end)
+{
+    if (pfn > (UINT64_MAX >> 12))
+        return -EINVAL;
+    uint64_t s = pfn << 12, e = s + 4096; /* e wraps to 0 only for the top frame */
+    if (s < image_end && (e > image_start || e == 0))
+        return -EINVAL;
+    for (unsigned int i = 0; i < m->n; i++) {
+        const struct memmap_entry *r = &m->e[i];
+        if (r->type == MEMMAP_RAM && s < entry_end(r) && (e > r->addr || e == 0))
+            return -EINVAL;
+    }
+    return 0;
+}

@@ -41,4 +41,14 @@ uint64_t memmap_ram_bytes(const struct memmap *m);
 
 const char *memmap_type_name(uint32_t type);
 
+/*
+ * May a page that Xen or the toolstack shares with us (the console or xenstore ring,
+ * named by an HVM param) be mapped at frame pfn? Not when the frame is RAM of the
+ * sanitized map m (the frame allocator owns every RAM frame: mapping a foreign page
+ * there would alias memory we hand out) nor inside the kernel image
+ * [image_start, image_end). Returns 0, or -EINVAL.
+ */
+int memmap_foreign_frame_ok(const struct memmap *m, uint64_t pfn, uint64_t image_start,
+                            uint64_t image_end);
+
 #endif

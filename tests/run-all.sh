@@ -39,6 +39,7 @@ suite() {
 }
 
 suite unit make --no-print-directory unit
+suite fuzz make --no-print-directory fuzz-quick
 suite xlcfg tests/tools/test_xlcfg.sh
 suite boot tests/boot/run.sh
 suite sdk tests/sdk/outoftree.sh

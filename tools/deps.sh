@@ -5,7 +5,8 @@
 set -euo pipefail
 
 PKGS=(gcc make binutils libxen-dev newlib-source qemu-system-x86 libcmocka-dev
-	cpio xz-utils gzip clang-format patch)
+	cpio xz-utils gzip clang-format patch
+	clang libclang-rt-dev) # clang + libFuzzer, ASan, UBSan runtimes: tests/fuzz
 
 die() { echo "deps: $*" >&2; exit 1; }
 

@@ -5,6 +5,7 @@
  * Pure code, host tested (tests/unit/test_acpi_tables.c).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "arch/x86/acpi_tables.h"
 
@@ -107,8 +108,10 @@ int acpi_madt_cpus(const void *madt, struct acpi_cpus *out)
         return -EINVAL;
     while (p + 2 <= end) {
         uint8_t type = p[0], len = p[1];
-        if (len < 2 || p + len > end)
-            return -EINVAL; /* a zero length would loop forever */
+        if (len < 2 || p + len > end) {
+            out->n = out->n_enabled = 0; /* no half list next to an error */
+            return -EINVAL;              /* (a zero length would loop forever) */
+        }
         if (type == 0 && len >= 8) {
             uint32_t flags;
             memcpy(&flags, p + 4, 4);
@@ -122,4 +125,61 @@ int acpi_madt_cpus(const void *madt, struct acpi_cpus *out)
         p += len;
     }
     return 0;
+}
+
+/* A copy of the table at pa, valid and of signature sig, or NULL (free() it). */
+static void *copy_table(acpi_read_fn read, void *ctx, uint64_t pa, const char sig[4], int *err)
+{
+    struct sdt_header h;
+    *err = -EINVAL;
+    if (read(ctx, pa, &h, sizeof(h)) < 0 || memcmp(h.signature, sig, 4) != 0 ||
+        h.length < sizeof(h) || h.length > ACPI_TABLE_MAX)
+        return NULL;
+    void *t = malloc(h.length);
+    if (!t) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if (read(ctx, pa, t, h.length) < 0 || !acpi_table_valid(t, h.length, sig)) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int acpi_find_madt_cpus(acpi_read_fn read, void *ctx, uint64_t rsdp_pa, struct acpi_cpus *out)
+{
+    struct rsdp r;
+    size_t rlen = 20;
+    uint64_t root_pa;
+    unsigned int esz;
+    int err;
+
+    out->n = out->n_enabled = 0;
+    /* Revision 2 adds 16 bytes: read them only when the first 20 say they are there. */
+    if (read(ctx, rsdp_pa, &r, 20) < 0)
+        return -EINVAL;
+    if (r.revision >= 2 && read(ctx, rsdp_pa, &r, sizeof(r)) == 0)
+        rlen = sizeof(r);
+    if (acpi_rsdp_root(&r, rlen, &root_pa, &esz) < 0)
+        return -EINVAL;
+    void *root = copy_table(read, ctx, root_pa, esz == 8 ? "XSDT" : "RSDT", &err);
+    if (!root)
+        return err;
+    int rc = -ENOENT;
+    uint32_t n = (((const struct sdt_header *)root)->length - sizeof(struct sdt_header)) / esz;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t pa = acpi_root_entry(root, esz, i);
+        struct sdt_header h;
+        if (!pa || read(ctx, pa, &h, sizeof(h)) < 0 || memcmp(h.signature, "APIC", 4) != 0)
+            continue;
+        void *madt = copy_table(read, ctx, pa, "APIC", &rc);
+        if (madt) {
+            rc = acpi_madt_cpus(madt, out);
+            free(madt);
+        }
+        break;
+    }
+    free(root);
+    return rc;
 }

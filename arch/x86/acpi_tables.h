@@ -31,7 +31,29 @@ int acpi_rsdp_root(const void *rsdp, size_t len, uint64_t *root, unsigned int *e
 /* Entry i of a validated RSDT/XSDT (a physical address), or 0 past the end. */
 uint64_t acpi_root_entry(const void *root, unsigned int entry_size, unsigned int i);
 
-/* Read the processors of a validated MADT: local APIC (0) and x2APIC (9) entries. */
+/*
+ * Read the processors of a validated MADT: local APIC (0) and x2APIC (9) entries.
+ * 0, or -EINVAL for a malformed entry list (then out lists none).
+ */
 int acpi_madt_cpus(const void *madt, struct acpi_cpus *out);
+
+/* The longest table acpi_find_madt_cpus copies. */
+#define ACPI_TABLE_MAX (1u << 20)
+
+/*
+ * Copy len bytes of guest-physical memory at pa into dst. Returns 0, or a negative
+ * errno when any of them cannot be read (then dst is not used).
+ */
+typedef int (*acpi_read_fn)(void *ctx, uint64_t pa, void *dst, size_t len);
+
+/*
+ * Find the processors: the RSDP at rsdp_pa, its XSDT (or RSDT), the MADT it lists.
+ * Every table is copied out with read before it is looked at (the firmware's bytes
+ * are read once: a checksummed copy cannot change under the parser), at most
+ * ACPI_TABLE_MAX bytes each. Root entries that cannot be read are skipped.
+ * Returns 0 with *out filled, -EINVAL (a bad RSDP, root or MADT), -ENOENT (no MADT)
+ * or -ENOMEM.
+ */
+int acpi_find_madt_cpus(acpi_read_fn read, void *ctx, uint64_t rsdp_pa, struct acpi_cpus *out);
 
 #endif

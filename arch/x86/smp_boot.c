@@ -12,7 +12,7 @@
 #include "core/smp.h"
 #include "core/time.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/acpi_tables.h"
+#include "arch/x86/acpi.h"
 #include "arch/x86/hypercall.h"
 #include "arch/x86/paging.h"
 #include "drivers/xen/evtchn.h"
@@ -34,49 +34,6 @@ static unsigned int possible_cpus = 1;
 unsigned int smp_possible_cpus(void)
 {
     return possible_cpus;
-}
-
-/* Map [pa, pa + len) read-only (ACPI tables are not RAM) and return a pointer. */
-static const void *map_table(uint64_t pa, size_t len)
-{
-    uint64_t s = ALIGN_DOWN(pa, PAGE_SIZE), e = ALIGN_UP(pa + len, PAGE_SIZE);
-    if (!pa || e <= s || e - s > (1u << 20))
-        return NULL;
-    for (uint64_t p = s; p < e; p += PAGE_SIZE)
-        if (!vm_lookup(p) && vm_map(p, p, 1, VM_RO) < 0)
-            return NULL;
-    return (const void *)(uintptr_t)pa;
-}
-
-static const void *map_sdt(uint64_t pa, const char sig[4])
-{
-    const uint32_t *hdr = map_table(pa, 36);
-    if (!hdr)
-        return NULL;
-    const void *t = map_table(pa, hdr[1]); /* length */
-    return t && acpi_table_valid(t, hdr[1], sig) ? t : NULL;
-}
-
-static int find_cpus(uint64_t rsdp_pa, struct acpi_cpus *cpus)
-{
-    uint64_t root_pa;
-    unsigned int esz;
-    const void *rsdp = map_table(rsdp_pa, 36);
-    if (!rsdp || acpi_rsdp_root(rsdp, 36, &root_pa, &esz) < 0)
-        return -EINVAL;
-    const void *root = map_sdt(root_pa, esz == 8 ? "XSDT" : "RSDT");
-    if (!root)
-        return -EINVAL;
-    for (unsigned int i = 0;; i++) {
-        uint64_t pa = acpi_root_entry(root, esz, i);
-        if (!pa)
-            return -ENOENT;
-        const uint32_t *hdr = map_table(pa, 36);
-        if (hdr && !memcmp(hdr, "APIC", 4)) {
-            const void *madt = map_sdt(pa, "APIC");
-            return madt ? acpi_madt_cpus(madt, cpus) : -EINVAL;
-        }
-    }
 }
 
 /* How many VCPU ids Xen knows for us: is_up answers 0/1 for them, -ENOENT past. */
@@ -167,7 +124,7 @@ void smp_boot_aps(uint64_t rsdp_pa)
 {
     struct acpi_cpus *cpus = calloc(1, sizeof(*cpus));
     unsigned int xen_n = xen_vcpu_count();
-    int have_madt = cpus && find_cpus(rsdp_pa, cpus) == 0 && cpus->n > 0;
+    int have_madt = cpus && acpi_find_cpus(rsdp_pa, cpus) == 0 && cpus->n > 0;
 
     /* Xen knows every possible VCPU; libxl's MADT lists those online at boot. */
     possible_cpus = MAX(xen_n, 1);

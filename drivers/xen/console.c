@@ -9,6 +9,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/paging.h"
 #include "drivers/xen/console.h"
+#include "drivers/xen/physmap.h"
 #include "drivers/xen/ring_write.h"
 #include "core/sched.h"
 #include "drivers/xen/evtchn.h"
@@ -123,6 +124,8 @@ int xen_console_init(int keep_debugcon)
                (unsigned long)port);
         return -EINVAL;
     }
+    if (physmap_check_foreign(pfn, "console") < 0)
+        return -EINVAL;
     if (vm_map(pfn << PAGE_SHIFT, pfn << PAGE_SHIFT, 1, VM_RW) < 0)
         return -ENOMEM;
     ring = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);

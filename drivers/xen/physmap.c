@@ -58,6 +58,18 @@ uint64_t physmap_alloc_hole(size_t npages)
     return found;
 }
 
+int physmap_check_foreign(uint64_t pfn, const char *what)
+{
+    static const struct memmap none;
+    int rc = memmap_foreign_frame_ok(map ? map : &none, pfn, (uintptr_t)__image_start,
+                                     (uintptr_t)__image_end);
+    if (rc < 0)
+        printk("%s: the toolstack's page at pfn %#lx lies in our RAM or kernel image; refused, "
+               "going on without %s\n",
+               what, (unsigned long)pfn, what);
+    return rc;
+}
+
 int physmap_add(unsigned int space, uint64_t idx, uint64_t gpfn)
 {
     struct xen_add_to_physmap xatp = {

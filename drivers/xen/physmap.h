@@ -15,6 +15,13 @@ void physmap_init(const struct memmap *m);
  */
 uint64_t physmap_alloc_hole(size_t npages);
 
+/*
+ * Check a frame that an HVM param names for a shared page (console, xenstore) before
+ * mapping it: refused with a console message naming `what` when it lies in RAM the
+ * frame allocator owns or in the kernel image (memmap_foreign_frame_ok). 0 or -EINVAL.
+ */
+int physmap_check_foreign(uint64_t pfn, const char *what);
+
 /* Put Xen's page `idx` of `space` (XENMAPSPACE_*) at gpfn. 0 or negative Xen errno. */
 int physmap_add(unsigned int space, uint64_t idx, uint64_t gpfn);
 

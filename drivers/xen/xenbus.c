@@ -6,6 +6,7 @@
 #include "core/kernel.h"
 #include "core/time.h"
 #include "drivers/xen/xenbus.h"
+#include "drivers/xen/xenbus_parse.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,12 +120,20 @@ int xenbus_wait_otherend(struct xenbus_device *dev, uint32_t mask, uint64_t time
 
 unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name, unsigned long dflt)
 {
-    char path[sizeof(dev->otherend) + 64];
-    long v;
+    char path[sizeof(dev->otherend) + 64], val[32];
+    unsigned long v;
     ksnprintf(path, sizeof(path), "%s/%s", dev->otherend, name);
-    if (xs_read_int(XS_NO_TX, path, &v) < 0 || v < 0)
+    int rc = xs_read(XS_NO_TX, path, val, sizeof(val));
+    if (rc == -ENOENT)
         return dflt;
-    return (unsigned long)v;
+    if (rc >= 0)
+        rc = xenbus_parse_ulong(val, &v);
+    if (rc < 0) {
+        printk("xenbus: %s: %s is not an unsigned number (%d); using %lu\n", dev->nodename, path,
+               rc, dflt);
+        return dflt;
+    }
+    return v;
 }
 
 int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/paging.h"
 #include "drivers/xen/evtchn.h"
+#include "drivers/xen/physmap.h"
 #include "drivers/xen/xenstore_internal.h"
 #include "drivers/xen/xs_ring.h"
 #include "drivers/xen/xs_wire.h"
@@ -619,7 +620,12 @@ int xenstore_init(void)
         printk("xenstore: not offered by the toolstack\n");
         return -ENODEV;
     }
-    if (pfn >= (1ULL << 40) || port >= EVTCHN_FIFO_NR_CHANNELS)
+    if (pfn >= (1ULL << 40) || port >= EVTCHN_FIFO_NR_CHANNELS) {
+        printk("xenstore: implausible ring pfn %#lx / port %lu\n", (unsigned long)pfn,
+               (unsigned long)port);
+        return -EINVAL;
+    }
+    if (physmap_check_foreign(pfn, "xenstore") < 0)
         return -EINVAL;
     if (vm_map(pfn << PAGE_SHIFT, pfn << PAGE_SHIFT, 1, VM_RW) < 0)
         return -ENOMEM;

@@ -2,23 +2,11 @@
 // reply stream, reassembled in chunk sizes taken from the input (directly and through a
 // ring with input-chosen indices), every complete message run through every decoder;
 // and the input's strings through the encoders, whose output must decode back.
-// Build: clang -g -fsanitize=fuzzer,address -I. -isystem build/include
-//        tests/fuzz/fuzz_xs_wire.c drivers/xen/xs_wire.c drivers/xen/xs_ring.c
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+// FUZZ-SOURCES: drivers/xen/xs_wire.c drivers/xen/xs_ring.c
+#include "tests/fuzz/fuzz.h"
 
 #include "drivers/xen/xs_ring.h"
 #include "drivers/xen/xs_wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 static struct xs_reader reader;
 static struct xenstore_domain_interface intf;

@@ -156,6 +156,135 @@ static void test_root_entries_stop_at_length(void **state)
     assert_int_equal(acpi_root_entry(t, 8, 2), 0);
 }
 
+/* Guest-physical memory for acpi_find_madt_cpus: [MEM_BASE, MEM_BASE + sizeof(mem)). */
+#define MEM_BASE 0x1000u
+static uint8_t mem[0x8000];
+static unsigned int reads_refused;
+
+static int mem_read(void *ctx, uint64_t pa, void *dst, size_t len)
+{
+    if (pa < MEM_BASE || pa - MEM_BASE > sizeof(mem) || len > sizeof(mem) - (pa - MEM_BASE)) {
+        reads_refused++;
+        return -EFAULT;
+    }
+    memcpy(dst, mem + (pa - MEM_BASE), len);
+    return 0;
+}
+
+static uint8_t *at(uint64_t pa)
+{
+    return mem + (pa - MEM_BASE);
+}
+
+/* RSDP (revision 2) at 0x1000 -> XSDT at 0x2000 with the given entries. */
+static void make_rsdp_xsdt(const uint64_t *entries, unsigned int n)
+{
+    memset(mem, 0, sizeof(mem));
+    uint8_t *r = at(0x1000);
+    memcpy(r, "RSD PTR ", 8);
+    r[15] = 2;
+    uint32_t length = 36;
+    uint64_t xsdt = 0x2000;
+    memcpy(r + 20, &length, 4);
+    memcpy(r + 24, &xsdt, 8);
+    fix_checksum(r, 20, 8);
+    fix_checksum(r, 36, 32);
+    uint8_t *x = at(0x2000);
+    uint32_t xlen = 36 + 8 * n;
+    memcpy(x, "XSDT", 4);
+    memcpy(x + 4, &xlen, 4);
+    memcpy(x + 36, entries, 8 * n);
+    fix_checksum(x, xlen, 9);
+}
+
+static void make_madt_at(uint64_t pa, unsigned int ncpus)
+{
+    uint8_t e[8 * 4];
+    for (unsigned int i = 0; i < ncpus; i++)
+        lapic(e + 8 * i, (uint8_t)i, 1);
+    make_madt(at(pa), e, 8 * ncpus);
+}
+
+static void test_find_walks_rsdp_xsdt_madt(void **state)
+{
+    /* A zero entry, one outside memory, a FACP, then the MADT: the walk goes past all. */
+    const uint64_t entries[] = {0, 0xdead0000, 0x3000, 0x4000};
+    struct acpi_cpus cpus;
+    make_rsdp_xsdt(entries, 4);
+    memcpy(at(0x3000), "FACP", 4);
+    make_madt_at(0x4000, 3);
+    reads_refused = 0;
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x1000, &cpus), 0);
+    assert_int_equal(cpus.n, 3);
+    assert_int_equal(cpus.n_enabled, 3);
+    assert_int_equal(cpus.cpu[2].apic_id, 2);
+    assert_int_equal(reads_refused, 1); /* 0xdead0000, skipped */
+}
+
+static void test_find_without_madt_or_with_a_bad_one(void **state)
+{
+    const uint64_t entries[] = {0x3000};
+    struct acpi_cpus cpus;
+    make_rsdp_xsdt(entries, 1);
+    memcpy(at(0x3000), "FACP", 4);
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x1000, &cpus), -ENOENT);
+    make_madt_at(0x3000, 2);
+    at(0x3000)[44] ^= 1; /* checksum broken */
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x1000, &cpus), -EINVAL);
+    assert_int_equal(cpus.n, 0);
+    /* A MADT claiming to run past readable memory: refused, nothing read past it. */
+    make_madt_at(0x3000, 2);
+    uint32_t huge = sizeof(mem);
+    memcpy(at(0x3000) + 4, &huge, 4);
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x1000, &cpus), -EINVAL);
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x2000, &cpus), -EINVAL); /* no RSDP */
+}
+
+/* A revision 1 RSDP is 20 bytes: one in the last 20 bytes of memory must still be found. */
+static void test_find_v1_rsdp_at_the_end_of_memory(void **state)
+{
+    const uint64_t pa = MEM_BASE + sizeof(mem) - 20;
+    struct acpi_cpus cpus;
+    memset(mem, 0, sizeof(mem));
+    uint8_t *r = at(pa);
+    memcpy(r, "RSD PTR ", 8);
+    uint32_t rsdt = 0x2000;
+    memcpy(r + 16, &rsdt, 4);
+    fix_checksum(r, 20, 8);
+    uint8_t *t = at(0x2000);
+    uint32_t len = 40, madt = 0x3000;
+    memcpy(t, "RSDT", 4);
+    memcpy(t + 4, &len, 4);
+    memcpy(t + 36, &madt, 4);
+    fix_checksum(t, len, 9);
+    make_madt_at(0x3000, 4);
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, pa, &cpus), 0);
+    assert_int_equal(cpus.n, 4);
+}
+
+/*
+ * Found by fuzz_acpi: a MADT whose first entries are good and a later one runs past the
+ * end gave -EINVAL with the good CPUs still listed in *out.
+ */
+static void test_bad_madt_lists_no_cpus(void **state)
+{
+    uint8_t e[3 * 8], t[128];
+    struct acpi_cpus cpus;
+    lapic(e, 0, 1);
+    lapic(e + 8, 1, 1);
+    lapic(e + 16, 2, 1);
+    e[17] = 9; /* the third entry claims one byte more than the table has */
+    make_madt(t, e, sizeof(e));
+    assert_int_equal(acpi_madt_cpus(t, &cpus), -EINVAL);
+    assert_int_equal(cpus.n, 0);
+    assert_int_equal(cpus.n_enabled, 0);
+    const uint64_t entries[] = {0x3000};
+    make_rsdp_xsdt(entries, 1);
+    make_madt(at(0x3000), e, sizeof(e));
+    assert_int_equal(acpi_find_madt_cpus(mem_read, NULL, 0x1000, &cpus), -EINVAL);
+    assert_int_equal(cpus.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +296,10 @@ int main(void)
         cmocka_unit_test(test_madt_more_cpus_than_table_capped),
         cmocka_unit_test(test_rsdp_prefers_xsdt),
         cmocka_unit_test(test_root_entries_stop_at_length),
+        cmocka_unit_test(test_find_walks_rsdp_xsdt_madt),
+        cmocka_unit_test(test_find_without_madt_or_with_a_bad_one),
+        cmocka_unit_test(test_find_v1_rsdp_at_the_end_of_memory),
+        cmocka_unit_test(test_bad_madt_lists_no_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -655,9 +655,41 @@ static void random_maps_match_page_model(void **state)
     }
 }
 
+/* Issue 13 item 7: the console and xenstore pfns must not alias RAM or the kernel image. */
+static void test_foreign_frame_outside_ram_and_image(void **state)
+{
+    struct memmap m = {.n = 0};
+    memmap_add(&m, 0, 128 * MiB, RAM);
+    memmap_add(&m, 0xfeff8000, 0x8000, RSV); /* libxl's special pages: where the rings live */
+    memmap_add(&m, 4 * GiB, 1 * GiB, RAM);
+    const uint64_t img_s = 1 * MiB, img_e = 3 * MiB;
+
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0xfeffc, img_s, img_e), 0);
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0xfeff8, img_s, img_e), 0);
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0x90000, img_s, img_e), 0);          /* a hole */
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0x8000 - 1, img_s, img_e), -EINVAL); /* RAM */
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0x8000, img_s, img_e), 0); /* just above */
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0x100000, img_s, img_e), -EINVAL);
+    assert_int_equal(memmap_foreign_frame_ok(&m, 0x140000, img_s, img_e), 0);
+    /* The image, even where the map does not call it RAM. */
+    struct memmap none = {.n = 0};
+    assert_int_equal(memmap_foreign_frame_ok(&none, img_s >> 12, img_s, img_e), -EINVAL);
+    assert_int_equal(memmap_foreign_frame_ok(&none, (img_e >> 12) - 1, img_s, img_e), -EINVAL);
+    assert_int_equal(memmap_foreign_frame_ok(&none, img_e >> 12, img_s, img_e), 0);
+    assert_int_equal(memmap_foreign_frame_ok(&none, (img_s >> 12) - 1, img_s, img_e), 0);
+    /* A RAM range partly covering a page; the top frame; a pfn past 2^64 bytes. */
+    struct memmap odd = {.n = 0};
+    memmap_add(&odd, 0x5000 + 0x800, 0x100, RAM);
+    memmap_add(&odd, UINT64_MAX - 0xfff, 0x1000, RAM);
+    assert_int_equal(memmap_foreign_frame_ok(&odd, 5, 0, 0), -EINVAL);
+    assert_int_equal(memmap_foreign_frame_ok(&odd, UINT64_MAX >> 12, 0, 0), -EINVAL);
+    assert_int_equal(memmap_foreign_frame_ok(&odd, UINT64_MAX, 0, 0), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_foreign_frame_outside_ram_and_image),
         cmocka_unit_test(add_appends_entries_verbatim_without_checks),
         cmocka_unit_test(add_fills_all_slots_then_returns_enospc),
         cmocka_unit_test(sanitize_empty_map_stays_empty),
