@@ -6,7 +6,7 @@
 // handed out must name only the buffers posted in its slots, in order, with segments
 // inside their page adding up to its length; nothing is consumed unless a frame is
 // complete; a broken ring stays broken.
-// FUZZ-SOURCES: drivers/net/netif_rx.c
+// FUZZ-SOURCES: drivers/net/netif_rx.c core/format.c
 // FUZZ-FLAGS: -max_len=1024
 #include "tests/fuzz/fuzz.h"
 

@@ -7,7 +7,7 @@
 // frames and errors are counted from first slots only, extra slots only absorb NULLs,
 // nfree plus buffers in flight is always nbufs, and a broken ring stays broken. Also
 // netif_tx_check on random frames against the rules in netif_tx.h.
-// FUZZ-SOURCES: drivers/net/netif_tx.c
+// FUZZ-SOURCES: drivers/net/netif_tx.c core/format.c
 // FUZZ-FLAGS: -max_len=1024
 #include "tests/fuzz/fuzz.h"
 
