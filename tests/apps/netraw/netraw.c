@@ -12,6 +12,7 @@
  *     --tcp-recv=PORT:BYTES      accept one connection on PORT, check BYTES of it
  *     --udp-blast=IP:PORT:COUNT  send COUNT 64-byte UDP datagrams as fast as net_tx
  *                                takes them, then print frames per second (a benchmark)
+ *     --disk=DEV           keep writing and checking disk DEV meanwhile (disk.c)
  *     --expect-tso         fail unless tcp-send had netfront send frames for the backend
  *                          to segment (its tx_gso_frames counter)
  *     --expect-rx-gso      fail unless tcp-recv got frames with GSO info, larger than
@@ -437,6 +438,7 @@ static int offload_used(struct iface *f, int must, const char *what, uint64_t be
 static void on_shutdown(enum xenolith_shutdown_reason reason, void *arg)
 {
     print_stats();
+    disk_report();
 }
 
 static void wait_go(void)
@@ -451,7 +453,7 @@ static void wait_go(void)
 int main(int argc, char **argv)
 {
     int expect_queues = 0, go = 0, expect_tso = 0, expect_rx_gso = 0;
-    const char *tcp_send = NULL, *tcp_recv = NULL, *blast = NULL;
+    const char *tcp_send = NULL, *tcp_recv = NULL, *blast = NULL, *disk = NULL;
     uint8_t addrs[MAX_IFACES][4];
     int naddrs = 0;
 
@@ -460,6 +462,8 @@ int main(int argc, char **argv)
             go = 1;
         else if (!strncmp(argv[i], "--expect-queues=", 16))
             expect_queues = atoi(argv[i] + 16);
+        else if (!strncmp(argv[i], "--disk=", 7))
+            disk = argv[i] + 7;
         else if (!strcmp(argv[i], "--expect-tso"))
             expect_tso = 1;
         else if (!strcmp(argv[i], "--expect-rx-gso"))
@@ -481,6 +485,8 @@ int main(int argc, char **argv)
         return 1;
     if (go)
         wait_go();
+    if (disk && disk_start(disk) < 0)
+        return 1;
 
     int n = net_dev_count();
     SAY("%d network device%s\n", n, n == 1 ? "" : "s");
