@@ -502,6 +502,12 @@ void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st)
         st->write_bytes += s->write_bytes;
         st->ring_requests += s->ring_requests;
         st->indirect_requests += s->indirect_requests;
+        st->flush_requests += s->flush_requests;
+        st->barrier_requests += s->barrier_requests;
+        st->discard_requests += s->discard_requests;
+        st->segments += s->segments;
+        st->grants += s->grants;
+        st->max_in_flight = MAX(st->max_in_flight, s->max_in_flight);
         st->notifications += s->notifications;
         st->interrupts += s->interrupts;
         st->errors += s->errors;
@@ -531,7 +537,9 @@ static int check_request(struct blk_dev *d, const struct blk_request *r)
             return -EOPNOTSUPP;
         return blkif_check_range(r->offset, r->len, d->info.sector_size, d->info.sectors);
     case BLK_FLUSH:
-        return 0;
+        if (d->info.read_only && !blk_opt_ignore_readonly)
+            return -EROFS;
+        return d->flush_op ? 0 : -EOPNOTSUPP; /* never "done" without telling the backend */
     }
     return -EINVAL;
 }

@@ -60,6 +60,7 @@ static struct blk_page *page_new(struct blk_queue *q)
             return NULL;
         }
         p->granted = 1;
+        q->stats.grants++;
     }
     q->pages_total++;
     q->stats.pool_pages = q->pages_total;
@@ -262,12 +263,17 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
         if (blkif_inflight_get(&q->inflight, d->flush_op, d->flush_op, &slot, &id) < 0)
             return 0;
         blkif_build_flush(dst, id, d->flush_op, d->handle);
+        if (d->flush_op == BLKIF_OP_WRITE_BARRIER)
+            q->stats.barrier_requests++;
+        else
+            q->stats.flush_requests++;
         r->_issued = 1;
     } else if (r->op == BLK_DISCARD) {
         if (blkif_inflight_get(&q->inflight, BLKIF_OP_DISCARD, BLKIF_OP_DISCARD, &slot, &id) < 0)
             return 0;
         blkif_build_discard(dst, id, d->handle, r->offset >> BLKIF_SECTOR_SHIFT,
                             r->len >> BLKIF_SECTOR_SHIFT, 0);
+        q->stats.discard_requests++;
         r->_issued = 1;
     } else {
         nbytes = blkif_next_chunk(r->len - r->_issued, d->max_segs);
@@ -301,6 +307,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
                 pool_give(q, ind);
                 return waiting ? 0 : rc;
             }
+            q->stats.grants += nsegs + nind;
         }
         if (blkif_inflight_get(&q->inflight, nind ? BLKIF_OP_INDIRECT : op, op, &slot, &id) < 0) {
             /* Cannot happen: the ring had room, and there is a slot per ring entry. */
@@ -333,6 +340,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
             panic("blk %s: built an impossible ring request (%u bytes)", d->info.name, nbytes);
         if (nind)
             q->stats.indirect_requests++;
+        q->stats.segments += nsegs + nind;
     }
 
     struct blk_frag *f = &q->frags[slot];
@@ -347,6 +355,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
     r->_inflight++;
     q->ring.req_prod_pvt++;
     q->stats.ring_requests++;
+    q->stats.max_in_flight = MAX(q->stats.max_in_flight, (uint64_t)q->inflight.nr_busy);
     return 1;
 }
 
@@ -607,13 +616,6 @@ int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n)
         r->_issued = 0;
         r->_inflight = 0;
         r->_status = 0;
-        r->_pending = 0;
-        /* A flush with nothing to flush (no cache, or a read-only device) is done now. */
-        if (r->op == BLK_FLUSH && (!d->flush_op || d->info.read_only)) {
-            finish(q, r);
-            kick = 1;
-            continue;
-        }
         r->_pending = 1;
         if (q->pending_tail)
             q->pending_tail->_next = r;

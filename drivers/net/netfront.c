@@ -441,6 +441,8 @@ void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st)
         st->tx_frames += q->tx_frames;
         st->tx_bytes += q->tx_bytes;
         st->tx_errors += q->tx_errors;
+        st->tx_gso_frames += q->tx_gso;
+        st->rx_gso_frames += q->rx_gso;
         st->notifications_sent += q->tx_notifies + q->rx_notifies;
         st->interrupts += __atomic_load_n(&q->interrupts, __ATOMIC_RELAXED);
     }

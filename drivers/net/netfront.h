@@ -36,7 +36,7 @@ struct netfront_queue {
     grant_ref_t tx_ring_ref;
     struct waitq tx_wq; /* senders waiting for ring room */
     uint8_t *tx_pages;
-    uint64_t tx_frames, tx_bytes, tx_errors, tx_notifies;
+    uint64_t tx_frames, tx_bytes, tx_errors, tx_notifies, tx_gso;
 
     /* Receive: the queue's thread only. */
     struct netif_rxq rx;
@@ -44,7 +44,7 @@ struct netfront_queue {
     grant_ref_t rx_ring_ref;
     uint8_t *rx_pages;
     uint8_t *reasm; /* a multi-slot frame, made contiguous for the handler */
-    uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies;
+    uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies, rx_gso;
 
     /* Events: the handler sets `pending` and wakes the thread. */
     evtchn_port_t tx_port, rx_port; /* the same port unless split */

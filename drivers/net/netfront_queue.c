@@ -216,6 +216,7 @@ static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)
         flags |= NET_RX_CSUM_BLANK;
     q->rx_frames++;
     q->rx_bytes += f->len;
+    q->rx_gso += f->gso_type != XEN_NETIF_GSO_TYPE_NONE;
     fn(d, q->index, data, f->len, flags, d->rx_arg);
 }
 
@@ -319,6 +320,7 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
             RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx.ring, notify);
             q->tx_frames++;
             q->tx_bytes += len;
+            q->tx_gso += (unsigned int)gso;
             q->tx_notifies += (unsigned int)notify;
             spin_unlock_irqrestore(&q->tx_lock, flags);
             if (notify)

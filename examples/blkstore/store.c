@@ -43,6 +43,14 @@ static uint64_t round_up(uint64_t v, uint32_t a)
     return (v + a - 1) / a * a;
 }
 
+/* Completed writes made durable. A disk that offers no flush has no cache to flush
+ * (blk_flush says so with -EOPNOTSUPP): its completed writes are durable already. */
+static int make_durable(struct store *s)
+{
+    int rc = blk_flush(s->dev);
+    return rc == -EOPNOTSUPP ? 0 : rc;
+}
+
 static int read_super(struct store *s, int slot, struct super *sb)
 {
     int rc = blk_read(s->dev, (uint64_t)slot * s->sector, s->io, s->sector);
@@ -71,7 +79,7 @@ static int write_super(struct store *s, int slot, uint64_t gen, uint64_t end, ui
     memcpy(s->io, &sb, sizeof(sb));
     int rc = blk_write(s->dev, (uint64_t)slot * s->sector, s->io, s->sector);
     if (rc == 0)
-        rc = blk_flush(s->dev);
+        rc = make_durable(s);
     return rc;
 }
 
@@ -205,7 +213,7 @@ int store_put(struct store *s, const char *key, const void *value, uint32_t len)
     int rc = blk_write(s->dev, s->end, rec, total);
     free(rec);
     if (rc == 0)
-        rc = blk_flush(s->dev);
+        rc = make_durable(s);
     if (rc == 0)
         rc = write_super(s, !s->slot, s->gen + 1, s->end + total, s->seq + 1);
     if (rc < 0)

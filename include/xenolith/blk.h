@@ -12,10 +12,10 @@
  * memory and a request of any size is cut into ring requests for you.
  *
  * Errors are negative errno values: -EINVAL (bad range or arguments), -EROFS
- * (a write or discard on a read-only device), -EOPNOTSUPP (discard the backend
- * does not offer, or an operation it refused as unsupported), -EIO (the
- * backend failed the I/O, or the device was disconnected after a protocol
- * error), -ETIMEDOUT (the backend did not answer within the timeout; the device
+ * (a write, discard or flush on a read-only device), -EOPNOTSUPP (a discard or
+ * flush the backend does not offer, or an operation it refused as unsupported),
+ * -EIO (the backend failed the I/O, or the device was disconnected after a
+ * protocol error), -ETIMEDOUT (the backend did not answer within the timeout; the device
  * is disconnected), -ENODEV (no such device), -ENOMEM.
  */
 #ifndef XENOLITH_BLK_H
@@ -64,7 +64,9 @@ void blk_dev_info(struct blk_dev *d, struct blk_info *info);
 enum blk_op {
     BLK_READ,
     BLK_WRITE,
-    BLK_FLUSH,   /* writes completed before the flush was submitted reach stable storage */
+    BLK_FLUSH,   /* writes completed before the flush was submitted reach stable storage;
+                  * with BLK_F_BARRIER also an ordering point on the queue: writes
+                  * submitted before it complete before it does */
     BLK_DISCARD, /* the range's contents become undefined (a hint: may do nothing) */
 };
 
@@ -114,6 +116,12 @@ int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n);
  */
 int blk_read(struct blk_dev *d, uint64_t offset, void *buf, uint64_t len);
 int blk_write(struct blk_dev *d, uint64_t offset, const void *buf, uint64_t len);
+/*
+ * A flush is always sent to the backend (as BLKIF_OP_FLUSH_DISKCACHE, or as a
+ * WRITE_BARRIER when that is all it offers), never completed without it: with
+ * neither feature, blk_flush returns -EOPNOTSUPP and sends nothing (such a
+ * backend has no cache to flush: completed writes are on stable storage).
+ */
 int blk_flush(struct blk_dev *d);
 int blk_discard(struct blk_dev *d, uint64_t offset, uint64_t len);
 
@@ -128,6 +136,16 @@ struct blk_stats {
     uint64_t errors;        /* requests completed with an error */
     uint64_t pool_pages;    /* data/indirect pages the driver owns */
     uint64_t grants_leaked; /* pages the backend would not give back (kept out of use) */
+
+    /* What shows a feature in use. */
+    uint64_t flush_requests;   /* BLKIF_OP_FLUSH_DISKCACHE ring requests made */
+    uint64_t barrier_requests; /* BLKIF_OP_WRITE_BARRIER ring requests made */
+    uint64_t discard_requests; /* BLKIF_OP_DISCARD ring requests made */
+    uint64_t segments;         /* data and indirect pages handed to the backend in ring requests */
+    uint64_t grants;           /* grants made for such pages: fewer than segments when they are
+                                * persistent (granted once, reused) */
+    uint64_t max_in_flight;    /* most ring requests in flight at once on a queue (the maximum
+                                * over the queues when summed); over 32 needs a multi-page ring */
 };
 
 void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st);

@@ -95,6 +95,8 @@ void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg);
 struct net_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t rx_dropped, tx_errors, notifications_sent, interrupts;
+    uint64_t tx_gso_frames; /* frames sent for the backend to segment (NET_F_TSO4/6) */
+    uint64_t rx_gso_frames; /* frames received with GSO extra info: beyond the MTU (NET_F_RX_GSO) */
 };
 
 /* One queue's counters; queue NET_STATS_ALL (or any queue >= the count) sums them. */

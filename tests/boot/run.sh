@@ -88,6 +88,11 @@ t_timers() {
         "timers: all ok"
 }
 
+t_primes() {
+    boot primes $B/primes.elf 1 "100000" && expect primes "primes below 100000: 9592" \
+        "primes: pi(100000) = 9592, as known" "primes: ok"
+}
+
 t_threads() {
     boot threads $B/tests/smp.elf 1 "1 1" && expect threads "smp-test: 1 online / 1 possible" \
         "checksum matches" "smp-test: all ok"
@@ -140,8 +145,8 @@ t_link_printf() {
     [ -z "$bad" ] || { echo "FAIL link_printf: puts.elf links a printf: $bad"; return 1; }
 }
 
-for t in link_gc link_printf hello printf puts small_memory kernel_option exit3 fault_null fault_stack timers threads \
-    tcploop udploop tcpbulk; do
+for t in link_gc link_printf hello printf puts small_memory kernel_option exit3 fault_null \
+    fault_stack timers primes threads tcploop udploop tcpbulk; do
     run "$t" "t_$t"
 done
 echo "boot: $pass passed, $fail failed"

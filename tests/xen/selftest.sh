@@ -31,13 +31,20 @@ reported() {
 }
 
 check "exit status is 1 (got $rc)" test "$rc" -eq 1
-check "closing line is '1 passed, 6 failed'" test "$(tail -n 1 "$log")" = "1 passed, 6 failed"
+check "closing line is '1 passed, 11 failed'" test "$(tail -n 1 "$log")" = "1 passed, 11 failed"
 check "spin: timeout" reported spin-expect-poweroff FAIL "timeout: still running after 8s"
 check "fault: wrong shutdown reason" reported fault-expect-poweroff FAIL \
 	"shutdown: expected poweroff, got crash"
 check "fault: its console log is shown" grep -q '^    | backtrace:' "$log"
 check "missing marker" reported hello-missing-marker FAIL "marker missing: 'this text is never printed'"
 check "unwanted marker" reported hello-absent-marker FAIL "unwanted marker present"
+check "failing run step" reported spin-run-fails FAIL "live check failed (exit 1): echo about to fail; false"
+check "failing run step: its output is shown" grep -q 'about to fail' "$log"
+check "failing after check" reported hello-after-fails FAIL "after check failed (exit 1): false"
+check "wait: the domain ended first" reported hello-wait-ends FAIL \
+	"domain ended before 'hello never says this' appeared"
+check "wait: timeout" reported spin-wait-timeout FAIL "timeout: waited 8s for 'spin never says this'"
+check "wrong reboot count" reported hello-reboot-count FAIL "expected 1 reboot(s), saw 0"
 check "goes on after failures" reported hello-still-runs PASS "poweroff"
 check "dom0 panic: guest running" reported dom0-panics FAIL "Xen or dom0 crashed"
 check "dom0 panic: guest after it" reported after-the-panic FAIL "(before this guest ran)"

@@ -9,7 +9,11 @@
  *                     once, one thread per VCPU per disk, mixed request sizes,
  *                     misaligned buffers, async and sync), flush, read back and
  *                     check; print each disk's sha256 for dom0 to compare
- *   checks=DEV        alignment and range refusals, flush, discard, tiny and huge requests
+ *   checks=DEV        alignment and range refusals, tiny and huge requests; a burst of
+ *                     256 requests at once; flush (sent to the backend, or refused with
+ *                     EOPNOTSUPP when it offers neither flush nor barrier; a barrier
+ *                     completes after the write submitted before it); discard, with
+ *                     the range read back (zeros or the old data, nothing else)
  *   ro=DEV            a read-only disk: writes and discards refused with EROFS,
  *                     reads return the harness's "pattern" fill
  *   ro-backend=DEV    (with xenolith.blk.test_ignore_readonly=1) the backend's refusal
@@ -18,8 +22,13 @@
  *                     ETIMEDOUT, then EIO for everything, the disk marked disconnected
  *   detach=DEV        keep reading until dom0 detaches the disk: then EIO
  *   queues            each disk has min(VCPUs online, backend maximum) queues
- *   expect=DEV:FEAT=0|1  a feature (indirect persistent flush discard) is or is not in use
+ *   expect=DEV:FEAT=0|1  a feature (indirect persistent flush barrier discard) was
+ *                     negotiated or not
  *   expect=DEV:queues=N / ring_pages=N
+ *   used=DEV:FEAT[,FEAT...]    the driver's counters show each feature in use (ring:
+ *                     more ring requests in flight than one page holds; indirect;
+ *                     persistent: fewer grants than pages sent; flush; barrier; discard)
+ *   unused=DEV:FEAT[,FEAT...]  ... and these not
  */
 #include <errno.h>
 #include <stdio.h>
@@ -314,10 +323,15 @@ static void print_stats(struct blk_dev *d, const char *name)
         struct blk_stats st;
         blk_dev_stats(d, (int)q, &st);
         printf("blk-test: %s queue %u: %llu reads %llu writes %llu flushes, %llu ring requests "
-               "(%llu indirect), %llu notifications, %llu interrupts, %llu pool pages\n",
+               "(%llu indirect, %llu flush, %llu barrier, %llu discard; at most %llu in flight), "
+               "%llu grants for %llu pages sent, %llu notifications, %llu interrupts, %llu pool "
+               "pages\n",
                name, q, (unsigned long long)st.reads, (unsigned long long)st.writes,
                (unsigned long long)st.flushes, (unsigned long long)st.ring_requests,
-               (unsigned long long)st.indirect_requests, (unsigned long long)st.notifications,
+               (unsigned long long)st.indirect_requests, (unsigned long long)st.flush_requests,
+               (unsigned long long)st.barrier_requests, (unsigned long long)st.discard_requests,
+               (unsigned long long)st.max_in_flight, (unsigned long long)st.grants,
+               (unsigned long long)st.segments, (unsigned long long)st.notifications,
                (unsigned long long)st.interrupts, (unsigned long long)st.pool_pages);
     }
 }
@@ -331,8 +345,10 @@ static void step_pattern(char *list)
         names[nd] = tok, ds[nd] = dev_named(tok), nd++;
     pass(ds, names, nd, 1);
     for (int i = 0; i < nd; i++) {
+        struct blk_info in;
+        blk_dev_info(ds[i], &in);
         int rc = blk_flush(ds[i]);
-        if (rc)
+        if (rc && !(rc == -EOPNOTSUPP && !(in.features & (BLK_F_FLUSH | BLK_F_BARRIER))))
             FAIL("%s: flush: %d", names[i], rc);
     }
     pass(ds, names, nd, 0);
@@ -362,6 +378,141 @@ static void sync_in_callback(struct blk_request *r, int status)
     waitq_wake_all(&cb_wq);
 }
 
+/* Completions counted (and their order noted) for the checks below. */
+static int cb_count, cb_order[2], cb_err;
+
+static void count_done(struct blk_request *r, int status)
+{
+    int i = __atomic_fetch_add(&cb_count, 1, __ATOMIC_SEQ_CST);
+    if (i < 2)
+        cb_order[i] = (int)(intptr_t)r->arg;
+    if (status)
+        cb_err = status;
+    waitq_wake_all(&cb_wq);
+}
+
+/* 256 reads of 4 KiB in one submission: more than a one-page ring (32) holds at once. */
+#define BURST 256
+
+static void check_burst(struct blk_dev *d, const char *name)
+{
+    char *b = malloc(BURST * 4096);
+    struct blk_request *rq = calloc(BURST, sizeof(*rq));
+    struct blk_request **rs = calloc(BURST, sizeof(*rs));
+    if (!b || !rq || !rs)
+        FAIL("out of memory");
+    pattern_fill(93, 0, b, BURST * 4096);
+    expect_rc(blk_write(d, 0, b, BURST * 4096), 0, "write before the burst");
+    memset(b, 0, BURST * 4096);
+    for (int i = 0; i < BURST; i++) {
+        rq[i] = (struct blk_request){.op = BLK_READ,
+                                     .offset = (uint64_t)i * 4096,
+                                     .len = 4096,
+                                     .buf = b + (size_t)i * 4096,
+                                     .done = count_done};
+        rs[i] = &rq[i];
+    }
+    cb_count = 0;
+    cb_err = 0;
+    expect_rc(blk_submitv(d, rs, BURST), BURST, "a burst of reads in one submission");
+    wait_event(&cb_wq, __atomic_load_n(&cb_count, __ATOMIC_SEQ_CST) == BURST);
+    expect_rc(cb_err, 0, "burst reads");
+    if (pattern_check(93, 0, b, BURST * 4096) >= 0)
+        FAIL("%s: burst read back wrong at %lld", name,
+             (long long)pattern_check(93, 0, b, BURST * 4096));
+    free(b);
+    free(rq);
+    free(rs);
+}
+
+/* A flush reaches the backend, or is refused when the backend offers no way to send it. */
+static void check_flush(struct blk_dev *d, const struct blk_info *in, const char *name)
+{
+    struct blk_stats a, b;
+    blk_dev_stats(d, -1, &a);
+    int rc = blk_flush(d);
+    blk_dev_stats(d, -1, &b);
+    uint64_t flushes = b.flush_requests - a.flush_requests;
+    uint64_t barriers = b.barrier_requests - a.barrier_requests;
+    if (!(in->features & (BLK_F_FLUSH | BLK_F_BARRIER))) {
+        expect_rc(rc, -EOPNOTSUPP, "flush with neither flush nor barrier offered");
+        if (flushes || barriers)
+            FAIL("%s: a refused flush sent %llu requests", name,
+                 (unsigned long long)(flushes + barriers));
+        printf("blk-test: %s has no flush: blk_flush refused, nothing sent\n", name);
+        return;
+    }
+    expect_rc(rc, 0, "flush");
+    int barrier = !(in->features & BLK_F_FLUSH);
+    if ((barrier ? barriers : flushes) != 1 || (barrier ? flushes : barriers) != 0)
+        FAIL("%s: one blk_flush sent %llu flush and %llu barrier requests", name,
+             (unsigned long long)flushes, (unsigned long long)barriers);
+    printf("blk-test: %s flush sent as a %s request\n", name, barrier ? "barrier" : "cache flush");
+}
+
+/* With feature-barrier, the flush is a barrier: a write submitted just before it, in the
+ * same batch, must complete before it does (the backend drains the ring first). */
+static void check_barrier_order(struct blk_dev *d, const struct blk_info *in, const char *name)
+{
+    if (!(in->features & BLK_F_BARRIER))
+        return;
+    uint64_t len = 1u << 20;
+    char *b = malloc(len);
+    if (!b)
+        FAIL("out of memory");
+    pattern_fill(95, 0, b, len);
+    struct blk_request w = {
+        .op = BLK_WRITE, .offset = 0, .len = len, .buf = b, .done = count_done, .arg = (void *)0};
+    struct blk_request f = {.op = BLK_FLUSH, .done = count_done, .arg = (void *)1};
+    struct blk_request *rs[2] = {&w, &f};
+    cb_count = 0;
+    cb_err = 0;
+    expect_rc(blk_submitv(d, rs, 2), 2, "a write and a barrier in one submission");
+    wait_event(&cb_wq, __atomic_load_n(&cb_count, __ATOMIC_SEQ_CST) == 2);
+    expect_rc(cb_err, 0, "write and barrier");
+    if (cb_order[0] != 0)
+        FAIL("%s: the barrier completed before the write submitted ahead of it", name);
+    free(b);
+    printf("blk-test: %s barrier completed after the write before it\n", name);
+}
+
+/* Discard 1 MiB that holds the burst's pattern, then read it back: each sector must be
+ * zeros or the old data (blkif promises nothing more); say which. */
+static void check_discard(struct blk_dev *d, const struct blk_info *in, const char *name)
+{
+    uint64_t len = 1u << 20, zeros = 0, old = 0;
+    uint32_t ss = in->sector_size;
+    char *b = malloc(len), *want = malloc(ss);
+    if (!b || !want)
+        FAIL("out of memory");
+    pattern_fill(93, 0, b, len);
+    expect_rc(blk_write(d, 0, b, len), 0, "write before the discard");
+    expect_rc(blk_discard(d, 0, len), 0, "discard 1 MiB");
+    memset(b, 0x5a, len);
+    expect_rc(blk_read(d, 0, b, len), 0, "read back a discarded range");
+    for (uint64_t off = 0; off < len; off += ss) {
+        const char *p = b + off;
+        int zero = 1;
+        for (uint32_t i = 0; i < ss && zero; i++)
+            zero = p[i] == 0;
+        pattern_fill(93, off, want, ss);
+        if (zero)
+            zeros++;
+        else if (memcmp(p, want, ss) == 0)
+            old++;
+        else
+            FAIL("%s: discarded sector at byte %llu reads back as neither zeros nor its old data",
+                 name, (unsigned long long)off);
+    }
+    free(b);
+    free(want);
+    if (old == 0)
+        printf("blk-test: %s discarded range reads back as zeros\n", name);
+    else
+        printf("blk-test: %s discarded range: %llu sectors zeros, %llu kept their data\n", name,
+               (unsigned long long)zeros, (unsigned long long)old);
+}
+
 static void step_checks(const char *name)
 {
     struct blk_dev *d = dev_named(name);
@@ -372,6 +523,7 @@ static void step_checks(const char *name)
     char *buf = malloc(4 * ss + 1);
     if (!buf)
         FAIL("out of memory");
+    waitq_init(&cb_wq);
 
     expect_rc(blk_read(d, 1, buf, ss), -EINVAL, "unaligned offset");
     expect_rc(blk_read(d, 0, buf, ss - 1), -EINVAL, "partial sector");
@@ -392,9 +544,10 @@ static void step_checks(const char *name)
     expect_rc(blk_read(d, size - ss, odd, ss), 0, "read last sector");
     if (pattern_check(77, size - ss, odd, ss) >= 0)
         FAIL("last sector read back wrong");
-    expect_rc(blk_flush(d), 0, "flush");
+    check_flush(d, &in, name);
+    check_barrier_order(d, &in, name);
+    check_burst(d, name);
 
-    waitq_init(&cb_wq);
     struct blk_request cr = {
         .op = BLK_READ, .offset = 0, .len = ss, .buf = buf, .done = sync_in_callback, .arg = d};
     expect_rc(blk_submit(d, &cr), 0, "async read");
@@ -402,7 +555,7 @@ static void step_checks(const char *name)
     expect_rc(cb_rc, -EDEADLK, "sync read inside a completion callback");
 
     if (in.features & BLK_F_DISCARD) {
-        expect_rc(blk_discard(d, 0, 1 << 20), 0, "discard 1 MiB");
+        check_discard(d, &in, name);
         expect_rc(blk_discard(d, 1, ss), -EINVAL, "unaligned discard");
         printf("blk-test: %s discard ok\n", name);
     } else {
@@ -435,7 +588,7 @@ static void step_ro(const char *name)
     char buf[8192];
     expect_rc(blk_write(d, 0, buf, 512), -EROFS, "write to a read-only disk");
     expect_rc(blk_discard(d, 0, 512), -EROFS, "discard on a read-only disk");
-    expect_rc(blk_flush(d), 0, "flush of a read-only disk");
+    expect_rc(blk_flush(d), -EROFS, "flush of a read-only disk");
     expect_rc(blk_read(d, 4096, buf, sizeof(buf)), 0, "read from a read-only disk");
     static const char fill[] = "xenolith-disk-pattern\n";
     for (size_t i = 0; i < sizeof(buf); i++)
@@ -539,6 +692,8 @@ static void step_expect(char *arg)
         got = !!(in.features & BLK_F_PERSISTENT);
     else if (strcmp(what, "flush") == 0)
         got = !!(in.features & BLK_F_FLUSH);
+    else if (strcmp(what, "barrier") == 0)
+        got = !!(in.features & BLK_F_BARRIER);
     else if (strcmp(what, "discard") == 0)
         got = !!(in.features & BLK_F_DISCARD);
     else if (strcmp(what, "queues") == 0)
@@ -550,6 +705,57 @@ static void step_expect(char *arg)
     if (got != want)
         FAIL("%s: %s is %ld, want %ld", arg, what, got, want);
     printf("blk-test: %s %s=%ld as expected\n", arg, what, got);
+}
+
+/* Ring requests one ring page holds (__CONST_RING_SIZE(blkif, 4096)). */
+#define ONE_PAGE_SLOTS 32
+
+/* Whether the counters show feature `what` in use (1) or not (0); -1: no such feature. */
+static int in_use(const char *what, const struct blk_stats *st, char *how, size_t n)
+{
+    const struct {
+        const char *name;
+        uint64_t count;
+    } simple[] = {{"indirect", st->indirect_requests},
+                  {"flush", st->flush_requests},
+                  {"barrier", st->barrier_requests},
+                  {"discard", st->discard_requests}};
+    for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+        if (strcmp(what, simple[i].name) == 0) {
+            snprintf(how, n, "%llu %s requests", (unsigned long long)simple[i].count, what);
+            return simple[i].count > 0;
+        }
+    if (strcmp(what, "ring") == 0) {
+        snprintf(how, n, "at most %llu ring requests in flight, one page holds %d",
+                 (unsigned long long)st->max_in_flight, ONE_PAGE_SLOTS);
+        return st->max_in_flight > ONE_PAGE_SLOTS;
+    }
+    if (strcmp(what, "persistent") == 0) {
+        snprintf(how, n, "%llu grants for %llu pages sent", (unsigned long long)st->grants,
+                 (unsigned long long)st->segments);
+        return st->segments > 0 && st->grants < st->segments;
+    }
+    return -1;
+}
+
+static void step_usage(char *arg, int want)
+{
+    char *colon = strchr(arg, ':');
+    if (!colon || !colon[1])
+        FAIL("bad %s step '%s'", want ? "used" : "unused", arg);
+    *colon = 0;
+    struct blk_dev *d = dev_named(arg);
+    struct blk_stats st;
+    blk_dev_stats(d, -1, &st);
+    for (char *w = strtok(colon + 1, ","); w; w = strtok(NULL, ",")) {
+        char how[96];
+        int u = in_use(w, &st, how, sizeof(how));
+        if (u < 0)
+            FAIL("unknown feature '%s'", w);
+        if (u != want)
+            FAIL("%s: %s %s: %s", arg, w, want ? "not in use" : "in use", how);
+        printf("blk-test: %s %s %s: %s\n", arg, w, want ? "in use" : "not in use", how);
+    }
 }
 
 static void step_wait_go(void)
@@ -597,6 +803,8 @@ int main(int argc, char **argv)
             step_queues();
         } else if (strcmp(a, "expect") == 0 && v) {
             step_expect(v);
+        } else if ((strcmp(a, "used") == 0 || strcmp(a, "unused") == 0) && v) {
+            step_usage(v, a[0] == 'u' && a[1] == 's');
         } else {
             FAIL("unknown step '%s'", argv[i]);
         }

@@ -12,6 +12,11 @@
  *     --tcp-recv=PORT:BYTES      accept one connection on PORT, check BYTES of it
  *     --udp-blast=IP:PORT:COUNT  send COUNT 64-byte UDP datagrams as fast as net_tx
  *                                takes them, then print frames per second (a benchmark)
+ *     --disk=DEV           keep writing and checking disk DEV meanwhile (disk.c)
+ *     --expect-tso         fail unless tcp-send had netfront send frames for the backend
+ *                          to segment (its tx_gso_frames counter)
+ *     --expect-rx-gso      fail unless tcp-recv got frames with GSO info, larger than
+ *                          the MTU (netfront's rx_gso_frames counter)
  *
  * Prints "netraw: ready" once every vif answers; on xl shutdown, the counters.
  */
@@ -342,10 +347,11 @@ static void print_stats(void)
         struct iface *f = &ifaces[i];
         struct net_stats st;
         net_dev_stats(f->d, NET_STATS_ALL, &st);
-        SAY("vif%d: rx %llu frames %llu bytes, tx %llu frames %llu bytes, rx dropped %llu, tx "
-            "errors %llu, notifications %llu, interrupts %llu, %s\n",
+        SAY("vif%d: rx %llu frames %llu bytes (%llu gso), tx %llu frames %llu bytes (%llu gso), rx "
+            "dropped %llu, tx errors %llu, notifications %llu, interrupts %llu, %s\n",
             i, (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes,
-            (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
+            (unsigned long long)st.rx_gso_frames, (unsigned long long)st.tx_frames,
+            (unsigned long long)st.tx_bytes, (unsigned long long)st.tx_gso_frames,
             (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_errors,
             (unsigned long long)st.notifications_sent, (unsigned long long)st.interrupts,
             net_dev_up(f->d) ? "up" : "DOWN");
@@ -414,9 +420,25 @@ static int udp_blast(struct iface *f, const char *spec)
     return 0;
 }
 
+/* A netfront counter grew during a test (or, unless it must, need not have). */
+static int offload_used(struct iface *f, int must, const char *what, uint64_t before,
+                        uint64_t after)
+{
+    if (after > before) {
+        SAY("vif%d: %s in use: %llu frames\n", f->index, what,
+            (unsigned long long)(after - before));
+        return 0;
+    }
+    if (!must)
+        return 0;
+    SAY("FAILED: vif%d: %s not in use (netfront counted none)\n", f->index, what);
+    return -1;
+}
+
 static void on_shutdown(enum xenolith_shutdown_reason reason, void *arg)
 {
     print_stats();
+    disk_report();
 }
 
 static void wait_go(void)
@@ -430,8 +452,8 @@ static void wait_go(void)
 
 int main(int argc, char **argv)
 {
-    int expect_queues = 0, go = 0;
-    const char *tcp_send = NULL, *tcp_recv = NULL, *blast = NULL;
+    int expect_queues = 0, go = 0, expect_tso = 0, expect_rx_gso = 0;
+    const char *tcp_send = NULL, *tcp_recv = NULL, *blast = NULL, *disk = NULL;
     uint8_t addrs[MAX_IFACES][4];
     int naddrs = 0;
 
@@ -440,6 +462,12 @@ int main(int argc, char **argv)
             go = 1;
         else if (!strncmp(argv[i], "--expect-queues=", 16))
             expect_queues = atoi(argv[i] + 16);
+        else if (!strncmp(argv[i], "--disk=", 7))
+            disk = argv[i] + 7;
+        else if (!strcmp(argv[i], "--expect-tso"))
+            expect_tso = 1;
+        else if (!strcmp(argv[i], "--expect-rx-gso"))
+            expect_rx_gso = 1;
         else if (!strncmp(argv[i], "--tcp-send=", 11))
             tcp_send = argv[i] + 11;
         else if (!strncmp(argv[i], "--tcp-recv=", 11))
@@ -457,6 +485,8 @@ int main(int argc, char **argv)
         return 1;
     if (go)
         wait_go();
+    if (disk && disk_start(disk) < 0)
+        return 1;
 
     int n = net_dev_count();
     SAY("%d network device%s\n", n, n == 1 ? "" : "s");
@@ -515,7 +545,13 @@ int main(int argc, char **argv)
             SAY("FAILED: bad --tcp-send\n");
             return 1;
         }
+        struct net_stats a, b;
+        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &a);
         if (tcp_send_test(&ifaces[0], ip, (uint16_t)port, bytes) < 0)
+            return 1;
+        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &b);
+        if (offload_used(&ifaces[0], expect_tso, "tso (frames sent for the backend to segment)",
+                         a.tx_gso_frames, b.tx_gso_frames) < 0)
             return 1;
     }
     if (tcp_recv) {
@@ -525,7 +561,13 @@ int main(int argc, char **argv)
             SAY("FAILED: bad --tcp-recv\n");
             return 1;
         }
+        struct net_stats a, b;
+        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &a);
         if (tcp_recv_test(&ifaces[0], (uint16_t)port, bytes) < 0)
+            return 1;
+        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &b);
+        if (offload_used(&ifaces[0], expect_rx_gso, "rx gso (large frames received with GSO info)",
+                         a.rx_gso_frames, b.rx_gso_frames) < 0)
             return 1;
     }
     if (blast && udp_blast(&ifaces[0], blast) < 0)

@@ -61,4 +61,8 @@ int tcp_recv_test(struct iface *f, uint16_t port, size_t bytes);
 void arp_learn(const uint8_t ip[4], const uint8_t mac[6]);
 int arp_resolve(struct iface *f, const uint8_t ip[4], uint8_t mac[6]);
 
+/* disk.c: disk traffic alongside (--disk=DEV). */
+int disk_start(const char *name);
+void disk_report(void);
+
 #endif
