@@ -265,6 +265,17 @@ void waitq_wake_one(struct waitq *wq)
     wake_list(wq, 0);
 }
 
+uint64_t waitq_lock(struct waitq *wq)
+{
+    return spin_lock_irqsave(&wq->lock);
+}
+
+void waitq_unlock_wake(struct waitq *wq, uint64_t flags, int all)
+{
+    wake_locked(wq, all);
+    spin_unlock_irqrestore(&wq->lock, flags);
+}
+
 void mutex_init(struct mutex *m)
 {
     m->locked = 0;
@@ -281,10 +292,12 @@ void mutex_lock(struct mutex *m)
     wait_event(&m->wq, mutex_trylock(m));
 }
 
+/* Under the queue's lock: the next owner may free the mutex once it has it. */
 void mutex_unlock(struct mutex *m)
 {
+    uint64_t flags = waitq_lock(&m->wq);
     __atomic_store_n(&m->locked, 0, __ATOMIC_RELEASE);
-    waitq_wake_one(&m->wq);
+    waitq_unlock_wake(&m->wq, flags, 0);
 }
 
 void completion_init(struct completion *c)
@@ -301,10 +314,9 @@ void completion_init(struct completion *c)
  */
 void complete(struct completion *c)
 {
-    uint64_t flags = spin_lock_irqsave(&c->wq.lock);
+    uint64_t flags = waitq_lock(&c->wq);
     __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
-    wake_locked(&c->wq, 1);
-    spin_unlock_irqrestore(&c->wq.lock, flags);
+    waitq_unlock_wake(&c->wq, flags, 1);
 }
 
 int wait_for_completion_timeout(struct completion *c, uint64_t timeout_ns)

@@ -109,6 +109,17 @@ void waitq_wake_all(struct waitq *wq);
 void waitq_wake_one(struct waitq *wq);
 
 /*
+ * Change what the waiters wait for, and wake them, under the queue's lock:
+ *     flags = waitq_lock(wq); obj->done = 1; waitq_unlock_wake(wq, flags, all);
+ * Needed when the object holding wq may be freed (or be a stack frame that
+ * returns) as soon as a waiter sees the change: a waiter cannot leave
+ * wait_event before it has taken the lock once more, so the waker is done with
+ * wq by then. Changing first and waking after touched freed memory.
+ */
+uint64_t waitq_lock(struct waitq *wq);
+void waitq_unlock_wake(struct waitq *wq, uint64_t flags, int all);
+
+/*
  * Building blocks of wait_event: queue the current thread, then forget it.
  * waitq_finish returns 1 when a waker took w off the queue (the thread was
  * chosen), 0 when it was still queued.

@@ -89,18 +89,22 @@ static int sem_take(struct sys_sem *s)
     return 0;
 }
 
+/*
+ * The count changes under the queue's lock and the waiter always goes through
+ * wait_event (no lock-free fast path): lwIP frees a call's semaphore as soon as
+ * the caller has taken it, possibly while the signalling thread is still waking.
+ */
 void sys_sem_signal(sys_sem_t *sem)
 {
     struct sys_sem *s = *sem;
+    uint64_t flags = waitq_lock(&s->wq);
     __atomic_add_fetch(&s->count, 1, __ATOMIC_RELEASE);
-    waitq_wake_one(&s->wq);
+    waitq_unlock_wake(&s->wq, flags, 0);
 }
 
 u32_t sys_arch_sem_wait(sys_sem_t *sem, u32_t timeout)
 {
     struct sys_sem *s = *sem;
-    if (sem_take(s))
-        return 0;
     u64_t start = time_now_ns();
     if (wait_event_timeout(&s->wq, sem_take(s), ms_to_ns(timeout)) < 0)
         return SYS_ARCH_TIMEOUT;
@@ -185,10 +189,9 @@ static int mbox_put(struct sys_mbox *m, void *msg)
     if (ok) {
         m->msgs[(m->head + m->count) % m->size] = msg;
         m->count++;
+        waitq_wake_one(&m->not_empty); /* before unlocking: the getter may free m */
     }
     spin_unlock_irqrestore(&m->lock, flags);
-    if (ok)
-        waitq_wake_one(&m->not_empty);
     return ok;
 }
 
@@ -202,10 +205,9 @@ static int mbox_get(struct sys_mbox *m, void **msg)
             *msg = v;
         m->head = (m->head + 1) % m->size;
         m->count--;
+        waitq_wake_one(&m->not_full);
     }
     spin_unlock_irqrestore(&m->lock, flags);
-    if (ok)
-        waitq_wake_one(&m->not_full);
     return ok;
 }
 

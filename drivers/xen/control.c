@@ -1,10 +1,12 @@
 /*
  * The toolstack's requests through xenstore "control/": shutdown (poweroff,
- * halt, reboot; suspend is acknowledged as unsupported for now) and sysrq, which
- * a unikernel has no use for and politely ignores.
+ * halt, reboot; suspend is acknowledged as unsupported for now) and sysrq: 't'
+ * prints every VCPU's and thread's state (the harness asks before it destroys a
+ * guest that timed out); other keys are ignored.
  */
 #include "core/kernel.h"
 #include "core/shutdown.h"
+#include "core/smp.h"
 #include "drivers/xen/control.h"
 #include <xenolith/lifecycle.h>
 #include <xenolith/xenstore.h>
@@ -67,7 +69,12 @@ static void sysrq_changed(struct xs_watch *w, const char *path, void *arg)
     if (xs_read(XS_NO_TX, "control/sysrq", key, sizeof(key)) <= 0)
         return;
     xs_write(XS_NO_TX, "control/sysrq", "");
-    printk("control: sysrq '%c' ignored (a unikernel has no sysrq)\n", key[0]);
+    if (key[0] == 't') {
+        printk("control: sysrq 't': state of every VCPU and thread\n");
+        smp_dump_state();
+        return;
+    }
+    printk("control: sysrq '%c' ignored (only 't' is known)\n", key[0]);
 }
 
 int control_init(void)

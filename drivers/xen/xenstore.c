@@ -112,9 +112,10 @@ static void fail_pending(int error)
     spin_unlock_irqrestore(&pending_lock, f);
     while (r) {
         struct xs_request *next = r->next; /* r lives on its waiter's stack */
+        uint64_t wf = waitq_lock(&r->wq);
         r->error = error;
         __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
-        waitq_wake_all(&r->wq);
+        waitq_unlock_wake(&r->wq, wf, 1);
         r = next;
     }
 }
@@ -521,8 +522,9 @@ static void handle_message(const struct xs_msg *m)
     } else {
         r->error = -ENOMEM;
     }
+    uint64_t wf = waitq_lock(&r->wq); /* r is on its waiter's stack: see waitq_lock */
     __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
-    waitq_wake_all(&r->wq);
+    waitq_unlock_wake(&r->wq, wf, 1);
 }
 
 static void *reader_thread(void *arg)

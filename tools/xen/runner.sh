@@ -190,6 +190,8 @@ run_guest() {
 		elif ! wait_end "$deadline"; then
 			fail "timeout: still running after ${timeout}s"
 			timed_out=1
+			# Ask the guest for its VCPUs' and threads' state (sysrq 't') before it goes.
+			xl sysrq "$name" t >>"$G/out" 2>&1 && sleep 2 && stream "$name" "$log"
 			destroy
 		fi
 		xl_state
