@@ -109,6 +109,7 @@ void smp_call_others(void (*fn)(void *), void *arg)
     /* Another caller may be waiting for us: answer it while we wait our turn. */
     while (!spin_trylock(&call_lock)) {
         call_service();
+        smp_park_point();
         cpu_relax();
     }
     int n = 0;
@@ -124,12 +125,86 @@ void smp_call_others(void (*fn)(void *), void *arg)
             evtchn_send(cpus[id]->smp.ipi_port);
     /* VCPUs may outnumber physical CPUs: give ours to the targets while we wait. */
     for (unsigned spins = 1; __atomic_load_n(&call.remaining, __ATOMIC_ACQUIRE) > 0; spins++) {
+        smp_park_point(); /* a suspend must not wait for us while we wait for a parked CPU */
         cpu_relax();
         if ((spins & 63) == 0)
             spin_backoff();
     }
     spin_unlock(&call_lock);
     irq_restore(flags);
+}
+
+/* ---- parking (suspend) ---- */
+
+static struct {
+    unsigned gen;      /* bumped to ask for a parking */
+    unsigned released; /* == gen: the parked may go */
+    int others;        /* CPUs asked */
+    int parked, back, failed;
+    int (*resume)(struct cpu *c);
+} park;
+
+#define PARK_TIMEOUT_NS (10ULL * 1000000000ULL)
+
+/* No time reads while parked: after a resume this CPU's clock is not set up yet. */
+void smp_park_point(void)
+{
+    struct cpu *c = this_cpu();
+    unsigned gen = __atomic_load_n(&park.gen, __ATOMIC_ACQUIRE);
+    if (c->smp.park_seen == gen)
+        return;
+    c->smp.park_seen = gen;
+    __atomic_add_fetch(&park.parked, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&park.released, __ATOMIC_ACQUIRE) != gen) {
+        cpu_relax();
+        spin_backoff();
+    }
+    if (park.resume && park.resume(c) < 0)
+        __atomic_add_fetch(&park.failed, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&park.back, 1, __ATOMIC_SEQ_CST);
+    call_service(); /* a call whose IPI a new domain lost */
+}
+
+int smp_park_others(void)
+{
+    struct cpu *me = this_cpu();
+    park.parked = park.back = park.failed = 0;
+    park.resume = NULL;
+    park.others = 0;
+    unsigned gen = park.gen + 1;
+    me->smp.park_seen = gen;
+    __atomic_store_n(&park.gen, gen, __ATOMIC_RELEASE);
+    for (int id = 0; id < MAX_CPUS; id++) {
+        struct cpu *c = smp_cpu(id);
+        if (c && c != me) {
+            park.others++;
+            evtchn_send(c->smp.ipi_port);
+        }
+    }
+    uint64_t t0 = time_now_ns();
+    while (__atomic_load_n(&park.parked, __ATOMIC_SEQ_CST) < park.others) {
+        if (time_now_ns() - t0 > PARK_TIMEOUT_NS) {
+            printk("smp: only %d of %d VCPUs stopped for the suspend\n", park.parked, park.others);
+            smp_release_others(NULL);
+            return -ETIMEDOUT;
+        }
+        cpu_relax();
+        spin_backoff();
+    }
+    return park.others;
+}
+
+int smp_release_others(int (*resume)(struct cpu *c))
+{
+    park.resume = resume;
+    __atomic_store_n(&park.released, park.gen, __ATOMIC_RELEASE);
+    /* Those that never parked (a timed-out parking) will find it released and go on. */
+    while (__atomic_load_n(&park.back, __ATOMIC_SEQ_CST) <
+           __atomic_load_n(&park.parked, __ATOMIC_SEQ_CST)) {
+        cpu_relax();
+        spin_backoff();
+    }
+    return park.failed ? -EIO : 0;
 }
 
 void spin_backoff(void)
@@ -157,7 +232,7 @@ static void lock_sleep(spinlock_t *l, struct cpu *c)
         ;
     if (w & SPIN_LOCKED) {
         c->smp.lock_sleeps++;
-        evtchn_poll(c->smp.lock_port, time_now_ns() + LOCK_SLEEP_NS);
+        evtchn_poll(c->smp.lock_port, time_to_source_ns(time_now_ns() + LOCK_SLEEP_NS));
     }
     __atomic_store_n(&c->smp.sleeping, NULL, __ATOMIC_SEQ_CST);
 }

@@ -12,6 +12,7 @@ struct smp_cpu {
     uint32_t lock_port;      /* polled, never delivered: a contended lock was freed */
     void *volatile sleeping; /* the spinlock this CPU sleeps on in Xen, or NULL */
     unsigned call_seen;      /* the last cross-CPU call this CPU ran */
+    unsigned park_seen;      /* the last parking this CPU took part in */
     uint64_t calls;
     uint64_t lock_sleeps;
 };
@@ -37,6 +38,19 @@ void smp_kick_cpu(struct cpu *c);
  * spinning on it with interrupts off would never answer.
  */
 void smp_call_others(void (*fn)(void *), void *arg);
+
+/*
+ * Parking, for a suspend: smp_park_others (a thread on the boot CPU) has every
+ * other CPU stop at the end of its next interrupt, interrupts off, holding no
+ * lock, and returns once all have (the count, or -ETIMEDOUT after releasing
+ * them again). smp_release_others lets them go; each first runs resume(c) if
+ * given (the domain is new: its per-CPU hypervisor state must be set up again).
+ * Returns 0, or -EIO if resume failed somewhere.
+ */
+int smp_park_others(void);
+int smp_release_others(int (*resume)(struct cpu *c));
+/* The end of an interrupt (arch/x86/traps.S): park here if asked. */
+void smp_park_point(void);
 
 /* Called by the idle loop with interrupts off: wait for an interrupt, atomically. */
 void smp_idle_wait(void);

@@ -14,6 +14,8 @@ static uint64_t tsc_mult; /* ns = tsc * tsc_mult >> 32 */
 static uint64_t (*source_now)(void);
 static uint64_t (*source_wallclock)(void);
 static uint64_t boot_ns;
+static int64_t offset;     /* our clock minus the source's, changed by a resume */
+static uint64_t suspended; /* our clock when the domain suspended */
 
 static uint64_t pit_calibrate(void)
 {
@@ -68,7 +70,23 @@ uint64_t tsc_khz(void)
 
 uint64_t time_now_ns(void)
 {
-    return source_now ? source_now() : tsc_now();
+    return (source_now ? source_now() : tsc_now()) + (uint64_t)offset;
+}
+
+uint64_t time_to_source_ns(uint64_t ns)
+{
+    return ns - (uint64_t)offset;
+}
+
+void time_suspend(void)
+{
+    suspended = time_now_ns();
+}
+
+void time_resume(void)
+{
+    uint64_t raw = source_now ? source_now() : tsc_now();
+    offset = (int64_t)(suspended - raw);
 }
 
 uint64_t time_ns_since_boot(void)
@@ -79,5 +97,5 @@ uint64_t time_ns_since_boot(void)
 uint64_t time_wallclock_ns(void)
 {
     uint64_t base = source_wallclock ? source_wallclock() : 0;
-    return base + time_now_ns() - (source_wallclock ? 0 : boot_ns);
+    return base + time_to_source_ns(time_now_ns()) - (source_wallclock ? 0 : boot_ns);
 }

@@ -23,4 +23,14 @@ uint64_t tsc_khz(void);
 /* A better clock (pvclock): its now(), and the wall clock at its time zero. */
 void time_set_source(uint64_t (*now)(void), uint64_t (*wallclock_at_zero)(void));
 
+/*
+ * Across a suspend the source may start again from another origin (a new host's
+ * system time). time_suspend notes where our clock stood; time_resume makes it
+ * carry on from there, so time_now_ns never goes back. Deadlines handed to the
+ * hypervisor are converted with time_to_source_ns.
+ */
+void time_suspend(void);
+void time_resume(void);
+uint64_t time_to_source_ns(uint64_t ns);
+
 #endif

@@ -34,7 +34,7 @@ static void program(struct timer_cpu *tc)
         return;
     tc->programmed = want;
     if (want)
-        hypercall_set_timer_op(want);
+        hypercall_set_timer_op(time_to_source_ns(want));
 }
 
 void timer_arm(struct timer *t, uint64_t deadline_ns)
@@ -112,6 +112,19 @@ int timer_init_cpu(struct cpu *c)
     /* PVH VCPUs start with no periodic timer, but make sure: we are tickless. */
     hypercall_vcpu_op(VCPUOP_stop_periodic_timer, c->id, NULL);
     return evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &tc->virq_port);
+}
+
+/* After a resume in a new domain: the VIRQ binding and the programmed deadline are gone. */
+int timer_resume_cpu(struct cpu *c)
+{
+    struct timer_cpu *tc = &c->timers;
+    hypercall_vcpu_op(VCPUOP_stop_periodic_timer, c->id, NULL);
+    int rc = evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &tc->virq_port);
+    uint64_t flags = spin_lock_irqsave(&tc->lock);
+    tc->programmed = 0;
+    program(tc);
+    spin_unlock_irqrestore(&tc->lock, flags);
+    return rc;
 }
 
 void timer_dump_cpu(struct cpu *c)

@@ -41,6 +41,8 @@ void timer_cancel(struct timer *t);
 
 /* Set up this CPU's timers (VIRQ_TIMER on Xen). */
 int timer_init_cpu(struct cpu *c);
+/* Bind the timer interrupt again and reprogram it (resume in a new domain). This CPU. */
+int timer_resume_cpu(struct cpu *c);
 
 /* Run this CPU's expired timers and program the next deadline. */
 void timer_poll(void);

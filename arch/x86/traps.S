@@ -84,6 +84,7 @@ irq_upcall_entry:
     fxsave (%rsp)
     cld
     call evtchn_upcall
+    call smp_park_point        /* a suspend stops the other VCPUs here */
     movq 17*8(%rbx), %rdi      /* the interrupted rip */
     call sched_preempt_point   /* may switch threads; we come back here later */
     fxrstor (%rsp)

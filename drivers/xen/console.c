@@ -134,6 +134,27 @@ int xen_console_init(int keep_debugcon)
     return 0;
 }
 
+/*
+ * Resume in a new domain: the ring page stays where it was (the toolstack put
+ * it back), its event channel is new. Output written meanwhile is in the ring;
+ * the first notify tells the new console daemon.
+ */
+int xen_console_resume(void)
+{
+    uint64_t port;
+    if (!ring)
+        return 0;
+    if (xen_hvm_get_param(HVM_PARAM_CONSOLE_EVTCHN, &port) < 0 || port >= (1ULL << 17)) {
+        printk("console: no usable event channel after resume\n");
+        ring_broken = 1;
+        return -EIO;
+    }
+    ring_port = (evtchn_port_t)port;
+    int rc = events_on ? evtchn_bind_existing(ring_port, console_event, NULL) : 0;
+    notify();
+    return rc;
+}
+
 void xen_console_flush(void)
 {
     if (!ring || ring_broken)

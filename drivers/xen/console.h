@@ -7,6 +7,8 @@ int xen_console_init(int keep_debugcon);
 
 /* Take console events: input wakes readers. Needs threads and events. */
 int xen_console_enable_events(void);
+/* Resume in a new domain: take the console's new event channel. */
+int xen_console_resume(void);
 
 /* Wait (bounded) until the backend has read everything we wrote. */
 void xen_console_flush(void);

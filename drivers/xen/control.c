@@ -1,6 +1,6 @@
 /*
  * The toolstack's requests through xenstore "control/": shutdown (poweroff,
- * halt, reboot; suspend is acknowledged as unsupported for now) and sysrq: 't'
+ * halt, reboot, suspend: drivers/xen/suspend.c) and sysrq: 't'
  * prints every VCPU's and thread's state (the harness asks before it destroys a
  * guest that timed out); other keys are ignored.
  */
@@ -8,6 +8,7 @@
 #include "core/shutdown.h"
 #include "core/smp.h"
 #include "drivers/xen/control.h"
+#include "drivers/xen/suspend.h"
 #include <xenolith/lifecycle.h>
 #include <xenolith/xenstore.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ static void shutdown_changed(struct xs_watch *w, const char *path, void *arg)
     if (!strcmp(what, "reboot"))
         go_down(XENOLITH_SHUTDOWN_REBOOT);
     if (!strcmp(what, "suspend"))
-        printk("control: suspend requested, but suspend/resume is not supported yet; ignored\n");
+        xen_suspend();
     else
         printk("control: unknown shutdown request \"%s\" ignored\n", what);
 }
@@ -82,6 +83,7 @@ int control_init(void)
     /* Tell the toolstack which requests we honour. */
     xs_write(XS_NO_TX, "control/feature-poweroff", "1");
     xs_write(XS_NO_TX, "control/feature-reboot", "1");
+    xs_write(XS_NO_TX, "control/feature-suspend", "1");
     int rc = xs_watch(&shutdown_watch, "control/shutdown", shutdown_changed, NULL);
     if (rc < 0) {
         printk("control: cannot watch control/shutdown (%d)\n", rc);

@@ -339,6 +339,37 @@ int evtchn_init(void)
     return 0;
 }
 
+/*
+ * A new domain: every port we had is gone. Forget all handlers (a port number
+ * may come back bound to something else) and set the ABI up again; each CPU then
+ * runs evtchn_resume_cpu, and each subsystem binds its ports anew.
+ */
+int evtchn_resume(void)
+{
+    for (unsigned int i = 0; i < MAX_CHUNKS; i++)
+        if (chunks[i])
+            for (unsigned int p = 0; p < CHUNK_PORTS; p++)
+                __atomic_store_n(&chunks[i][p].fn, NULL, __ATOMIC_RELEASE);
+    int rc = abi->resume_domain();
+    if (rc == 0)
+        rc = evtchn_resume_cpu(this_cpu());
+    if (rc == 0)
+        rc = xen_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, (2ULL << 56) | VECTOR_UPCALL);
+    return rc;
+}
+
+int evtchn_resume_cpu(struct cpu *c)
+{
+    int rc = abi->resume_cpu(c);
+    if (rc == 0 && per_vcpu_vector) {
+        struct xen_hvm_evtchn_upcall_vector v = {.vcpu = c->id, .vector = VECTOR_UPCALL};
+        rc = (int)hypercall_hvm_op(HVMOP_set_evtchn_upcall_vector, &v);
+    }
+    if (rc < 0)
+        printk("events: vcpu %u: not set up again after resume (%d)\n", c->id, rc);
+    return rc;
+}
+
 void evtchn_dump_cpu(struct cpu *c)
 {
     if (!abi)

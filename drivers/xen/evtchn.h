@@ -32,6 +32,14 @@ int evtchn_init(void);
 /* Set up a VCPU (upcall vector, FIFO control block). Runs on that VCPU. */
 int evtchn_init_cpu(struct cpu *c);
 
+/*
+ * Resume in a new domain: evtchn_resume (boot CPU, first) forgets every port and
+ * sets the ABI up again; evtchn_resume_cpu (on each other CPU) does its part.
+ * Every port must then be bound again by whoever owns it.
+ */
+int evtchn_resume(void);
+int evtchn_resume_cpu(struct cpu *c);
+
 /* "FIFO" or "2-level", and the upcall method, for the boot log. */
 const char *evtchn_abi_name(void);
 const char *evtchn_upcall_name(void);

@@ -19,6 +19,14 @@ static int init_cpu(struct cpu *c)
     return 0;
 }
 
+/* A new domain's shared_info has every port unmasked: mask them until rebound. */
+static int resume_domain(void)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(shared_info->evtchn_mask); i++)
+        shared_info->evtchn_mask[i] = ~0UL;
+    return 0;
+}
+
 static void mask(evtchn_port_t port)
 {
     __atomic_fetch_or(&shared_info->evtchn_mask[port / BITS_PER_WORD],
@@ -69,6 +77,8 @@ const struct evtchn_abi evtchn_abi_2level = {
     .max_ports = BITS_PER_WORD * BITS_PER_WORD,
     .setup_port = setup_port,
     .init_cpu = init_cpu,
+    .resume_domain = resume_domain,
+    .resume_cpu = init_cpu,
     .mask = mask,
     .unmask = unmask,
     .clear_pending = clear_pending,

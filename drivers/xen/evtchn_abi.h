@@ -13,6 +13,10 @@ struct evtchn_abi {
     /* Make port usable (FIFO: grow the event array to cover it). 0 or -errno. */
     int (*setup_port)(evtchn_port_t port);
     int (*init_cpu)(struct cpu *c);
+    /* After a resume in a new domain, which has none of our ABI state: the whole
+     * domain (resume_domain, boot CPU, first) and each CPU (resume_cpu, on it). */
+    int (*resume_domain)(void);
+    int (*resume_cpu)(struct cpu *c);
     void (*mask)(evtchn_port_t port);
     /* Clear the mask; returns 1 if the port was pending (Xen must re-deliver it). */
     int (*unmask)(evtchn_port_t port);

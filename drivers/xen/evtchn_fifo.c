@@ -71,6 +71,51 @@ static int init_cpu(struct cpu *c)
     return 0;
 }
 
+/* Hand Xen this CPU's control block (zeroed: the queues start empty). */
+static int register_control(struct cpu *c, struct evtchn_fifo_control_block *cb)
+{
+    memset(cb, 0, PAGE_SIZE);
+    struct evtchn_init_control ic = {
+        .control_gfn = (uintptr_t)cb >> PAGE_SHIFT,
+        .offset = 0,
+        .vcpu = c->id,
+    };
+    long rc = hypercall_event_channel_op(EVTCHNOP_init_control, &ic);
+    if (rc == 0)
+        evtchn_fifo_queue_init(&c->evtchn.fifo, cb, &array);
+    return (int)rc;
+}
+
+/*
+ * The new domain knows neither the control blocks nor the event array: give it the
+ * same pages again, every word masked (as at boot) until its port is bound anew.
+ */
+static int resume_domain(void)
+{
+    struct evtchn_fifo_array old = array;
+    evtchn_fifo_array_init(&array);
+    int rc = register_control(this_cpu(), this_cpu()->evtchn.fifo.cb);
+    for (uint32_t i = 0; rc == 0 && i < old.npages; i++) {
+        event_word_t *page = old.page[i];
+        for (unsigned int w = 0; w < EVTCHN_FIFO_WORDS_PER_PAGE; w++)
+            page[w] = (event_word_t)1 << EVTCHN_FIFO_MASKED;
+        struct evtchn_expand_array e = {.array_gfn = (uintptr_t)page >> PAGE_SHIFT};
+        rc = (int)hypercall_event_channel_op(EVTCHNOP_expand_array, &e);
+        if (rc == 0)
+            rc = evtchn_fifo_array_add_page(&array, page);
+    }
+    if (rc < 0)
+        printk("events: FIFO state not restored after resume (%d)\n", rc);
+    return rc;
+}
+
+static int resume_cpu(struct cpu *c)
+{
+    if (c->id == 0)
+        return 0; /* done by resume_domain */
+    return register_control(c, c->evtchn.fifo.cb);
+}
+
 int evtchn_fifo_probe(struct cpu *boot)
 {
     evtchn_fifo_array_init(&array);
@@ -122,6 +167,8 @@ const struct evtchn_abi evtchn_abi_fifo = {
     .max_ports = EVTCHN_FIFO_NR_CHANNELS,
     .setup_port = setup_port,
     .init_cpu = init_cpu,
+    .resume_domain = resume_domain,
+    .resume_cpu = resume_cpu,
     .mask = mask,
     .unmask = unmask,
     .clear_pending = clear_pending,

@@ -90,6 +90,23 @@ int gnttab_init(void)
     return r;
 }
 
+/*
+ * Resume in a new domain: put the table's frames back at the same place. Grants
+ * made before are void there (their backends are gone); drivers grant anew.
+ */
+int gnttab_resume(void)
+{
+    for (unsigned int i = 0; i < nr_mapped; i++) {
+        uint64_t gpa = table_gpa + (uint64_t)i * PAGE_SIZE;
+        int rc = physmap_add(XENMAPSPACE_grant_table, i, gpa >> PAGE_SHIFT);
+        if (rc < 0) {
+            printk("grants: frame %u not mapped again after resume (%d)\n", i, rc);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int gnttab_grant_access(domid_t domid, uint64_t gfn, int readonly, grant_ref_t *ref)
 {
     if (gfn > UINT32_MAX || !table)

@@ -10,6 +10,8 @@
 
 /* Query the table size, reserve guest-physical room for all of it, map the first frame. */
 int gnttab_init(void);
+/* Resume in a new domain: map the table's frames again. */
+int gnttab_resume(void);
 
 /*
  * Grant `domid` access to the page at guest frame `gfn` (read-only if readonly).

@@ -33,6 +33,15 @@ int shared_info_init(void)
     return 0;
 }
 
+/* Resume in a new domain: its shared_info goes where the old one was. */
+int shared_info_resume(void)
+{
+    int rc = physmap_add(XENMAPSPACE_shared_info, 0, (uintptr_t)shared_info >> PAGE_SHIFT);
+    if (rc < 0)
+        printk("xen: shared_info not mapped again after resume (%d)\n", rc);
+    return rc;
+}
+
 int vcpu_info_register(struct cpu *c)
 {
     uintptr_t va = (uintptr_t)&c->vcpu_info;

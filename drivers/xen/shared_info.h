@@ -11,6 +11,7 @@ extern struct shared_info *shared_info;
 
 /* Map shared_info into a guest-physical hole. 0 or -errno. */
 int shared_info_init(void);
+int shared_info_resume(void);
 
 /*
  * Point Xen at this CPU's own vcpu_info (inside struct cpu) with

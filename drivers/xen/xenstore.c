@@ -29,6 +29,7 @@ struct xs_request {
     struct xs_request *next;
     uint32_t req_id;
     int done;
+    int sent; /* wholly on the ring (under write_mutex): a reply is owed */
     int error;
     struct xsd_sockmsg hdr;
     char *body; /* malloc'd copy of the reply payload, NUL-terminated */
@@ -60,6 +61,8 @@ static struct xs_event *events_head, **events_tail = &events_head;
 static struct waitq event_wq = WAITQ_INIT(event_wq);
 
 static struct xs_reader reader;
+
+static int restore_watches(void);
 
 static void xs_event_handler(evtchn_port_t port, void *arg)
 {
@@ -129,7 +132,7 @@ static void ring_broken(const char *why)
     waitq_wake_all(&ring_wq);
 }
 
-static int ring_write_all(const char *msg, size_t len)
+static int ring_write_all(const char *msg, size_t len, struct xs_request *r)
 {
     size_t off = 0;
     mutex_lock(&write_mutex);
@@ -149,6 +152,7 @@ static int ring_write_all(const char *msg, size_t len)
             return -ETIMEDOUT;
         }
     }
+    r->sent = off == len;
     mutex_unlock(&write_mutex);
     return xs_broken ? -EIO : 0;
 }
@@ -164,12 +168,13 @@ static int xs_talk(char *msg, int len, struct xs_request *r)
     if (!intf)
         return -ENODEV;
     r->done = 0;
+    r->sent = 0;
     r->error = 0;
     r->body = NULL;
     waitq_init(&r->wq);
     pending_add(r);
 
-    int rc = ring_write_all(msg, (size_t)len);
+    int rc = ring_write_all(msg, (size_t)len, r);
     if (rc == 0)
         rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE), XS_TIMEOUT_NS);
     if (rc < 0) {
@@ -582,7 +587,14 @@ int xenstore_reconnect(void)
         printk("xenstore: reconnect failed (%d)\n", rc);
         return rc;
     }
-    /* Watches are ours to restore: snapshot the list, then re-register each. */
+    int restored = restore_watches();
+    printk("xenstore: reconnected, %d watch(es) restored\n", restored);
+    return 0;
+}
+
+/* Watches are ours to restore: snapshot the list, then re-register each. */
+static int restore_watches(void)
+{
     int n = 0, restored = 0;
     uint64_t f = spin_lock_irqsave(&watch_lock);
     for (struct xs_watch *x = watches; x; x = x->next)
@@ -600,11 +612,75 @@ int xenstore_reconnect(void)
         if (xs_talk_ack(msg, len, &r, XS_WATCH) == 0)
             restored++;
         else
-            printk("xenstore: watch on %s not restored after reconnect\n", list[i]->path);
+            printk("xenstore: watch on %s not restored\n", list[i]->path);
     }
     free(list);
-    printk("xenstore: reconnected, %d watch(es) restored\n", restored);
+    return restored;
+}
+
+/* Requests on the ring still owed a reply. */
+static int replies_owed(void)
+{
+    int n = 0;
+    uint64_t f = spin_lock_irqsave(&pending_lock);
+    for (struct xs_request *r = pending; r; r = r->next)
+        n += r->sent;
+    spin_unlock_irqrestore(&pending_lock, f);
+    return n;
+}
+
+/*
+ * Before a suspend: nothing new goes on the ring, what is on it gets its reply,
+ * and the reader is between messages. Requests waiting to be written stay
+ * queued and go to whichever xenstored is there after the resume.
+ */
+int xenstore_suspend(void)
+{
+    if (!intf || xs_broken)
+        return 0;
+    mutex_lock(&write_mutex);
+    for (int i = 0; i < 5000 && replies_owed(); i++)
+        thread_sleep_ns(1000000);
+    if (replies_owed()) {
+        mutex_unlock(&write_mutex);
+        printk("xenstore: requests still unanswered; not suspending\n");
+        return -EBUSY;
+    }
+    mutex_lock(&read_mutex);
     return 0;
+}
+
+/*
+ * After the suspend. In a new domain the ring page is where it was, but its
+ * event channel is new and the new xenstored knows none of our watches.
+ */
+void xenstore_resume(int new_domain)
+{
+    if (!intf || xs_broken)
+        return;
+    if (new_domain) {
+        uint64_t port;
+        if (xen_hvm_get_param(HVM_PARAM_STORE_EVTCHN, &port) < 0 ||
+            port >= EVTCHN_FIFO_NR_CHANNELS ||
+            evtchn_bind_existing((evtchn_port_t)port, xs_event_handler, NULL) < 0) {
+            printk("xenstore: no usable event channel after resume\n");
+            xs_broken = 1;
+        }
+        xs_port = (evtchn_port_t)port;
+        if (intf->rsp_prod != intf->rsp_cons) {
+            printk("xenstore: %u stale reply bytes after resume dropped\n",
+                   intf->rsp_prod - intf->rsp_cons);
+            intf->rsp_cons = intf->rsp_prod;
+        }
+        xs_reader_init(&reader);
+    }
+    mutex_unlock(&read_mutex);
+    mutex_unlock(&write_mutex);
+    waitq_wake_all(&ring_wq);
+    if (new_domain && !xs_broken) {
+        evtchn_send(xs_port);
+        printk("xenstore: %d watch(es) restored after resume\n", restore_watches());
+    }
 }
 
 int xs_domid(void)

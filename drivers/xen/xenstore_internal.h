@@ -12,4 +12,9 @@ int xenstore_init(void);
  */
 int xenstore_reconnect(void);
 
+/* Around a suspend: quiesce the ring (0, or -EBUSY: do not suspend), then take it
+ * up again; new_domain: the event channel and every watch must be set up anew. */
+int xenstore_suspend(void);
+void xenstore_resume(int new_domain);
+
 #endif

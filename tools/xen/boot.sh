@@ -58,8 +58,17 @@ if [[ $serial == - ]]; then
 	"${qemu[@]}" -echr 0x1d -serial mon:stdio
 	exit
 fi
+# The serial port is a "pipe" chardev: output to SERIAL (through the PREFIX.out link),
+# input from the FIFO PREFIX.in, through which follow.sh sends Xen's debug keys when a
+# run hangs (QEMU opens both read-write, so neither open blocks).
+prefix=${serial%.log}
+rm -f "$prefix.in" "$prefix.out"
+mkfifo "$prefix.in"
+: >"$serial"
+[[ $prefix.out -ef $serial ]] || ln -s "$(basename "$serial")" "$prefix.out"
+chardev=(-chardev "pipe,id=ser0,path=$prefix" -serial chardev:ser0)
 if ((limit > 0)); then
-	timeout -k 5 "$limit" "${qemu[@]}" -serial "file:$serial" </dev/null
+	timeout -k 5 "$limit" "${qemu[@]}" "${chardev[@]}" </dev/null
 else
-	"${qemu[@]}" -serial "file:$serial" </dev/null
+	"${qemu[@]}" "${chardev[@]}" </dev/null
 fi

@@ -87,8 +87,9 @@ if ! stamp_ok "$XT_BUILD/dom0.cpio.gz" "${dom0_inputs[@]}"; then
 	rm -rf "$T"
 	mkdir -p "$T"/{proc,sys,dev,run,tmp,root,etc,lib/modules}
 	X=usr/lib/xen-$XT_XENVER/bin
+	# libxl-save-helper: xl save, restore and migrate run libxc's stream code in it.
 	put_bin "$T" $X/xl $X/xenstored $X/xenconsoled $X/xen-init-dom0 $X/xenconsole $X/xenctx \
-		usr/bin/xenstore bin/bash usr/bin/stat usr/bin/flock sbin/losetup
+		$X/libxl-save-helper usr/bin/xenstore bin/bash usr/bin/stat usr/bin/flock sbin/losetup
 	# xenstore-utils is one binary under many names.
 	for n in read write exists list ls rm chmod watch; do
 		ln -sfn xenstore "$T/usr/bin/xenstore-$n"

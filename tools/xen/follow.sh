@@ -67,8 +67,8 @@ xt_follow() {
 		fi
 		if [[ -n $why && -z $_killed ]]; then
 			_killed=$why
-			xt_log "watchdog: $why: stopping QEMU"
-			[[ -s $rundir/qemu.pid ]] && kill "$(cat "$rundir/qemu.pid")" 2>/dev/null
+			xt_log "watchdog: $why: asking Xen for its state (debug keys), then stopping QEMU"
+			_xt_debug_keys "${serial%.log}.in" "$rundir/qemu.pid" &
 		fi
 	done < <(tail -n +1 -s 0.2 -F --pid="$qpid" "$serial" 2>/dev/null)
 	rc=0
@@ -176,6 +176,24 @@ _xt_line() {
 	esac
 	return 0
 }
+# _xt_debug_keys FIFO PIDFILE: a hung run's last words. Ctrl-A three times gives Xen the
+# serial input; then r (run queues), q (domains and their VCPUs), d (registers: what
+# each physical CPU runs), e (event channels). Xen answers unless it is itself stuck.
+# Then QEMU is stopped.
+_xt_debug_keys() {
+	local fifo=$1 pidfile=$2 k
+	if [[ -p $fifo ]]; then
+		printf '\001\001\001' >"$fifo"
+		for k in r q d; do
+			sleep 2
+			printf '%s' "$k" >"$fifo"
+		done
+		sleep 8
+	fi
+	[[ -s $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null
+	return 0
+}
+
 _xt_stamp() { XT_T[$1]=$(awk -v a="$_t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'); }
 
 # xt_report NAME LOGDIR: one line per guest; on failure its logs under it.

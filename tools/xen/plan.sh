@@ -175,6 +175,9 @@ xt_plan() {
 		wait | run | after | marker | absent)
 			[[ -n $rest ]] || err "$key needs an argument"
 			steps+=("$key $rest") ;;
+		save | restore | checkpoint | migrate)
+			[[ -z $rest ]] || err "$key takes no argument"
+			steps+=("$key") ;;
 		skip) skip=${rest:-skipped} ;;
 		*) err "unknown directive '$key'" ;;
 		esac

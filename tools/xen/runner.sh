@@ -7,7 +7,9 @@
 # /xt/plan is the manifest as the host normalised it (tests/xen/README.md): one directive
 # a line, "KEYWORD REST", a "guest NAME" line opening each block and "end" closing it:
 #   timeout S | expect REASON | reboots N | disk VDEV BYTES FILL |
-#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT
+#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT |
+#   save | restore | checkpoint | migrate   (xl save, restore -F, save -c, migrate to
+#   this host: see save_guest)
 #
 # It reports to the host on the console (hvc0 -> Xen -> serial), one "@@XT ..." line
 # per event, so the host can follow along and survive a crash at any point:
@@ -31,6 +33,8 @@ past() { awk -v d="$1" -v n="$(up)" 'BEGIN{exit !(n >= d)}'; }
 # ---- console streaming: complete new lines of the console log go to the host ----
 sent=0
 stream() {  # stream NAME LOG [final]
+	# After a migration the console also goes to guest-NAME--incoming.log: follow both.
+	[ -n "$clog_in" ] && cat "$clog" "$clog_in" >"$log" 2>/dev/null
 	[ -f "$2" ] || return 0
 	if [ "$3" = final ]; then
 		awk -v a="$sent" -v p="@@XT LOG $1|" 'NR>a {sub(/\r$/, ""); print p $0}' "$2"
@@ -65,9 +69,26 @@ xl_state() {
 			[ "$_c" = 1 ] && nreboots=$((nreboots + 1)) ;;
 		esac
 	done <"$G/xl.out"
+	if [ -n "$polled" ]; then
+		poll_state
+		domid=$pdomid
+		case $pstate in *s* | *c*) ncodes=$((ncodes + 1)) last=$preason ;; esac
+	fi
 }
-# alive: xl create -F still runs (a zombie counts as gone; read is a builtin: no fork)
+# After a checkpoint there is no monitor (xl exits when its domain suspends, even
+# for xl save -c): the state and the shutdown reason then come from xl list -v.
+poll_state() {  # sets pstate (flags, empty: no such domain), preason, pdomid
+	set -- $(xl list -v "$name" 2>/dev/null | awk 'NR == 2 {print $5, $8, $2}')
+	pstate=${1:-} preason=${2:-} pdomid=${3:-}
+}
+# alive: the monitor (xl create -F / restore -F) still runs (a zombie counts as gone; read
+# is a builtin: no fork), or, polled, the domain exists and has not shut down
 alive() {
+	if [ -n "$polled" ]; then
+		poll_state
+		case $pstate in '' | *s* | *c*) return 1 ;; esac
+		return 0
+	fi
 	[ -n "$xlpid" ] && read -r _ _ _st _ 2>/dev/null <"/proc/$xlpid/stat" && [ "$_st" != Z ]
 }
 destroy() {
@@ -110,12 +131,73 @@ run_check() {
 	return $_rc
 }
 
+# wait_domid: until the monitor says the domain runs (or gives up); sets domid
+wait_domid() {
+	while alive; do
+		xl_state
+		[ -n "$domid" ] && break
+		past "$deadline" && break
+		sleep $tick
+	done
+	xl_state
+}
+
+# ---- save and restore: the domain goes to $G/save.chk and comes back ----
+# save: xl save; the monitor (xl create -F, or the last restore -F) must then end
+# with the domain suspended (reason code 2).
+save_guest() {
+	xl save "$name" "$G/save.chk" >>"$G/out" 2>&1 ||
+		{ fail "xl save failed: $(tail -n 2 "$G/out" | tr '\n' ' ')"; return; }
+	stream "$name" "$log"
+	[ -n "$polled" ] && return # no monitor to ask; xl save succeeding says it all
+	while alive && ! past "$deadline"; do sleep $tick; done
+	xl_state
+	[ "$last" = 2 ] || fail "xl save: the domain did not end suspended (reason '$last')"
+}
+# checkpoint: xl save -c; the domain goes on, its monitor does not (see poll_state).
+checkpoint_guest() {
+	xl save -c "$name" "$G/save.chk" >>"$G/out" 2>&1 ||
+		{ fail "xl save -c failed: $(tail -n 2 "$G/out" | tr '\n' ' ')"; return; }
+	while [ -z "$polled" ] && alive && ! past "$deadline"; do sleep $tick; done
+	nmon=$((nmon + 1))
+	mv "$G/xl.out" "$G/xl.out.$nmon"
+	: >"$G/xl.out"
+	polled=1
+}
+# migrate: live migration to this same host (xl's localhost migration: the receiver is
+# a local xl migrate-receive instead of one behind ssh). The new domain has no monitor.
+migrate_guest() {
+	xl migrate -s '' "$name" "xl migrate-receive -e" >>"$G/out" 2>&1 ||
+		{ fail "xl migrate failed: $(tail -n 3 "$G/out" | tr '\n' ' ')"; return; }
+	while [ -z "$polled" ] && [ -n "$xlpid" ] && kill -0 "$xlpid" 2>/dev/null &&
+		! past "$deadline"; do sleep $tick; done
+	nmon=$((nmon + 1))
+	mv "$G/xl.out" "$G/xl.out.$nmon"
+	: >"$G/xl.out"
+	polled=1
+	clog_in=/var/log/xen/console/guest-$name--incoming.log log=$G/console.log
+	poll_state
+	[ -n "$pdomid" ] || fail "xl migrate: no domain $name afterwards"
+	export DOMID=$pdomid
+}
+# restore: xl restore -F becomes the monitor (its output the new xl.out; the
+# previous one is kept as xl.out.N); the console log goes on under the same name.
+restore_guest() {
+	nmon=$((nmon + 1))
+	mv "$G/xl.out" "$G/xl.out.$nmon"
+	xl restore -F "$G/save.chk" </dev/null >"$G/xl.out" 2>&1 &
+	xlpid=$! polled=
+	wait_domid
+	[ -n "$domid" ] || fail "xl restore failed: $(tail -n 3 "$G/xl.out" | tr '\n' ' ')"
+	export DOMID=$domid
+}
+
 # ---- one guest: its plan lines are in $G/steps ----
 run_guest() {
 	G=/tmp/xt/$name
-	log=/var/log/xen/console/guest-$name.log
-	rm -f "$log"
-	sent=0 why='' xlpid=''
+	log=/var/log/xen/console/guest-$name.log clog=$log clog_in=
+	rm -f "$log" "/var/log/xen/console/guest-$name--incoming.log"
+	sent=0 why='' xlpid='' nmon=0 polled=
 	for _v in $(env | sed -n 's/^\(DISK_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$_v"; done
 	export NAME=$name GUEST_DIR=$G CONSOLE=$log DOMID=
 	xl dmesg -c >/dev/null 2>&1   # so that a failure's dmesg tail is about this guest
@@ -138,14 +220,7 @@ run_guest() {
 
 	xl create -F "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
 	xlpid=$!
-	# Until xl says the domain runs (or gives up).
-	while alive; do
-		xl_state
-		[ -n "$domid" ] && break
-		past "$deadline" && break
-		sleep $tick
-	done
-	xl_state
+	wait_domid
 	export DOMID=$domid
 	created=-
 	[ -n "$domid" ] && created=$(secs_since "$t0")
@@ -171,6 +246,10 @@ run_guest() {
 					sleep $tick
 				done ;;
 			run) run_check live "$rest" ;;
+			save) save_guest ;;
+			restore) restore_guest ;;
+			checkpoint) checkpoint_guest ;;
+			migrate) migrate_guest ;;
 			esac
 			[ -n "$why" ] && break
 		done <"$G/steps"
