@@ -42,7 +42,13 @@ static const char *op_name(enum blk_op op)
 
 /* ---- the page pool ---- */
 
-/* A new pool page; with persistent grants it is granted (read-write) for good. */
+/*
+ * A new pool page; with persistent grants it is granted (read-write) for good.
+ * Cleared first: frames come from the allocator as their last user left them
+ * (thread stacks, heap), and a 512-byte write or a partly filled indirect page
+ * would hand the rest of the page to the backend (XSA-403). From then on a pool
+ * page only ever holds this device's data, which the backend has seen already.
+ */
 static struct blk_page *page_new(struct blk_queue *q)
 {
     struct blk_page *p = calloc(1, sizeof(*p));
@@ -53,6 +59,7 @@ static struct blk_page *page_new(struct blk_queue *q)
         free(p);
         return NULL;
     }
+    memset(p->va, 0, PAGE_SIZE_4K);
     if (q->dev->persistent) {
         if (gnttab_grant_access(q->dev->xb.otherend_id, gfn_of(p->va), 0, &p->gref) < 0) {
             pages_free(p->va, 1);
