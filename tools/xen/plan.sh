@@ -176,6 +176,13 @@ xt_plan() {
 			[[ -n $rest ]] || err "$key needs an argument"
 			steps+=("$key $rest") ;;
 		skip) skip=${rest:-skipped} ;;
+		paused) steps+=("paused 1") ;;
+		tool)
+			local src
+			src=$(hostfile "$rest")
+			[[ -f $src ]] || err "tool $rest is not built"
+			mkdir -p "$tree/bin"
+			cp "$src" "$tree/bin/$(basename "$rest")" ;;
 		*) err "unknown directive '$key'" ;;
 		esac
 	done <"$manifest"

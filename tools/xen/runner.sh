@@ -7,7 +7,7 @@
 # /xt/plan is the manifest as the host normalised it (tests/xen/README.md): one directive
 # a line, "KEYWORD REST", a "guest NAME" line opening each block and "end" closing it:
 #   timeout S | expect REASON | reboots N | disk VDEV BYTES FILL |
-#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT
+#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT | paused 1
 #
 # It reports to the host on the console (hvc0 -> Xen -> serial), one "@@XT ..." line
 # per event, so the host can follow along and survive a crash at any point:
@@ -136,7 +136,10 @@ run_guest() {
 		export "DISK_$a=$f"
 	done <"$G/steps"
 
-	xl create -F "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
+	# "paused": created paused, for a step to set things up and run xl unpause.
+	_paused=
+	grep -q '^paused' "$G/steps" && _paused=-p
+	xl create -F $_paused "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
 	xlpid=$!
 	# Until xl says the domain runs (or gives up).
 	while alive; do
