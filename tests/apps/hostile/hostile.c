@@ -9,6 +9,9 @@
  *   expect=eio     I/O fails with EIO, and so does all I/O after it, quickly
  *   expect=enodev  the disk never appears (blk_dev_find gives NULL)
  *   seconds=N      keep doing I/O for N seconds (default: 12 rounds)
+ *   idle=N         then do nothing but tick for N seconds
+ *   storm          the backend floods us with events: they must have been seen
+ *                  (64 more events with no response than requests made)
  *
  * Ends with "hostile-test: all ok", or "hostile-test: FAILED ..." and exit 1.
  */
@@ -106,9 +109,15 @@ int main(int argc, char **argv)
 {
     const char *expect = "ok";
     unsigned long seconds = 0;
+    int storm = 0;
+    unsigned long idle = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "expect=", 7) == 0)
             expect = argv[i] + 7;
+        else if (strcmp(argv[i], "storm") == 0)
+            storm = 1;
+        else if (strncmp(argv[i], "idle=", 5) == 0)
+            idle = strtoul(argv[i] + 5, NULL, 10);
         else if (strncmp(argv[i], "seconds=", 8) == 0)
             seconds = strtoul(argv[i] + 8, NULL, 10);
         else
@@ -150,11 +159,18 @@ int main(int argc, char **argv)
             if (again != rc || again_r != rc)
                 FAIL("a failed device took I/O again");
         }
+        if (idle) {
+            printf("hostile-test: xvda: idle for %lu s\n", idle);
+            thread_sleep_ns(idle * 1000000000ULL);
+        }
         struct blk_stats st;
         blk_dev_stats(d, -1, &st);
-        printf("hostile-test: xvda: %llu ring requests, %llu indirect, %llu interrupts\n",
+        printf("hostile-test: xvda: %llu ring requests, %llu indirect, %llu interrupts, %llu "
+               "with no response\n",
                (unsigned long long)st.ring_requests, (unsigned long long)st.indirect_requests,
-               (unsigned long long)st.interrupts);
+               (unsigned long long)st.interrupts, (unsigned long long)st.idle_events);
+        if (storm && st.idle_events < st.ring_requests + 64)
+            FAIL("no event storm was seen (%llu idle events)", (unsigned long long)st.idle_events);
         if (rc == 0 && st.indirect_requests == 0)
             FAIL("no indirect request was made: the partly filled indirect page went untested");
     }

@@ -11,7 +11,7 @@
  *   honest        serve everything; check that no granted page carries the guest's
  *                 poison bytes (0xa5 x 16: XSA-403, pages granted uncleared)
  *   bad-id        answer with an id that was never issued
- *   twice         answer one request twice
+ *   twice         answer one request twice (the next one's answer carries its id)
  *   bad-status    answer with status 42
  *   bad-op        answer with the wrong operation
  *   prod-ahead    move rsp_prod 200 past anything requested
@@ -52,7 +52,7 @@
 #define HONEST_REQS       2
 #define MAX_INDIRECT_SEGS 32
 #define LIFETIME_S        120
-#define STORM_S           4
+#define STORM_S           8
 
 static struct xs_handle *xs;
 static xenevtchn_handle *xce;
@@ -67,6 +67,8 @@ static uint8_t *disk;
 static uint64_t sectors = DISK_BYTES / 512;
 static unsigned long served, pages_checked, leaks, faults_done;
 static volatile int stop_storm;
+static uint64_t last_id; /* the last request answered */
+static uint8_t last_op;
 
 static void say(const char *fmt, ...)
 {
@@ -333,6 +335,8 @@ static void answer(const blkif_request_t *req)
     served++;
     if (served <= HONEST_REQS || faults_done) {
         respond(req->id, req->operation, st);
+        last_id = req->id;
+        last_op = req->operation;
         return;
     }
     faults_done = 1;
@@ -341,9 +345,10 @@ static void answer(const blkif_request_t *req)
             req->id + 0x100000000ULL);
         respond(req->id + 0x100000000ULL, req->operation, st);
     } else if (is("twice")) {
-        say("answering request %#" PRIx64 " twice", req->id);
-        respond(req->id, req->operation, st);
-        respond(req->id, req->operation, st);
+        /* One response per request, so rsp_prod stays plausible: the previous
+         * request's answer is sent again in place of this one's. */
+        say("answering request %#" PRIx64 " again instead of %#" PRIx64, last_id, req->id);
+        respond(last_id, last_op, st);
     } else if (is("bad-status")) {
         say("answering request %#" PRIx64 " with status 42", req->id);
         respond(req->id, req->operation, 42);
