@@ -10,6 +10,8 @@
  *   expect=enodev  the disk never appears (blk_dev_find gives NULL)
  *   seconds=N      keep doing I/O for N seconds (default: 12 rounds)
  *   idle=N         then do nothing but tick for N seconds
+ *   net            no disk: vif0's backend breaks the rx protocol; the device must
+ *                  go down within 10 s and net_tx then fail with ENETDOWN
  *   storm          the backend floods us with events: they must have been seen
  *                  (64 more events with no response than requests made)
  *
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xenolith/blk.h>
+#include <xenolith/net.h>
 #include <xenolith/thread.h>
 #include "core/mm.h"
 
@@ -105,15 +108,44 @@ static int io_round(struct blk_dev *d, unsigned int round)
     return rc;
 }
 
+static void on_frame(struct net_dev *d, unsigned int queue, const void *data, size_t len,
+                     unsigned int flags, void *arg)
+{
+    printf("hostile-test: vif0: a %zu-byte frame came through\n", len);
+}
+
+/* vif0 against a netback that lies: it must be taken down, and say so. */
+static int net_test(void)
+{
+    if (net_dev_count() < 1)
+        FAIL("no vif");
+    struct net_dev *d = net_dev_get(0);
+    net_dev_set_rx(d, on_frame, NULL);
+    uint64_t start = time_now_ns();
+    while (net_dev_up(d) && time_now_ns() - start < 10000000000ULL)
+        thread_sleep_ns(TICK_NS);
+    if (net_dev_up(d))
+        FAIL("vif0 still up 10 s after the backend broke the rx protocol");
+    static const uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct net_frag fr = {frame, sizeof(frame)};
+    int rc = net_tx(d, 0, &fr, 1, NULL);
+    printf("hostile-test: vif0: down; net_tx says %s\n", rc == -ENETDOWN ? "ENETDOWN" : "?");
+    if (rc != -ENETDOWN)
+        FAIL("net_tx on a failed vif returned %d", rc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *expect = "ok";
     unsigned long seconds = 0;
-    int storm = 0;
+    int storm = 0, net = 0;
     unsigned long idle = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "expect=", 7) == 0)
             expect = argv[i] + 7;
+        else if (strcmp(argv[i], "net") == 0)
+            net = 1;
         else if (strcmp(argv[i], "storm") == 0)
             storm = 1;
         else if (strncmp(argv[i], "idle=", 5) == 0)
@@ -124,6 +156,11 @@ int main(int argc, char **argv)
             FAIL("unknown argument %s", argv[i]);
     }
     poison_free_pages();
+    if (net) {
+        net_test();
+        printf("hostile-test: all ok\n");
+        return 0;
+    }
     struct thread *t = thread_create("ticker", ticker, NULL, 0, 0);
     if (!t)
         FAIL("no ticker thread");

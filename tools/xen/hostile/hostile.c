@@ -20,6 +20,12 @@
  *   sector-size-0, sector-size-3, sectors-2^64, bytes-2^64
  *                 an absurd disk geometry in xenstore
  *
+ * Network modes set up vif 0 instead and play netback (no traffic; the fault is the
+ * first rx response):
+ *   net-rx-offset an rx response whose offset + size run past the page
+ *   net-extra-chain  an rx frame whose extra-info chain never ends (MORE set in
+ *                 every slot posted)
+ *
  * Built on the host against Debian's libxen-dev (libxenstore, libxenevtchn,
  * libxengnttab; dom0 has the same libraries for xl). Logs to stdout, one line per
  * event, "hostile: ..."; ends when the frontend closes or the domain is gone.
@@ -44,6 +50,7 @@
 #include <xengnttab.h>
 #include <xenstore.h>
 #include <xen/io/blkif.h>
+#include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
 
 #define PAGE              4096u
@@ -416,6 +423,133 @@ static void flip(void)
     xs_put(bk, "state", "%d", XenbusStateClosing);
 }
 
+/* ---- netback: vif 0, one bad rx answer ---- */
+
+#define VIF_MAC "00:16:3e:00:02:01"
+
+static void create_vif(void)
+{
+    char dir[128];
+    snprintf(fe, sizeof(fe), "/local/domain/%d/device/vif/0", domid);
+    snprintf(bk, sizeof(bk), "/local/domain/0/backend/vif/%d/0", domid);
+    snprintf(dir, sizeof(dir), "/local/domain/%d/device", domid);
+    xs_mkdir_perms(dir, domid, 0);
+    snprintf(dir, sizeof(dir), "/local/domain/%d/device/vif", domid);
+    xs_mkdir_perms(dir, domid, 0);
+    xs_mkdir_perms(bk, 0, domid);
+    xs_mkdir_perms(fe, domid, 0);
+    xs_put(bk, "frontend", "%s", fe);
+    xs_put(bk, "frontend-id", "%d", domid);
+    xs_put(bk, "online", "1");
+    xs_put(bk, "handle", "0");
+    xs_put(bk, "mac", VIF_MAC);
+    xs_put(bk, "feature-rx-copy", "1");
+    xs_put(bk, "feature-sg", "1");
+    xs_put(bk, "state", "%d", XenbusStateInitWait);
+    xs_put(fe, "backend", "%s", bk);
+    xs_put(fe, "backend-id", "0");
+    xs_put(fe, "handle", "0");
+    xs_put(fe, "mac", VIF_MAC);
+    xs_put(fe, "state", "%d", XenbusStateInitialising);
+    say("vif 0 for domain %d set up in xenstore; mode %s", domid, mode);
+}
+
+static void *map_ref(const char *node)
+{
+    long ref = xs_get_long(fe, node, -1);
+    void *p =
+        ref < 0 ? NULL : xengnttab_map_grant_ref(xgt, domid, (uint32_t)ref, PROT_READ | PROT_WRITE);
+    if (!p) {
+        say("FAILED: cannot map the frontend's %s (%ld)", node, ref);
+        exit(1);
+    }
+    return p;
+}
+
+/* Write the bad rx answer into the slots of the buffers the frontend posted. */
+static void bad_rx(netif_rx_back_ring_t *rx)
+{
+    RING_IDX posted = rx->sring->req_prod - rx->req_cons;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (is("net-rx-offset")) {
+        netif_rx_request_t rq = *RING_GET_REQUEST(rx, rx->req_cons);
+        netif_rx_response_t *r = RING_GET_RESPONSE(rx, rx->rsp_prod_pvt);
+        r->id = rq.id;
+        r->offset = 4000;
+        r->flags = 0;
+        r->status = 200;
+        rx->req_cons++;
+        rx->rsp_prod_pvt++;
+        say("rx response: offset 4000, size 200 (%u buffers posted)", posted);
+    } else {
+        /* A first slot announcing extra info, then extra-info slots that each say more. */
+        RING_IDX n = posted < 64 ? posted : 64;
+        for (RING_IDX i = 0; i < n; i++) {
+            netif_rx_request_t rq = *RING_GET_REQUEST(rx, rx->req_cons);
+            netif_rx_response_t *r = RING_GET_RESPONSE(rx, rx->rsp_prod_pvt);
+            if (i == 0) {
+                r->id = rq.id;
+                r->offset = 0;
+                r->flags = NETRXF_extra_info;
+                r->status = 60;
+            } else {
+                netif_extra_info_t *ex = (netif_extra_info_t *)r;
+                memset(ex, 0, sizeof(*ex));
+                ex->type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD;
+                ex->flags = XEN_NETIF_EXTRA_FLAG_MORE;
+            }
+            rx->req_cons++;
+            rx->rsp_prod_pvt++;
+        }
+        say("rx frame with an extra-info chain of %u slots, MORE set in every one", n - 1);
+    }
+    RING_PUSH_RESPONSES(rx);
+    xenevtchn_notify(xce, lport);
+}
+
+static int net_main(void)
+{
+    create_vif();
+    int s = wait_frontend(1u << XenbusStateConnected | 1u << XenbusStateClosing |
+                              1u << XenbusStateClosed,
+                          LIFETIME_S);
+    if (s != XenbusStateConnected) {
+        say("frontend did not connect (state %d)", s);
+        return 0;
+    }
+    netif_tx_sring_t *txs = map_ref("tx-ring-ref");
+    netif_rx_sring_t *rxs = map_ref("rx-ring-ref");
+    netif_rx_back_ring_t rx;
+    BACK_RING_INIT(&rx, rxs, PAGE);
+    long port = xs_get_long(fe, "event-channel", -1);
+    xenevtchn_port_or_error_t p = xenevtchn_bind_interdomain(xce, domid, (evtchn_port_t)port);
+    if (port < 0 || p < 0)
+        die("bind the vif's event channel");
+    lport = (evtchn_port_t)p;
+    xs_put(bk, "state", "%d", XenbusStateConnected);
+    say("connected");
+    int done = 0;
+    double end = now() + LIFETIME_S;
+    while (now() < end && domain_alive()) {
+        if (!done && rx.sring->req_prod != rx.req_cons) {
+            bad_rx(&rx);
+            done = 1;
+        }
+        long fs = xs_get_long(fe, "state", -1);
+        if (fs == XenbusStateClosing || fs == XenbusStateClosed) {
+            say("frontend is %s", fs == XenbusStateClosing ? "closing" : "closed");
+            xs_put(bk, "state", "%d", XenbusStateClosed);
+            break;
+        }
+        usleep(50000);
+    }
+    xengnttab_unmap(xgt, txs, 1);
+    xengnttab_unmap(xgt, rxs, 1);
+    xenevtchn_unbind(xce, lport);
+    lport = 0;
+    return 0;
+}
+
 /* ---- main ---- */
 
 static void cleanup(void)
@@ -425,12 +559,15 @@ static void cleanup(void)
     if (sring)
         xengnttab_unmap(xgt, sring, 1);
     char path[64];
-    snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%d", domid);
+    snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%d",
+             strncmp(mode, "net-", 4) == 0 ? "vif" : "vbd", domid);
     xs_rm(xs, XBT_NULL, path);
-    say("served %lu requests, checked %lu granted pages, %lu leaked guest data", served,
-        pages_checked, leaks);
-    if (!leaks)
-        say("no leak in any granted page");
+    if (disk) {
+        say("served %lu requests, checked %lu granted pages, %lu leaked guest data", served,
+            pages_checked, leaks);
+        if (!leaks)
+            say("no leak in any granted page");
+    }
     say("done");
 }
 
@@ -447,6 +584,11 @@ int main(int argc, char **argv)
     xgt = xengnttab_open(NULL, 0);
     if (!xs || !xce || !xgt)
         die("open xenstore, evtchn or gnttab");
+    if (strncmp(mode, "net-", 4) == 0) {
+        net_main();
+        cleanup();
+        return 0;
+    }
     disk = calloc(1, DISK_BYTES);
     if (!disk)
         die("disk");
