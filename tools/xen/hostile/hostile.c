@@ -157,22 +157,30 @@ static int domain_alive(void)
     return v != NULL;
 }
 
-/* The vbd nodes, backend first, as libxl writes them for a disk. */
-static void create_device(void)
+/*
+ * The device's two directories (fe, bk) with libxl's permissions: the frontend's owned
+ * by the guest and readable by dom0, the backend's the other way round.
+ */
+static void make_device_dirs(const char *type, int id)
 {
     char dir[128];
-    snprintf(fe, sizeof(fe), "/local/domain/%d/device/vbd/%d", domid, VDEV);
-    snprintf(bk, sizeof(bk), "/local/domain/0/backend/vbd/%d/%d", domid, VDEV);
+    snprintf(fe, sizeof(fe), "/local/domain/%d/device/%s/%d", domid, type, id);
+    snprintf(bk, sizeof(bk), "/local/domain/0/backend/%s/%d/%d", type, domid, id);
     snprintf(dir, sizeof(dir), "/local/domain/%d/device", domid);
     xs_mkdir_perms(dir, domid, 0);
-    snprintf(dir, sizeof(dir), "/local/domain/%d/device/vbd", domid);
+    snprintf(dir, sizeof(dir), "/local/domain/%d/device/%s", domid, type);
     xs_mkdir_perms(dir, domid, 0);
     xs_mkdir_perms(bk, 0, domid);
     xs_mkdir_perms(fe, domid, 0);
-
     xs_put(bk, "frontend", "%s", fe);
     xs_put(bk, "frontend-id", "%d", domid);
     xs_put(bk, "online", "1");
+}
+
+/* The vbd nodes, backend first, as libxl writes them for a disk. */
+static void create_device(void)
+{
+    make_device_dirs("vbd", VDEV);
     xs_put(bk, "removable", "0");
     xs_put(bk, "mode", "w");
     xs_put(bk, "device-type", "disk");
@@ -429,18 +437,7 @@ static void flip(void)
 
 static void create_vif(void)
 {
-    char dir[128];
-    snprintf(fe, sizeof(fe), "/local/domain/%d/device/vif/0", domid);
-    snprintf(bk, sizeof(bk), "/local/domain/0/backend/vif/%d/0", domid);
-    snprintf(dir, sizeof(dir), "/local/domain/%d/device", domid);
-    xs_mkdir_perms(dir, domid, 0);
-    snprintf(dir, sizeof(dir), "/local/domain/%d/device/vif", domid);
-    xs_mkdir_perms(dir, domid, 0);
-    xs_mkdir_perms(bk, 0, domid);
-    xs_mkdir_perms(fe, domid, 0);
-    xs_put(bk, "frontend", "%s", fe);
-    xs_put(bk, "frontend-id", "%d", domid);
-    xs_put(bk, "online", "1");
+    make_device_dirs("vif", 0);
     xs_put(bk, "handle", "0");
     xs_put(bk, "mac", VIF_MAC);
     xs_put(bk, "feature-rx-copy", "1");
