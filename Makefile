@@ -55,7 +55,15 @@ COLD_SRC := boot/start_info.c boot/pv_legacy.c core/init.c core/memmap.c core/cm
 	drivers/xen/control.c drivers/xen/physmap.c drivers/xen/shared_info.c drivers/xen/suspend.c
 $(patsubst %,$(B)/k/%.o,$(COLD_SRC)): KCFLAGS += -Os
 
-all: $(B)/hello.elf test-apps
+all: $(B)/hello.elf test-apps $(B)/tools/hostile
+
+# dom0 programs for the nested suite (tools/xen/hostile), linked with Debian's libxen-dev.
+DOM0CC ?= $(CROSS_COMPILE)gcc
+$(B)/tools/hostile: tools/xen/hostile/hostile.c
+	@mkdir -p $(dir $@)
+	@echo "  DOM0CC  $@"
+	@$(DOM0CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lxenstore -lxenevtchn \
+		-lxengnttab -lpthread
 
 -include $(shell find $(B)/k $(B)/app $(B)/lwip-obj $(B)/net -name '*.d' 2>/dev/null)
 

@@ -510,6 +510,7 @@ void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st)
         st->max_in_flight = MAX(st->max_in_flight, s->max_in_flight);
         st->notifications += s->notifications;
         st->interrupts += s->interrupts;
+        st->idle_events += s->idle_events;
         st->errors += s->errors;
         st->pool_pages += s->pool_pages;
         st->grants_leaked += s->grants_leaked;

@@ -66,7 +66,8 @@ struct blk_queue {
     struct waitq sync_wq; /* blk_read & co. wait here for their request */
     unsigned int kicks;   /* bumped by events and by anyone who needs the thread */
     struct thread *thread;
-    int failed; /* ring abandoned: every request failed, nothing issued again */
+    int failed;             /* ring abandoned: every request failed, nothing issued again */
+    uint64_t storm_reports; /* event storm lines worth printing so far */
 };
 
 struct blk_dev {

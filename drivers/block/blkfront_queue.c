@@ -9,10 +9,13 @@
  * pool pages stay granted for the life of the device; without, each is granted
  * for one ring request and the grant is ended when the response comes.
  *
- * The event handler only wakes the queue's thread. The thread takes the
- * responses (every one checked), copies read data out, issues what waits,
- * watches for requests the backend sits on, and runs the callbacks with no
- * lock held. Everything else about a queue happens under its mutex.
+ * The event handler only wakes the queue's thread, and the port stays masked
+ * until the thread has looked at the ring (as Linux's late EOI): a backend
+ * sending events in a loop costs one upcall per pass of the thread, never a
+ * VCPU. The thread takes the responses (every one checked), copies read data
+ * out, issues what waits, watches for requests the backend sits on, and runs
+ * the callbacks with no lock held. Everything else about a queue happens
+ * under its mutex.
  */
 #include "core/kernel.h"
 #include "core/mm.h"
@@ -42,7 +45,13 @@ static const char *op_name(enum blk_op op)
 
 /* ---- the page pool ---- */
 
-/* A new pool page; with persistent grants it is granted (read-write) for good. */
+/*
+ * A new pool page; with persistent grants it is granted (read-write) for good.
+ * Cleared first: frames come from the allocator as their last user left them
+ * (thread stacks, heap), and a 512-byte write or a partly filled indirect page
+ * would hand the rest of the page to the backend (XSA-403). From then on a pool
+ * page only ever holds this device's data, which the backend has seen already.
+ */
 static struct blk_page *page_new(struct blk_queue *q)
 {
     struct blk_page *p = calloc(1, sizeof(*p));
@@ -53,6 +62,7 @@ static struct blk_page *page_new(struct blk_queue *q)
         free(p);
         return NULL;
     }
+    memset(p->va, 0, PAGE_SIZE_4K);
     if (q->dev->persistent) {
         if (gnttab_grant_access(q->dev->xb.otherend_id, gfn_of(p->va), 0, &p->gref) < 0) {
             pages_free(p->va, 1);
@@ -449,8 +459,36 @@ static void check_timeouts(struct blk_queue *q)
     }
 }
 
+/* 1, 10, 100, ...: a count worth a line on the console. */
+static int worth_reporting(uint64_t n)
+{
+    while (n >= 10 && n % 10 == 0)
+        n /= 10;
+    return n == 1;
+}
+
+/*
+ * An event brought no response. That happens now and then (responses taken on the
+ * pass before the event was seen), but a backend notifies at most once per
+ * response: more such events than requests ever made (and a few) is a storm.
+ * Say so, at 1, 10, 100 ... times the first; masking already keeps it from
+ * costing more.
+ */
+static void count_idle_event(struct blk_queue *q)
+{
+    struct blk_stats *st = &q->stats;
+    st->idle_events++;
+    if (st->idle_events < st->ring_requests + 64)
+        return;
+    if (worth_reporting(++q->storm_reports))
+        printk("blk %s: queue %u: %llu events from the backend brought no response (%llu "
+               "requests made): an event storm; the port stays masked between passes\n",
+               q->dev->info.name, q->index, (unsigned long long)st->idle_events,
+               (unsigned long long)st->ring_requests);
+}
+
 /* Take responses, issue what waits, watch the clock. Under q->lock. */
-static void service(struct blk_queue *q)
+static void service(struct blk_queue *q, int evented)
 {
     struct blk_dev *d = q->dev;
     if (q->failed)
@@ -458,6 +496,8 @@ static void service(struct blk_queue *q)
     if (!__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE)) {
         struct blkif_fault fault;
         int n = blkif_take_responses(&q->ring, &q->inflight, on_response, q, &fault);
+        if (n == 0 && evented)
+            count_idle_event(q);
         if (n == -EPROTO) {
             const char *what =
                 fault.slot != BLKIF_SLOT_NONE ? op_name(q->frags[fault.slot].req->op) : "-";
@@ -490,13 +530,19 @@ static void *queue_thread(void *arg)
 {
     struct blk_queue *q = arg;
     unsigned int seen = 0;
+    uint64_t irqs_seen = 0;
     for (;;) {
         uint64_t timeout = q->inflight.nr_busy || q->pending_head ? WATCHDOG_NS : 0;
         wait_event_timeout(&q->wq, __atomic_load_n(&q->kicks, __ATOMIC_ACQUIRE) != seen, timeout);
         seen = __atomic_load_n(&q->kicks, __ATOMIC_ACQUIRE);
+        uint64_t irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_ACQUIRE);
 
         mutex_lock(&q->lock);
-        service(q);
+        service(q, irqs != irqs_seen);
+        irqs_seen = irqs;
+        /* The ring has been looked at: let the next event in (it is re-sent if pending). */
+        if (q->port_bound)
+            evtchn_unmask(q->port);
         struct blk_request *done = q->done_head;
         q->done_head = q->done_tail = NULL;
         mutex_unlock(&q->lock);
@@ -553,6 +599,7 @@ int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsign
     if (rc < 0)
         return rc;
     q->port_bound = 1;
+    evtchn_mask_on_event(q->port, 1); /* the queue thread unmasks after each pass */
     if (q->cpu != 0 && evtchn_bind_vcpu(q->port, (unsigned int)q->cpu) < 0)
         q->cpu = 0;
     return 0;

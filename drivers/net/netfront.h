@@ -43,7 +43,7 @@ struct netfront_queue {
     netif_rx_sring_t *rx_sring;
     grant_ref_t rx_ring_ref;
     uint8_t *rx_pages;
-    uint8_t *reasm; /* a multi-slot frame, made contiguous for the handler */
+    uint8_t *reasm; /* the frame being handed up, copied out of the rx pages */
     uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies, rx_gso;
 
     /* Events: the handler sets `pending` and wakes the thread. */

@@ -140,12 +140,12 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
     if ((rc = pool_alloc(d, q->tx.page, q->tx.gref, d->nbufs, 1)) < 0 ||
         (rc = pool_alloc(d, q->rx.page, q->rx.gref, d->nbufs, 0)) < 0)
         return rc;
-    if (d->sg) {
-        size_t pages = ALIGN_UP((size_t)NETIF_RX_MAX_FRAME, PAGE_SIZE) / PAGE_SIZE;
-        q->reasm = pages_alloc(pages);
-        if (!q->reasm)
-            return -ENOMEM;
-    }
+    /* Every received frame is copied here: a multi-slot one needs it whole, and even a
+     * single slot stays granted to the backend, which could rewrite it under the handler. */
+    size_t pages = d->sg ? ALIGN_UP((size_t)NETIF_RX_MAX_FRAME, PAGE_SIZE) / PAGE_SIZE : 1;
+    q->reasm = pages_alloc(pages);
+    if (!q->reasm)
+        return -ENOMEM;
     netif_rx_refill(&q->rx);
     RING_PUSH_REQUESTS(&q->rx.ring);
     return bind_events(d, q);
@@ -196,19 +196,19 @@ static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)
         q->rx_dropped++;
         return;
     }
-    const uint8_t *data;
-    if (f->nseg == 1) {
-        data = (const uint8_t *)q->rx.page[f->seg[0].buf] + f->seg[0].offset;
-    } else {
-        /* Only with sg, and netif_rx_next bounded the total by NETIF_RX_MAX_FRAME. */
-        size_t off = 0;
-        for (unsigned int i = 0; i < f->nseg; i++) {
-            memcpy(q->reasm + off, (const uint8_t *)q->rx.page[f->seg[i].buf] + f->seg[i].offset,
-                   f->seg[i].len);
-            off += f->seg[i].len;
-        }
-        data = q->reasm;
+    /*
+     * Copy out of the rx pages before anyone parses the frame: they stay granted to the
+     * backend, which could change a header between a check and its use. Several slots
+     * come only with sg, and netif_rx_next bounded the total by NETIF_RX_MAX_FRAME; one
+     * slot is at most a page.
+     */
+    size_t off = 0;
+    for (unsigned int i = 0; i < f->nseg; i++) {
+        memcpy(q->reasm + off, (const uint8_t *)q->rx.page[f->seg[i].buf] + f->seg[i].offset,
+               f->seg[i].len);
+        off += f->seg[i].len;
     }
+    const uint8_t *data = q->reasm;
     unsigned int flags = 0;
     if (f->flags & NETRXF_data_validated)
         flags |= NET_RX_CSUM_VALID;

@@ -133,6 +133,7 @@ struct blk_stats {
     uint64_t indirect_requests;
     uint64_t notifications; /* event channel sends to the backend */
     uint64_t interrupts;    /* events from the backend */
+    uint64_t idle_events;   /* queue passes an event started that found no response */
     uint64_t errors;        /* requests completed with an error */
     uint64_t pool_pages;    /* data/indirect pages the driver owns */
     uint64_t grants_leaked; /* pages the backend would not give back (kept out of use) */

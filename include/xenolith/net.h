@@ -79,7 +79,9 @@ int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, 
 
 /*
  * Called for every received frame, in the receiving queue's thread. `data` is
- * valid only during the call (copy what you keep). One handler per device.
+ * valid only during the call (copy what you keep). It is the driver's own copy,
+ * taken off the rx pages before the call: the backend, which can still write
+ * those pages, cannot change a byte of it under the handler. One handler per device.
  * Frames wait in the ring until a handler is set. With NET_RX_CSUM_BLANK the L4
  * checksum field holds only the pseudo-header sum: do not verify it. With
  * NET_F_RX_GSO a TCP frame may be up to 65535 bytes of IP (several MTU-sized

@@ -179,6 +179,13 @@ xt_plan() {
 			[[ -z $rest ]] || err "$key takes no argument"
 			steps+=("$key") ;;
 		skip) skip=${rest:-skipped} ;;
+		paused) steps+=("paused 1") ;;
+		tool)
+			local src
+			src=$(hostfile "$rest")
+			[[ -f $src ]] || err "tool $rest is not built"
+			mkdir -p "$tree/bin"
+			cp "$src" "$tree/bin/$(basename "$rest")" ;;
 		*) err "unknown directive '$key'" ;;
 		esac
 	done <"$manifest"

@@ -7,7 +7,7 @@
 # /xt/plan is the manifest as the host normalised it (tests/xen/README.md): one directive
 # a line, "KEYWORD REST", a "guest NAME" line opening each block and "end" closing it:
 #   timeout S | expect REASON | reboots N | disk VDEV BYTES FILL |
-#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT |
+#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT | paused 1 |
 #   save | restore | checkpoint | migrate   (xl save, restore -F, save -c, migrate to
 #   this host: see save_guest)
 #
@@ -218,7 +218,10 @@ run_guest() {
 		export "DISK_$a=$f"
 	done <"$G/steps"
 
-	xl create -F "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
+	# "paused": created paused, for a step to set things up and run xl unpause.
+	_paused=
+	grep -q '^paused' "$G/steps" && _paused=-p
+	xl create -F $_paused "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
 	xlpid=$!
 	wait_domid
 	export DOMID=$domid
