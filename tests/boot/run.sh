@@ -10,14 +10,16 @@ LOG=$B/boot-tests
 mkdir -p "$LOG"
 pass=0
 fail=0
+QEMU_EXTRA=() # more QEMU arguments for the next boot (an -initrd)
 
 # boot NAME ELF EXPECTED_STATUS APPEND [MEM]  -> console in $LOG/NAME.log
 boot() {
     local name=$1 elf=$2 want=$3 append=$4 mem=${5:-64}
     timeout 60 qemu-system-x86_64 -accel tcg -machine q35 -m "$mem" -nodefaults -nographic \
         -no-reboot -serial "file:$LOG/$name.log" -device isa-debug-exit,iobase=0xf4,iosize=4 \
-        -kernel "$elf" -append "$append" </dev/null >/dev/null 2>"$LOG/$name.qemu"
+        -kernel "$elf" -append "$append" "${QEMU_EXTRA[@]}" </dev/null >/dev/null 2>"$LOG/$name.qemu"
     local got=$?
+    QEMU_EXTRA=()
     if [ "$got" != "$want" ]; then
         echo "FAIL $name: QEMU exit status $got, expected $want"
         return 1
@@ -145,8 +147,53 @@ t_link_printf() {
     [ -z "$bad" ] || { echo "FAIL link_printf: puts.elf links a printf: $bad"; return 1; }
 }
 
-for t in link_gc link_printf hello printf puts small_memory kernel_option exit3 fault_null \
-    fault_stack timers primes threads tcploop udploop tcpbulk; do
+# Files: a cpio newc archive made here with the README's command, as QEMU's -initrd
+# (start_info module 0). The app prints each file's size and POSIX cksum: compared with
+# the host's. Then a truncated archive (EIO, a console message) and no archive (ENOENT).
+files_root=$LOG/files-root
+files_paths=(/hello.txt /etc/motd /data/random.bin /data/link.bin /empty /sub/dir/deep.txt)
+make_archive() {
+    rm -rf "$files_root" && mkdir -p "$files_root"/{etc,data,sub/dir} &&
+        printf 'hello from the initrd\n' >"$files_root/hello.txt" &&
+        printf 'message of the day\nsecond line\n' >"$files_root/etc/motd" &&
+        printf 'x' >"$files_root/etc/x" &&
+        head -c 300001 /dev/urandom >"$files_root/data/random.bin" &&
+        ln "$files_root/data/random.bin" "$files_root/data/link.bin" &&
+        : >"$files_root/empty" &&
+        printf 'deep\n' >"$files_root/sub/dir/deep.txt" &&
+        (cd "$files_root" && find . | cpio -o -H newc --quiet >../files.cpio)
+}
+
+t_files() {
+    make_archive || { echo "FAIL files: could not make the archive"; return 1; }
+    local want=() p
+    for p in "${files_paths[@]}"; do
+        want+=("file $p $(cksum <"$files_root$p" | awk '{print $2, $1}')")
+    done
+    QEMU_EXTRA=(-initrd "$LOG/files.cpio")
+    boot files $B/tests/files.elf 1 "check ${files_paths[*]}" 64 &&
+        expect files "${want[@]}" "fs: / is the initrd (cpio newc): 12 entries" \
+            "dir /: data empty etc hello.txt sub tmp" "dir /etc: motd x" "dir /sub/dir: deep.txt" \
+            "dir /tmp: data.bin log sub" "dir /tmp/sub: inner.txt" "files: " ", 0 failed" &&
+        ! grep -q "files: FAIL" "$LOG/files.log"
+}
+
+t_files_corrupt() {
+    [ -f "$LOG/files.cpio" ] || make_archive || return 1
+    head -c 1000 "$LOG/files.cpio" >"$LOG/files-cut.cpio"
+    QEMU_EXTRA=(-initrd "$LOG/files-cut.cpio")
+    boot files_corrupt $B/tests/files.elf 1 "corrupt" 64 &&
+        expect files_corrupt "is not a usable cpio newc archive: " "its files give EIO" \
+            ", 0 failed"
+}
+
+t_files_none() {
+    boot files_none $B/tests/files.elf 1 "none" 64 &&
+        expect files_none "fs: no initrd: / has no files" ", 0 failed"
+}
+
+for t in ${BOOT_ONLY:-link_gc link_printf hello printf puts small_memory kernel_option exit3 fault_null \
+    fault_stack timers primes threads tcploop udploop tcpbulk files files_corrupt files_none}; do
     run "$t" "t_$t"
 done
 echo "boot: $pass passed, $fail failed"
