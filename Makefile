@@ -174,7 +174,14 @@ app: $(B)/$(APP_NAME).elf
 endif
 endif
 
-test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES))
+test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES)) \
+	$(B)/tests/files.cpio
+
+# The files test's initrd (QEMU -initrd in tests/boot, xl ramdisk= in tests/xen/files.manifest).
+$(B)/tests/files.cpio: tests/apps/files/mkarchive.sh
+	@mkdir -p $(dir $@)
+	@echo "  CPIO    $@"
+	@tests/apps/files/mkarchive.sh $@ $(B)/tests/files-root
 
 # Stripped sizes and where the bytes are (tools/size.sh): hello, and puts-only hello.
 size: $(B)/hello.elf $(B)/tests/puts.elf

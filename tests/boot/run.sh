@@ -149,30 +149,19 @@ t_link_printf() {
     [ -z "$bad" ] || { echo "FAIL link_printf: puts.elf links a printf: $bad"; return 1; }
 }
 
-# Files: a cpio newc archive made here with the README's command, as QEMU's -initrd
-# (start_info module 0). The app prints each file's size and POSIX cksum: compared with
-# the host's. Then a truncated archive (EIO, a console message) and no archive (ENOENT).
-files_root=$LOG/files-root
-files_paths=(/hello.txt /etc/motd /data/random.bin /data/link.bin /empty /sub/dir/deep.txt)
-make_archive() {
-    rm -rf "$files_root" && mkdir -p "$files_root"/{etc,data,sub/dir} &&
-        printf 'hello from the initrd\n' >"$files_root/hello.txt" &&
-        printf 'message of the day\nsecond line\n' >"$files_root/etc/motd" &&
-        printf 'x' >"$files_root/etc/x" &&
-        head -c 300001 /dev/urandom >"$files_root/data/random.bin" &&
-        ln "$files_root/data/random.bin" "$files_root/data/link.bin" &&
-        : >"$files_root/empty" &&
-        printf 'deep\n' >"$files_root/sub/dir/deep.txt" &&
-        (cd "$files_root" && find . | cpio -o -H newc --quiet >../files.cpio)
-}
+# Files: the archive tests/apps/files/mkarchive.sh made with the README's command, as
+# QEMU's -initrd (start_info module 0). The app prints each file's size and POSIX cksum:
+# compared with the host's. Then a truncated archive (EIO, a console message), no archive.
+files_root=$B/tests/files-root
+files_cpio=$B/tests/files.cpio
+files_paths=(/hello.txt /etc/motd /data/pattern.txt /data/link.txt /empty /sub/dir/deep.txt)
 
 t_files() {
-    make_archive || { echo "FAIL files: could not make the archive"; return 1; }
     local want=() p
     for p in "${files_paths[@]}"; do
         want+=("file $p $(cksum <"$files_root$p" | awk '{print $2, $1}')")
     done
-    QEMU_EXTRA=(-initrd "$LOG/files.cpio")
+    QEMU_EXTRA=(-initrd "$files_cpio")
     boot files $B/tests/files.elf 1 "check ${files_paths[*]}" 64 &&
         expect files "${want[@]}" "fs: / is the initrd (cpio newc): 12 entries" \
             "dir /: data empty etc hello.txt sub tmp" "dir /etc: motd x" "dir /sub/dir: deep.txt" \
@@ -181,8 +170,7 @@ t_files() {
 }
 
 t_files_corrupt() {
-    [ -f "$LOG/files.cpio" ] || make_archive || return 1
-    head -c 1000 "$LOG/files.cpio" >"$LOG/files-cut.cpio"
+    head -c 1000 "$files_cpio" >"$LOG/files-cut.cpio"
     QEMU_EXTRA=(-initrd "$LOG/files-cut.cpio")
     boot files_corrupt $B/tests/files.elf 1 "corrupt" 64 &&
         expect files_corrupt "is not a usable cpio newc archive: " "its files give EIO" \
@@ -220,9 +208,8 @@ t_microvm_timers() {
 }
 
 t_microvm_files() {
-    [ -f "$LOG/files.cpio" ] || make_archive || return 1
     QEMU_MACHINE=microvm
-    QEMU_EXTRA=(-initrd "$LOG/files.cpio")
+    QEMU_EXTRA=(-initrd "$files_cpio")
     boot microvm_files $B/tests/files.elf 1 "check /etc/motd" &&
         expect microvm_files "file /etc/motd $(cksum <"$files_root/etc/motd" | awk '{print $2, $1}')" \
             "fs: / is the initrd (cpio newc): 12 entries" ", 0 failed"
