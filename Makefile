@@ -182,7 +182,14 @@ app: $(B)/$(APP_NAME).elf
 endif
 endif
 
-test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES))
+test-apps: $(patsubst %,$(B)/tests/%.elf,$(TEST_APPS)) $(patsubst %,$(B)/%.elf,$(EXAMPLES)) \
+	$(B)/tests/files.cpio
+
+# The files test's initrd (QEMU -initrd in tests/boot, xl ramdisk= in tests/xen/files.manifest).
+$(B)/tests/files.cpio: tests/apps/files/mkarchive.sh
+	@mkdir -p $(dir $@)
+	@echo "  CPIO    $@"
+	@tests/apps/files/mkarchive.sh $@ $(B)/tests/files-root
 
 # Stripped sizes and where the bytes are (tools/size.sh): hello, and puts-only hello.
 size: $(B)/hello.elf $(B)/tests/puts.elf
@@ -190,6 +197,23 @@ size: $(B)/hello.elf $(B)/tests/puts.elf
 
 deps:
 	tools/deps.sh
+
+# The SDK (tools/sdk/install.sh): headers, libxenolith.a, liblwip.a when built, newlib,
+# the linker script, xenolith.pc / xenolith-net.pc, a CMake toolchain file and xenolith-cc.
+# Uninstall removes what the install's file list names (PREFIX/share/xenolith/installed-files).
+PREFIX  ?= /usr/local
+VERSION ?= 0.1
+install: $(B)/libxenolith.a $(B)/k/boot/head.S.o $(B)/k/ksyms_empty.o $(NEWLIB)/lib/libc.a \
+		$(if $(wildcard $(B)/liblwip.a),$(B)/liblwip.a)
+	@CC="$(CC)" LD="$(LD)" NM="$(NM)" ARCHFLAGS="$(ARCHFLAGS)" VERSION="$(VERSION)" \
+		tools/sdk/install.sh install "$(PREFIX)" "$(B)"
+
+uninstall:
+	@tools/sdk/install.sh uninstall "$(PREFIX)"
+
+sdk-test: all
+	tests/sdk/run.sh
+
 
 # ---- tests ----
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,$(B)/unit/test_%,$(wildcard tests/unit/test_*.c))
@@ -252,5 +276,5 @@ clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a
 
-.PHONY: all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak
+.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak
 include tests/fuzz/fuzz.mk

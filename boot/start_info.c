@@ -13,6 +13,8 @@
 
 #define EARLY_MAPPED (1ULL << 32)
 
+uint64_t boot_module_paddr, boot_module_size;
+
 /* XENMEM_memory_map fills BIOS INT 15h/E820 records: packed, 20 bytes. */
 struct e820_record {
     uint64_t addr;
@@ -46,6 +48,31 @@ static void report(const struct boot_info *bi)
                bi->memmap_entries, MEMMAP_MAX);
     if (bi->warn & BOOT_WARN_MODLIST_BAD)
         printk("boot: start_info module list is unreadable or absurd; ignored\n");
+    if (bi->warn & BOOT_WARN_MODULE_BAD)
+        printk("boot: start_info module 0 runs past readable memory; ignored\n");
+    if (bi->nr_modules > 1)
+        printk("boot: %u modules; only the first (the initrd) is used\n", bi->nr_modules);
+}
+
+/* Module 0 is read through the final page tables, which map RAM only: all of it in RAM. */
+static void take_module(const struct boot_info *bi)
+{
+    uint64_t s = bi->module_paddr, e = s + bi->module_size;
+
+    if (!bi->module_size)
+        return;
+    for (unsigned int i = 0; i < bi->memmap.n; i++) {
+        const struct memmap_entry *r = &bi->memmap.e[i];
+        if (r->type == MEMMAP_RAM && r->addr <= s && e <= r->addr + r->size) {
+            boot_module_paddr = s;
+            boot_module_size = bi->module_size;
+            printk("boot: initrd: %lu bytes at %#lx\n", (unsigned long)bi->module_size,
+                   (unsigned long)s);
+            return;
+        }
+    }
+    printk("boot: start_info module 0 (%#lx-%#lx) is not in RAM; ignored\n", (unsigned long)s,
+           (unsigned long)(e - 1));
 }
 
 static int memmap_from_xen(struct boot_info *bi)
@@ -83,5 +110,6 @@ int start_info_parse(uint32_t paddr, struct boot_info *bi)
         printk(
             "boot: memory map too fragmented; ranges above %#lx ignored\n",
             (unsigned long)(bi->memmap.e[MEMMAP_MAX - 1].addr + bi->memmap.e[MEMMAP_MAX - 1].size));
+    take_module(bi);
     return 0;
 }

@@ -17,6 +17,7 @@
 #define BOOT_WARN_MEMMAP_UNREACHABLE   (1u << 3) /* memmap_paddr/entries cannot be read */
 #define BOOT_WARN_MEMMAP_TRUNCATED     (1u << 4) /* more than MEMMAP_MAX entries */
 #define BOOT_WARN_MODLIST_BAD          (1u << 5) /* module list unreadable or absurd */
+#define BOOT_WARN_MODULE_BAD           (1u << 6) /* module 0 runs past readable memory */
 
 struct boot_info {
     uint32_t version;
@@ -30,7 +31,13 @@ struct boot_info {
     /* What start_info said, for messages. */
     uint64_t cmdline_paddr, memmap_paddr;
     uint32_t memmap_entries;
+    uint32_t nr_modules;
+    /* Module 0 (xl ramdisk=, QEMU -initrd): the files of core/fs.c; size 0 when none. */
+    uint64_t module_paddr, module_size;
 };
+
+/* Module 0 once start_info_parse has checked it lies in RAM (size 0: none). */
+extern uint64_t boot_module_paddr, boot_module_size;
 
 /*
  * Copy len bytes of guest-physical memory at paddr into dst. Returns 0, or a negative
@@ -42,9 +49,10 @@ typedef int (*boot_read_fn)(void *ctx, uint64_t paddr, void *dst, size_t len);
  * Pure part (boot/start_info_read.c): read the hvm_start_info at paddr through `read`,
  * check its magic, copy the command line (NUL-terminated, cut at CMDLINE_MAX - 1 bytes
  * or where memory stops being readable), take the v1 memory map as given (not
- * sanitized; memmap_source NULL when there is none), and record where start_info, the
- * module list and the map live. Problems that still allow booting are BOOT_WARN_* bits.
- * Returns 0, or -EINVAL when start_info cannot be read or its magic is wrong.
+ * sanitized; memmap_source NULL when there is none), take module 0 when all of it can
+ * be read, and record where start_info, the module list, module 0 and the map live. Problems that
+ * still allow booting are BOOT_WARN_* bits. Returns 0, or -EINVAL when start_info cannot be read or
+ * its magic is wrong.
  */
 int start_info_read(boot_read_fn read, void *ctx, uint64_t paddr, struct boot_info *bi);
 

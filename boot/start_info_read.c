@@ -85,13 +85,18 @@ static void read_memmap(boot_read_fn read, void *ctx, struct boot_info *bi,
     bi->memmap_source = "start_info";
 }
 
-/* The module list is not used, only kept from the allocator: if it can be read at all. */
-static void reserve_modlist(boot_read_fn read, void *ctx, struct boot_info *bi,
-                            const struct hvm_start_info *si)
+/*
+ * The module list is kept from the allocator if it can be read at all; of the modules
+ * only the first is used (the initrd: core/fs.c), when each of its bytes can be read.
+ */
+static void read_modules(boot_read_fn read, void *ctx, struct boot_info *bi,
+                         const struct hvm_start_info *si)
 {
     uint64_t bytes = (uint64_t)si->nr_modules * sizeof(struct hvm_modlist_entry);
+    struct hvm_modlist_entry m;
     uint8_t first, last;
 
+    bi->nr_modules = si->nr_modules;
     if (!si->nr_modules)
         return;
     if (si->nr_modules > MODULES_MAX || si->modlist_paddr + bytes < si->modlist_paddr ||
@@ -101,6 +106,16 @@ static void reserve_modlist(boot_read_fn read, void *ctx, struct boot_info *bi,
         return;
     }
     add_reserved(bi, si->modlist_paddr, bytes);
+    if (read(ctx, si->modlist_paddr, &m, sizeof(m)) < 0 || m.paddr == 0 || m.size == 0)
+        return;
+    if (m.paddr + m.size < m.paddr || read(ctx, m.paddr, &first, 1) < 0 ||
+        read(ctx, m.paddr + m.size - 1, &last, 1) < 0) {
+        bi->warn |= BOOT_WARN_MODULE_BAD;
+        return;
+    }
+    bi->module_paddr = m.paddr;
+    bi->module_size = m.size;
+    add_reserved(bi, m.paddr, m.size);
 }
 
 int start_info_read(boot_read_fn read, void *ctx, uint64_t paddr, struct boot_info *bi)
@@ -117,6 +132,8 @@ int start_info_read(boot_read_fn read, void *ctx, uint64_t paddr, struct boot_in
     bi->cmdline[0] = '\0';
     bi->cmdline_paddr = bi->memmap_paddr = 0;
     bi->memmap_entries = 0;
+    bi->nr_modules = 0;
+    bi->module_paddr = bi->module_size = 0;
     if (read(ctx, paddr, &si, SI_V0_SIZE) < 0)
         return -EINVAL;
     if (si.magic != XEN_HVM_START_MAGIC_VALUE)
@@ -133,7 +150,7 @@ int start_info_read(boot_read_fn read, void *ctx, uint64_t paddr, struct boot_in
     add_reserved(bi, paddr, size);
     bi->rsdp_paddr = si.rsdp_paddr;
     read_cmdline(read, ctx, bi, si.cmdline_paddr);
-    reserve_modlist(read, ctx, bi, &si);
+    read_modules(read, ctx, bi, &si);
     read_memmap(read, ctx, bi, &si);
     return 0;
 }

@@ -1,11 +1,12 @@
 /*
  * newlib's system interface. Built with MISSING_SYSCALL_NAMES (no libgloss), newlib
  * calls these by their POSIX names: write, sbrk, ... (and _exit). Output goes to the console, the
- * heap to heap_sbrk, exit ends the domain. Files other than stdin/stdout/stderr do not exist yet:
- * those calls fail with an errno rather than pretend.
+ * heap to heap_sbrk, exit ends the domain. Files (open, stat, unlink ...) live in core/fs.c,
+ * which takes descriptors FS_FD_BASE and up; what is left fails with an errno, never pretends.
  */
 #include "core/kernel.h"
 #include "core/console.h"
+#include "core/fs.h"
 #include "core/mm.h"
 #include "core/shutdown.h"
 #include "core/time.h"
@@ -44,7 +45,6 @@ int close(int fd);
 int fstat(int fd, struct stat *st);
 int isatty(int fd);
 off_t lseek(int fd, off_t off, int whence);
-int open(const char *path, int flags, ...);
 void *sbrk(ptrdiff_t incr);
 _Noreturn void _exit(int status);
 int kill(int pid, int sig);
@@ -52,8 +52,6 @@ int getpid(void);
 clock_t times(struct tms *t);
 int gettimeofday(struct timeval *tv, void *tz);
 int link(const char *old, const char *new);
-int unlink(const char *path);
-int stat(const char *path, struct stat *st);
 int fork(void);
 int wait(int *status);
 int execve(const char *path, char *const argv[], char *const envp[]);
@@ -71,6 +69,8 @@ extern int socket_fcntl(int fd, int cmd, int arg) __attribute__((weak));
 
 int write(int fd, const void *buf, size_t n)
 {
+    if (fd >= FS_FD_BASE && fs_write)
+        return (int)fs_write(fd, buf, n);
     if (fd > 2 && socket_write)
         return (int)socket_write(fd, buf, n);
     if (fd != 1 && fd != 2) {
@@ -83,6 +83,8 @@ int write(int fd, const void *buf, size_t n)
 
 int read(int fd, void *buf, size_t n)
 {
+    if (fd >= FS_FD_BASE && fs_read)
+        return (int)fs_read(fd, buf, n);
     if (fd > 2 && socket_read)
         return (int)socket_read(fd, buf, n);
     if (fd != 0) {
@@ -103,6 +105,8 @@ int close(int fd)
 {
     if (fd >= 0 && fd <= 2)
         return 0;
+    if (fd >= FS_FD_BASE && fs_close)
+        return fs_close(fd);
     if (fd > 2 && socket_close)
         return socket_close(fd);
     SET_ERRNO(EBADF);
@@ -111,6 +115,8 @@ int close(int fd)
 
 int fstat(int fd, struct stat *st)
 {
+    if (fd >= FS_FD_BASE && fs_fstat)
+        return fs_fstat(fd, st);
     if (fd > 2 && socket_fstat)
         return socket_fstat(fd, st);
     if (fd < 0 || fd > 2) {
@@ -133,6 +139,8 @@ int fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     int arg = va_arg(ap, int);
     va_end(ap);
+    if (fd >= FS_FD_BASE && fs_fcntl)
+        return fs_fcntl(fd, cmd, arg);
     if (fd > 2 && socket_fcntl)
         return socket_fcntl(fd, cmd, arg);
     if (fd < 0 || fd > 2) {
@@ -149,13 +157,9 @@ int fcntl(int fd, int cmd, ...)
 
 off_t lseek(int fd, off_t off, int whence)
 {
+    if (fd >= FS_FD_BASE && fs_lseek)
+        return fs_lseek(fd, off, whence);
     SET_ERRNO(ESPIPE);
-    return -1;
-}
-
-int open(const char *path, int flags, ...)
-{
-    SET_ERRNO(ENOENT);
     return -1;
 }
 
@@ -210,18 +214,6 @@ int gettimeofday(struct timeval *tv, void *tz)
 int link(const char *old, const char *new)
 {
     SET_ERRNO(EMLINK);
-    return -1;
-}
-
-int unlink(const char *path)
-{
-    SET_ERRNO(ENOENT);
-    return -1;
-}
-
-int stat(const char *path, struct stat *st)
-{
-    SET_ERRNO(ENOENT);
     return -1;
 }
 

@@ -42,7 +42,7 @@ suite unit make --no-print-directory unit
 suite fuzz make --no-print-directory fuzz-quick
 suite xlcfg tests/tools/test_xlcfg.sh
 suite boot tests/boot/run.sh
-suite sdk tests/sdk/outoftree.sh
+suite sdk tests/sdk/run.sh
 suite xen make --no-print-directory xen-test
 suite xen-selftest make --no-print-directory xen-selftest
 

@@ -6,7 +6,8 @@ set -euo pipefail
 
 PKGS=(gcc make binutils libxen-dev newlib-source qemu-system-x86 libcmocka-dev
 	cpio xz-utils gzip clang-format patch
-	clang libclang-rt-dev) # clang + libFuzzer, ASan, UBSan runtimes: tests/fuzz
+	clang libclang-rt-dev # clang + libFuzzer, ASan, UBSan runtimes: tests/fuzz
+	cmake pkgconf) # the installed SDK used from a Makefile and from CMake: tests/sdk
 
 die() { echo "deps: $*" >&2; exit 1; }
 

@@ -17,6 +17,8 @@
 #include <xen/arch-x86/hvm/start_info.h>
 #include <xen/io/xs_wire.h>
 
+#include "../unit/cpio_writer.h"
+
 static const char *root;
 
 static void put(const char *target, const char *name, const void *p, size_t n)
@@ -327,6 +329,27 @@ static void scripts(void)
     put("evtchn_fifo", "chain", ev, sizeof(ev));
 }
 
+/* ---- cpio: archives as `find . | cpio -o -H newc` writes them ---- */
+
+static void cpio(void)
+{
+    static uint8_t b[4096];
+    struct cpio_out o = {b, 0, sizeof(b)};
+    cpio_add(&o, "070701", ".", 040755, 1, 3, "", 0);
+    cpio_add(&o, "070701", "./etc", 040755, 2, 2, "", 0);
+    cpio_add(&o, "070701", "./etc/motd", 0100644, 3, 1, "hello\n", 6);
+    cpio_add(&o, "070701", "./a", 0100644, 4, 2, "", 0);
+    cpio_add(&o, "070701", "./b", 0100644, 4, 2, "linked", 6);
+    cpio_add(&o, "070701", "./etc/link", 0120777, 5, 1, "motd", 4);
+    cpio_trailer(&o);
+    put("cpio", "tree", b, o.len);
+    o.len = 0;
+    cpio_add(&o, "070702", "deep/er/file", 0100600, 9, 1, "checksummed", 11);
+    cpio_add(&o, "070701", "../escape", 0100644, 10, 1, "x", 1);
+    cpio_trailer(&o);
+    put("cpio", "crc-and-odd-names", b, o.len);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -342,5 +365,6 @@ int main(int argc, char **argv)
     memmap();
     text();
     scripts();
+    cpio();
     return 0;
 }

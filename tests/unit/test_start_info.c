@@ -221,6 +221,44 @@ static void test_absurd_module_list_not_reserved(void **state)
     assert_int_equal(bi.reserved[1].size, 2 * sizeof(struct hvm_modlist_entry));
 }
 
+/* Module 0 (the initrd) is taken and reserved only when every byte of it can be read. */
+static void test_module_zero(void **state)
+{
+    mem_at(0x100000, 3 * 4096);
+    struct hvm_start_info *si = put_start_info(0x100000, 0);
+    si->nr_modules = 2;
+    si->modlist_paddr = 0x100100;
+    struct hvm_modlist_entry *m = at(0x100100);
+    m[0].paddr = 0x101000;
+    m[0].size = 2 * 4096;
+    assert_int_equal(start_info_read(mock_read, NULL, 0x100000, &bi), 0);
+    assert_int_equal(bi.warn, 0);
+    assert_int_equal(bi.nr_modules, 2);
+    assert_int_equal(bi.module_paddr, 0x101000);
+    assert_int_equal(bi.module_size, 2 * 4096);
+    assert_int_equal(bi.nreserved, 3);
+    assert_int_equal(bi.reserved[2].addr, 0x101000);
+    assert_int_equal(bi.reserved[2].size, 2 * 4096);
+
+    m[0].size = 2 * 4096 + 1; /* one byte past readable memory */
+    assert_int_equal(start_info_read(mock_read, NULL, 0x100000, &bi), 0);
+    assert_int_equal(bi.warn, BOOT_WARN_MODULE_BAD);
+    assert_int_equal(bi.module_size, 0);
+    assert_int_equal(bi.nreserved, 2);
+
+    m[0].paddr = UINT64_MAX - 10; /* wraps */
+    m[0].size = 100;
+    assert_int_equal(start_info_read(mock_read, NULL, 0x100000, &bi), 0);
+    assert_int_equal(bi.warn, BOOT_WARN_MODULE_BAD);
+    assert_int_equal(bi.module_size, 0);
+
+    m[0].paddr = 0x101000; /* an empty module is none, quietly */
+    m[0].size = 0;
+    assert_int_equal(start_info_read(mock_read, NULL, 0x100000, &bi), 0);
+    assert_int_equal(bi.warn, 0);
+    assert_int_equal(bi.module_size, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_bad_magic_or_unreadable_start_info),
         cmocka_unit_test(test_memmap_too_long_or_out_of_reach),
         cmocka_unit_test(test_absurd_module_list_not_reserved),
+        cmocka_unit_test(test_module_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
