@@ -199,6 +199,21 @@ static err_t netdev_netif_init(struct netif *n)
     return ERR_OK;
 }
 
+/* The link went down and up again: lwIP sends a gratuitous ARP and IPv6 reports then. */
+static void announce(void *arg)
+{
+    struct netdev *nd = arg;
+    netif_set_link_down(&nd->netif);
+    netif_set_link_up(&nd->netif);
+    printk("net: %s: addresses announced again after the move\n", net_dev_name(nd->dev));
+}
+
+static void netdev_moved(struct net_dev *d, void *arg)
+{
+    if (tcpip_callback(announce, arg) != ERR_OK)
+        printk("net: %s: could not announce the addresses after the move\n", net_dev_name(d));
+}
+
 struct netif *netdev_attach(struct net_dev *d, int index, const ip4_addr_t *ip,
                             const ip4_addr_t *mask, const ip4_addr_t *gw)
 {
@@ -216,6 +231,7 @@ struct netif *netdev_attach(struct net_dev *d, int index, const ip4_addr_t *ip,
         return NULL;
     }
     net_dev_set_rx(d, netdev_rx, nd);
+    net_dev_set_link(d, netdev_moved, nd);
     netif_set_up(&nd->netif);
     netif_set_link_up(&nd->netif);
     netif_create_ip6_linklocal_address(&nd->netif, 1);

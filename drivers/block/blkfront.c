@@ -16,6 +16,7 @@
 #include "core/smp.h"
 #include "core/time.h"
 #include "drivers/block/blkfront.h"
+#include "drivers/xen/suspend.h"
 #include <xen/io/protocols.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,117 @@ fail:
     return rc;
 }
 
+/* ---- suspend and resume ---- */
+
+#define QUIESCE_NS (5ULL * 1000000000ULL)
+
+/* Before the domain suspends: issue nothing more and let the backend answer what is out. */
+static void blk_suspend(void *arg)
+{
+    for (int i = 0; i < ndevs; i++) {
+        struct blk_dev *d = devs[i];
+        for (unsigned int k = 0; k < d->nqueues && !d->broken; k++)
+            if (blkq_quiesce(&d->queues[k], QUIESCE_NS) < 0)
+                printk("blk %s: queue %u: the backend did not answer before the suspend\n",
+                       d->info.name, k);
+    }
+}
+
+/*
+ * In a new domain: the backend is a new one (maybe with other limits), found
+ * where xenstore now says. The same queues, rings and pages go to it; what
+ * waited in the queues is issued once it is connected.
+ */
+static int reconnect(struct blk_dev *d)
+{
+    char id[12];
+    ksnprintf(id, sizeof(id), "%u", d->info.vdev);
+    struct blk_info was = d->info;
+    xs_unwatch(&d->state_watch);
+    xenbus_device_release(&d->xb);
+    int rc = xenbus_device_init(&d->xb, "vbd", id);
+    if (rc < 0)
+        return rc;
+    int s = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, CONNECT_TIMEOUT_NS);
+    if (s != XenbusStateInitWait)
+        return s < 0 ? s : -EIO;
+    unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
+    if (max_order == ~0UL)
+        max_order = floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
+    unsigned int order = floor_log2(d->queues[0].ring_pages);
+    if (max_order < order ||
+        (d->nqueues > 1 &&
+         xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1) < d->nqueues)) {
+        printk("blk %s: the new backend offers fewer queues or a smaller ring than we use\n",
+               d->info.name);
+        return -EOPNOTSUPP;
+    }
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        if ((rc = blkq_reconnect(&d->queues[k])) < 0)
+            return rc;
+    struct publish p = {d, order};
+    if ((rc = xs_transaction(publish_tx, &p)) < 0)
+        return rc;
+    s = xenbus_wait_otherend(
+        &d->xb, 1u << XenbusStateConnected | 1u << XenbusStateClosing | 1u << XenbusStateClosed,
+        CONNECT_TIMEOUT_NS);
+    if (s != XenbusStateConnected)
+        return s < 0 ? s : -EIO;
+    if ((rc = read_disk(d)) < 0)
+        return rc;
+    if (d->info.sectors != was.sectors || d->info.sector_size != was.sector_size) {
+        printk("blk %s: the disk is not the same size after the move\n", d->info.name);
+        return -EIO;
+    }
+    read_features(d);
+    d->info.queues = was.queues;
+    d->info.ring_pages = was.ring_pages;
+    d->info.ring_slots = was.ring_slots;
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        if ((rc = blkq_regrant_pool(&d->queues[k])) < 0)
+            return rc;
+    xenbus_switch_state(&d->xb, XenbusStateConnected);
+    char path[sizeof(d->xb.otherend) + 8];
+    ksnprintf(path, sizeof(path), "%s/state", d->xb.otherend);
+    xs_watch(&d->state_watch, path, backend_state_changed, d);
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        blkq_resume(&d->queues[k]);
+    return 0;
+}
+
+/* Not in the watch thread: the handshake waits for watch events. */
+static void *reconnect_thread(void *arg)
+{
+    for (int i = 0; i < ndevs; i++) {
+        struct blk_dev *d = devs[i];
+        if (d->broken)
+            continue;
+        int rc = reconnect(d);
+        if (rc < 0)
+            blkfront_break(d, -EIO, "cannot reconnect after the domain moved (%d)", rc);
+        else
+            printk("blk %s: reconnected to %s after the domain moved\n", d->info.name,
+                   d->xb.otherend);
+    }
+    return NULL;
+}
+
+static void blk_resume(int new_domain, void *arg)
+{
+    if (!new_domain) {
+        for (int i = 0; i < ndevs; i++)
+            for (unsigned int k = 0; k < devs[i]->nqueues; k++)
+                blkq_resume(&devs[i]->queues[k]);
+        return;
+    }
+    struct thread *t = thread_create("blk-reconnect", reconnect_thread, NULL, 0, 0);
+    if (t)
+        thread_detach(t);
+    else
+        for (int i = 0; i < ndevs; i++)
+            blkfront_break(devs[i], -EIO, "no memory to reconnect after the domain moved");
+}
+
 /* ---- enumeration ---- */
 
 static int by_number(const void *a, const void *b)
@@ -431,6 +543,8 @@ static void probe(void)
         devs[ndevs++] = d;
     }
     free(ids);
+    if (ndevs > 0 && xen_suspend_register(blk_suspend, blk_resume, NULL) < 0)
+        printk("blk: no memory for suspend handlers; the disks will not survive a move\n");
     __atomic_store_n(&probed, 1, __ATOMIC_RELEASE);
     mutex_unlock(&probe_lock);
 }

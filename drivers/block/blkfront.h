@@ -67,6 +67,7 @@ struct blk_queue {
     unsigned int kicks;   /* bumped by events and by anyone who needs the thread */
     struct thread *thread;
     int failed;             /* ring abandoned: every request failed, nothing issued again */
+    int suspended;          /* a domain suspend: nothing is issued until it is over */
     uint64_t storm_reports; /* event storm lines worth printing so far */
 };
 
@@ -96,6 +97,20 @@ int blkq_start(struct blk_queue *q, unsigned int pool_pages);
 
 /* Undo blkq_init for a device that never connected. */
 void blkq_release(struct blk_queue *q);
+
+/*
+ * Around a domain suspend. blkq_quiesce: issue nothing more (requests wait in
+ * the queue) and wait up to timeout_ns for what is in flight; 0, or -EBUSY if
+ * some is still out. blkq_resume: issue again (after a cancelled suspend, or
+ * once reconnected). blkq_reconnect, in a new domain: the ring's grants and
+ * event channel are void; set them up again over the same pages for the new
+ * backend (nothing is in flight: quiesced). blkq_regrant_pool: with persistent
+ * grants, grant the pool's pages to the new backend.
+ */
+int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns);
+void blkq_resume(struct blk_queue *q);
+int blkq_reconnect(struct blk_queue *q);
+int blkq_regrant_pool(struct blk_queue *q);
 
 /* Queue the requests on q and issue what fits. See blk_submitv. */
 int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n);

@@ -373,6 +373,8 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
 static void issue(struct blk_queue *q)
 {
     int pushed = 0;
+    if (q->suspended)
+        return; /* they wait; issued once the domain has resumed */
     while (q->pending_head) {
         struct blk_request *r = q->pending_head;
         if (r->_status) {
@@ -642,6 +644,92 @@ void blkq_release(struct blk_queue *q)
     q->slots = NULL;
     q->frags = NULL;
     q->grefs = NULL;
+}
+
+/* ---- suspend and resume ---- */
+
+int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns)
+{
+    mutex_lock(&q->lock);
+    q->suspended = 1;
+    mutex_unlock(&q->lock);
+    uint64_t deadline = time_now_ns() + timeout_ns;
+    while (__atomic_load_n(&q->inflight.nr_busy, __ATOMIC_ACQUIRE) && !q->failed &&
+           time_now_ns() < deadline)
+        thread_sleep_ns(1000000);
+    return q->inflight.nr_busy && !q->failed ? -EBUSY : 0;
+}
+
+void blkq_resume(struct blk_queue *q)
+{
+    mutex_lock(&q->lock);
+    q->suspended = 0;
+    mutex_unlock(&q->lock);
+    wake_thread(q);
+}
+
+/* A grant made to the old backend: its entry is empty in the new table, only the ref is ours. */
+static void forget_grant(grant_ref_t ref)
+{
+    if (gnttab_end_access(ref) < 0)
+        printk("blk: grant %u still busy after resume\n", ref);
+}
+
+int blkq_reconnect(struct blk_queue *q)
+{
+    struct blk_dev *d = q->dev;
+    mutex_lock(&q->lock);
+    int rc = 0;
+    if (q->inflight.nr_busy) {
+        /* The old backend never answered them (blkq_quiesce gave up): they are lost. */
+        printk("blk %s: queue %u: %u request(s) unanswered across the suspend\n", d->info.name,
+               q->index, q->inflight.nr_busy);
+        rc = -EIO;
+        goto out;
+    }
+    for (int i = 0; i < q->ring_granted; i++)
+        forget_grant(q->ring_ref[i]);
+    q->ring_granted = 0;
+    for (struct blk_page *p = q->free_pages; p; p = p->next)
+        if (p->granted) {
+            forget_grant(p->gref);
+            p->granted = 0;
+        }
+    q->port_bound = 0; /* the port went with the old domain */
+
+    memset(q->sring, 0, (size_t)q->ring_pages * PAGE_SIZE_4K);
+    SHARED_RING_INIT(q->sring);
+    FRONT_RING_INIT(&q->ring, q->sring, (size_t)q->ring_pages * PAGE_SIZE_4K);
+    blkif_inflight_init(&q->inflight, q->slots, RING_SIZE(&q->ring));
+    for (unsigned int i = 0; i < q->ring_pages; i++) {
+        rc = gnttab_grant_access(d->xb.otherend_id, gfn_of(q->sring) + i, 0, &q->ring_ref[i]);
+        if (rc < 0)
+            goto out;
+        q->ring_granted = (int)i + 1;
+    }
+    rc = evtchn_alloc_unbound(d->xb.otherend_id, queue_event, q, &q->port);
+    if (rc < 0)
+        goto out;
+    q->port_bound = 1;
+    evtchn_mask_on_event(q->port, 1);
+    if (q->cpu != 0 && evtchn_bind_vcpu(q->port, (unsigned int)q->cpu) < 0)
+        q->cpu = 0;
+out:
+    mutex_unlock(&q->lock);
+    return rc;
+}
+
+int blkq_regrant_pool(struct blk_queue *q)
+{
+    struct blk_dev *d = q->dev;
+    int rc = 0;
+    mutex_lock(&q->lock);
+    for (struct blk_page *p = q->free_pages; p && rc == 0 && d->persistent; p = p->next) {
+        rc = gnttab_grant_access(d->xb.otherend_id, gfn_of(p->va), 0, &p->gref);
+        p->granted = rc == 0;
+    }
+    mutex_unlock(&q->lock);
+    return rc;
 }
 
 /* ---- submitting ---- */

@@ -13,9 +13,11 @@
 #include "core/mm.h"
 #include "core/options.h"
 #include "core/smp.h"
+#include "core/time.h"
 #include "arch/x86/hypercall.h"
 #include "drivers/net/netfront.h"
 #include "drivers/net/netif_mac.h"
+#include "drivers/xen/suspend.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +218,28 @@ static void abandon(struct net_dev *d, unsigned int nset)
 
 static void *monitor_thread(void *arg);
 
+/* Our keys in one transaction, our state Connected, then wait for the backend's. */
+static int publish(struct net_dev *d)
+{
+    int rc = xs_transaction(write_keys, d);
+    if (rc < 0) {
+        printk("net: %s: cannot write our keys to xenstore (%d)\n", d->name, rc);
+        return rc;
+    }
+    if ((rc = xenbus_switch_state(&d->xb, XenbusStateConnected)) < 0)
+        return rc;
+    rc = xenbus_wait_otherend(&d->xb,
+                              (1u << XenbusStateConnected) | (1u << XenbusStateClosing) |
+                                  (1u << XenbusStateClosed),
+                              BACKEND_WAIT_NS);
+    if (rc != XenbusStateConnected) {
+        printk("net: %s: backend did not connect (%s)\n", d->name,
+               rc < 0 ? "timed out" : state_name(rc));
+        return rc < 0 ? rc : -ECONNREFUSED;
+    }
+    return 0;
+}
+
 static int connect(struct net_dev *d)
 {
     int rc = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, BACKEND_WAIT_NS);
@@ -237,22 +261,8 @@ static int connect(struct net_dev *d)
             goto fail;
         }
     }
-    if ((rc = xs_transaction(write_keys, d)) < 0) {
-        printk("net: %s: cannot write our keys to xenstore (%d)\n", d->name, rc);
+    if ((rc = publish(d)) < 0)
         goto fail;
-    }
-    if ((rc = xenbus_switch_state(&d->xb, XenbusStateConnected)) < 0)
-        goto fail;
-    rc = xenbus_wait_otherend(&d->xb,
-                              (1u << XenbusStateConnected) | (1u << XenbusStateClosing) |
-                                  (1u << XenbusStateClosed),
-                              BACKEND_WAIT_NS);
-    if (rc != XenbusStateConnected) {
-        printk("net: %s: backend did not connect (%s)\n", d->name,
-               rc < 0 ? "timed out" : state_name(rc));
-        rc = rc < 0 ? rc : -ECONNREFUSED;
-        goto fail;
-    }
     __atomic_store_n(&d->state, NETFRONT_RUNNING, __ATOMIC_RELEASE);
     for (unsigned int i = 0; i < d->nqueues; i++)
         if ((rc = netfront_queue_start(&d->queues[i])) < 0) {
@@ -278,6 +288,7 @@ static void *monitor_thread(void *arg)
 {
     struct net_dev *d = arg;
     struct xenbus_device *xb = &d->xb;
+    __atomic_store_n(&d->monitor_running, 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING) {
         unsigned int seen = __atomic_load_n(&xb->otherend_changes, __ATOMIC_SEQ_CST);
         int s = xenbus_otherend_state(xb);
@@ -289,6 +300,11 @@ static void *monitor_thread(void *arg)
                    __atomic_load_n(&xb->otherend_changes, __ATOMIC_SEQ_CST) != seen ||
                        __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_RUNNING);
     }
+    if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_SUSPENDED) {
+        /* Not a disconnect: the resume starts a new monitor. */
+        __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
+        return NULL;
+    }
     for (unsigned int i = 0; i < d->nqueues; i++)
         netfront_queue_stop_events(&d->queues[i]);
     xenbus_switch_state(xb, XenbusStateClosing);
@@ -299,6 +315,7 @@ static void *monitor_thread(void *arg)
     for (unsigned int i = 0; i < d->nqueues; i++)
         netfront_queue_release(&d->queues[i]);
     __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
     printk("net: %s: disconnected\n", d->name);
     return NULL;
 }
@@ -337,6 +354,132 @@ static int by_number(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* ---- suspend and resume ---- */
+
+#define STOP_WAIT_NS (2ULL * 1000000000ULL)
+
+static int all_stopped(struct net_dev *d)
+{
+    int stopped = !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE);
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        stopped &= netfront_queue_stopped(&d->queues[k]);
+    return stopped;
+}
+
+/*
+ * Before the domain suspends: the queue threads and the monitor leave (the rings
+ * and pages stay); senders get ENETDOWN meanwhile, as on a link that is down.
+ */
+static void net_suspend(void *arg)
+{
+    for (int i = 0; i < ndevs; i++) {
+        struct net_dev *d = devs[i];
+        int expect = NETFRONT_RUNNING;
+        if (!__atomic_compare_exchange_n(&d->state, &expect, NETFRONT_SUSPENDED, 0,
+                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            continue;
+        for (unsigned int k = 0; k < d->nqueues; k++)
+            netfront_queue_kick(&d->queues[k]);
+        waitq_wake_all(&d->xb.otherend_wq);
+        uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
+        while (!all_stopped(d) && time_now_ns() < deadline)
+            thread_sleep_ns(1000000);
+        if (!all_stopped(d))
+            printk("net: %s: threads did not stop for the suspend\n", d->name);
+    }
+}
+
+/* Running again over rings the backend knows: threads, monitor, then the link listener. */
+static int restart(struct net_dev *d)
+{
+    __atomic_store_n(&d->state, NETFRONT_RUNNING, __ATOMIC_RELEASE);
+    for (unsigned int k = 0; k < d->nqueues; k++) {
+        int rc = netfront_queue_start(&d->queues[k]);
+        if (rc < 0) {
+            netfront_fail(d, "cannot restart queue %u (%d)", k, rc);
+            return rc;
+        }
+    }
+    d->monitor = thread_create(d->name, monitor_thread, d, 0, 0);
+    if (!d->monitor) {
+        netfront_fail(d, "no memory for its monitor");
+        return -ENOMEM;
+    }
+    thread_detach(d->monitor);
+    if (d->link_fn)
+        d->link_fn(d, d->link_arg);
+    return 0;
+}
+
+/*
+ * In a new domain: a new backend (found where xenstore now says), which must offer
+ * what this device already uses (queues, event channels, sg, GSO, offloads): the
+ * same rings and pages are granted to it.
+ */
+static int reconnect(struct net_dev *d)
+{
+    struct net_dev was = *d;
+    char id[12];
+    ksnprintf(id, sizeof(id), "%u", d->devid);
+    xenbus_device_release(&d->xb);
+    int rc = xenbus_device_init(&d->xb, "vif", id);
+    if (rc < 0)
+        return rc;
+    rc = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, BACKEND_WAIT_NS);
+    if (rc < 0)
+        return rc;
+    if ((rc = negotiate(d)) < 0)
+        return rc;
+    d->nbufs = was.nbufs; /* the pools are sized already */
+    if (d->nqueues != was.nqueues || d->split != was.split || d->sg != was.sg ||
+        d->rx_gso != was.rx_gso || d->features != was.features) {
+        printk("net: %s: the new backend offers other features or queues than we use\n", d->name);
+        return -EOPNOTSUPP;
+    }
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        if ((rc = netfront_queue_reconnect(&d->queues[k])) < 0)
+            return rc;
+    if ((rc = publish(d)) < 0)
+        return rc;
+    return restart(d);
+}
+
+/* Not in the watch thread: the handshake waits for watch events. */
+static void *reconnect_thread(void *arg)
+{
+    for (int i = 0; i < ndevs; i++) {
+        struct net_dev *d = devs[i];
+        if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_SUSPENDED)
+            continue;
+        int rc = reconnect(d);
+        if (rc == 0) {
+            printk("net: %s: reconnected to %s after the domain moved\n", d->name, d->xb.otherend);
+            continue;
+        }
+        printk("net: %s: cannot reconnect after the domain moved (%d); the device is down\n",
+               d->name, rc);
+        for (unsigned int k = 0; k < d->nqueues; k++)
+            d->queues[k].tx_port = d->queues[k].rx_port = 0;
+        __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void net_resume(int new_domain, void *arg)
+{
+    if (!new_domain) {
+        for (int i = 0; i < ndevs; i++)
+            if (__atomic_load_n(&devs[i]->state, __ATOMIC_ACQUIRE) == NETFRONT_SUSPENDED)
+                restart(devs[i]);
+        return;
+    }
+    struct thread *t = thread_create("net-reconnect", reconnect_thread, NULL, 0, 0);
+    if (t)
+        thread_detach(t);
+    else
+        printk("net: no memory to reconnect after the domain moved\n");
+}
+
 static void probe_all(void)
 {
     char **ids = NULL;
@@ -356,6 +499,8 @@ static void probe_all(void)
             probe_one(ids[i]);
     }
     free(ids);
+    if (ndevs > 0 && xen_suspend_register(net_suspend, net_resume, NULL) < 0)
+        printk("net: no memory for a resume handler\n");
 }
 
 /* ---- <xenolith/net.h> ---- */
@@ -413,6 +558,12 @@ void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg)
     __atomic_store_n(&d->rx_fn, fn, __ATOMIC_RELEASE);
     for (unsigned int i = 0; i < d->nqueues; i++)
         netfront_queue_kick(&d->queues[i]);
+}
+
+void net_dev_set_link(struct net_dev *d, void (*fn)(struct net_dev *d, void *arg), void *arg)
+{
+    d->link_arg = arg;
+    __atomic_store_n(&d->link_fn, fn, __ATOMIC_RELEASE);
 }
 
 int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, unsigned int nfrags,

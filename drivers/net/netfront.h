@@ -22,6 +22,7 @@ enum netfront_state {
     NETFRONT_RUNNING,
     NETFRONT_BROKEN, /* a protocol error or the backend left: being disconnected */
     NETFRONT_CLOSED,
+    NETFRONT_SUSPENDED, /* the domain suspends: threads gone, rings kept for the resume */
 };
 
 struct netfront_queue {
@@ -52,6 +53,7 @@ struct netfront_queue {
     uint64_t interrupts;
     struct waitq wq;
     struct thread *thread;
+    int thread_running;
 };
 
 struct net_dev {
@@ -68,6 +70,9 @@ struct net_dev {
     void *rx_arg;
     int state; /* enum netfront_state */
     struct thread *monitor;
+    int monitor_running;
+    void (*link_fn)(struct net_dev *d, void *arg); /* after a reconnect (see net.h) */
+    void *link_arg;
 };
 
 /* Allocate a queue's rings, pages, grants and event channels. 0 or -errno. */
@@ -75,6 +80,16 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
 
 /* Start the queue's thread, post its receive buffers and kick the backend. */
 int netfront_queue_start(struct netfront_queue *q);
+
+/*
+ * Resume in a new domain: the queue's grants and event channels are void. Grant
+ * the same rings and pages to the new backend, reset the rings (frames in flight
+ * are dropped, as a link that went down for a moment would) and bind new event
+ * channels. The queue's thread has stopped (state NETFRONT_SUSPENDED).
+ */
+int netfront_queue_reconnect(struct netfront_queue *q);
+/* The queue's thread is gone (it leaves when the device is no longer running). */
+int netfront_queue_stopped(struct netfront_queue *q);
 
 /* Unbind its event channels (no more handlers run). */
 void netfront_queue_stop_events(struct netfront_queue *q);

@@ -264,6 +264,7 @@ static void *queue_thread(void *arg)
 {
     struct netfront_queue *q = arg;
     struct net_dev *d = q->dev;
+    __atomic_store_n(&q->thread_running, 1, __ATOMIC_RELEASE);
     while (running(d)) {
         wait_event(&q->wq, __atomic_load_n(&q->pending, __ATOMIC_ACQUIRE) || !running(d));
         __atomic_store_n(&q->pending, 0, __ATOMIC_RELEASE);
@@ -272,7 +273,81 @@ static void *queue_thread(void *arg)
         if (rx_poll(q) < 0)
             netfront_fail(d, "queue %u: %s", q->index, q->rx.error);
     }
+    __atomic_store_n(&q->thread_running, 0, __ATOMIC_RELEASE);
     return NULL;
+}
+
+int netfront_queue_stopped(struct netfront_queue *q)
+{
+    return !__atomic_load_n(&q->thread_running, __ATOMIC_ACQUIRE);
+}
+
+/* A grant to the old backend: empty in the new table; only the ref is still ours. */
+static void forget(grant_ref_t *ref)
+{
+    if (*ref)
+        gnttab_end_access(*ref);
+    *ref = 0;
+}
+
+/* The pages of a buffer array, kept across the ring's re-initialisation. */
+static void **keep_pages(void **page, unsigned int n)
+{
+    void **copy = malloc(n * sizeof(*copy));
+    if (copy)
+        memcpy(copy, page, n * sizeof(*copy));
+    return copy;
+}
+
+static int regrant(struct net_dev *d, void **dst, grant_ref_t *gref, void **pages, unsigned int n,
+                   int readonly)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        dst[i] = pages[i];
+        int rc = gnttab_grant_access(d->xb.otherend_id, (uintptr_t)pages[i] >> PAGE_SHIFT, readonly,
+                                     &gref[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int netfront_queue_reconnect(struct netfront_queue *q)
+{
+    struct net_dev *d = q->dev;
+    unsigned int n = d->nbufs;
+    forget(&q->tx_ring_ref);
+    forget(&q->rx_ring_ref);
+    for (unsigned int i = 0; i < n; i++) {
+        forget(&q->tx.gref[i]);
+        forget(&q->rx.gref[i]);
+    }
+    q->tx_port = q->rx_port = 0; /* went with the old domain */
+    void **txp = keep_pages(q->tx.page, n), **rxp = keep_pages(q->rx.page, n);
+    int rc = txp && rxp ? 0 : -ENOMEM;
+    if (rc == 0) {
+        netif_txq_destroy(&q->tx);
+        netif_rxq_destroy(&q->rx);
+        memset(q->tx_sring, 0, PAGE_SIZE);
+        memset(q->rx_sring, 0, PAGE_SIZE);
+        if ((rc = netif_txq_init(&q->tx, q->tx_sring, n)) == 0)
+            rc = netif_rxq_init(&q->rx, q->rx_sring, n, d->sg, d->rx_gso);
+    }
+    if (rc == 0)
+        rc = gnttab_grant_access(d->xb.otherend_id, (uintptr_t)q->tx_sring >> PAGE_SHIFT, 0,
+                                 &q->tx_ring_ref);
+    if (rc == 0)
+        rc = gnttab_grant_access(d->xb.otherend_id, (uintptr_t)q->rx_sring >> PAGE_SHIFT, 0,
+                                 &q->rx_ring_ref);
+    if (rc == 0 && (rc = regrant(d, q->tx.page, q->tx.gref, txp, n, 1)) == 0)
+        rc = regrant(d, q->rx.page, q->rx.gref, rxp, n, 0);
+    free(txp);
+    free(rxp);
+    if (rc < 0)
+        return rc;
+    netif_rx_refill(&q->rx);
+    RING_PUSH_REQUESTS(&q->rx.ring);
+    return bind_events(d, q);
 }
 
 int netfront_queue_start(struct netfront_queue *q)

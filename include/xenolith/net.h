@@ -93,6 +93,14 @@ typedef void (*net_rx_fn)(struct net_dev *d, unsigned int queue, const void *dat
 /* Set (once, before traffic matters) the handler; it may call net_tx on any queue. */
 void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg);
 
+/*
+ * fn(d, arg) runs when the device is back after the domain moved (a resume in a new
+ * domain: restore or migration, perhaps to another host), in a thread of its own:
+ * the moment to announce our addresses again (gratuitous ARP, unsolicited neighbour
+ * advertisement) so the bridge finds the guest at once. The sockets layer does it.
+ */
+void net_dev_set_link(struct net_dev *d, void (*fn)(struct net_dev *d, void *arg), void *arg);
+
 /* Counters for tests and benchmarks. */
 struct net_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;

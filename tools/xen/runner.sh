@@ -158,6 +158,7 @@ save_guest() {
 checkpoint_guest() {
 	xl save -c "$name" "$G/save.chk" >>"$G/out" 2>&1 ||
 		{ fail "xl save -c failed: $(tail -n 2 "$G/out" | tr '\n' ' ')"; return; }
+	rm -f "$G/save.chk"
 	while [ -z "$polled" ] && alive && ! past "$deadline"; do sleep $tick; done
 	nmon=$((nmon + 1))
 	mv "$G/xl.out" "$G/xl.out.$nmon"
@@ -188,6 +189,7 @@ restore_guest() {
 	xl restore -F "$G/save.chk" </dev/null >"$G/xl.out" 2>&1 &
 	xlpid=$! polled=
 	wait_domid
+	rm -f "$G/save.chk" # dom0's /tmp is RAM: a guest's image is as big as the guest
 	[ -n "$domid" ] || fail "xl restore failed: $(tail -n 3 "$G/xl.out" | tr '\n' ' ')"
 	export DOMID=$domid
 }
@@ -311,7 +313,7 @@ run_guest() {
 		sed "s/^/@@XT XL $name|/" "$G/xl.out"
 		echo "@@XT RESULT $name FAIL $secs $created $outcome $why"
 	fi
-	rm -f /tmp/disks/"$name"-*.img
+	rm -f /tmp/disks/"$name"-*.img "$G/save.chk"
 }
 
 # ---- read the plan, one guest block at a time ----

@@ -24,6 +24,7 @@
 #include <xenolith/blk.h>
 #include <xenolith/net.h>
 #include <xenolith/thread.h>
+#include <xenolith/xenstore.h>
 #include "core/mm.h"
 
 #define ROUNDS    12
@@ -135,6 +136,24 @@ static int net_test(void)
     return 0;
 }
 
+/*
+ * The backend answers our Closing with Closed once it has seen it (its log says so):
+ * wait for that (up to 5 s), so the domain is not gone before the backend looked.
+ */
+static void wait_backend_closed(void)
+{
+    char be[128], path[160], st[8];
+    if (xs_read(XS_NO_TX, "device/vbd/51712/backend", be, sizeof(be)) <= 0)
+        return;
+    snprintf(path, sizeof(path), "%s/state", be);
+    for (int i = 0; i < 500; i++) {
+        if (xs_read(XS_NO_TX, path, st, sizeof(st)) > 0 && atoi(st) == 6)
+            return;
+        thread_sleep_ns(10000000);
+    }
+    printf("hostile-test: xvda: the backend did not close within 5 s\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *expect = "ok";
@@ -195,6 +214,7 @@ int main(int argc, char **argv)
                    errname(again_r));
             if (again != rc || again_r != rc)
                 FAIL("a failed device took I/O again");
+            wait_backend_closed();
         }
         if (idle) {
             printf("hostile-test: xvda: idle for %lu s\n", idle);

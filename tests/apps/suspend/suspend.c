@@ -5,12 +5,16 @@
  * the expected one, the domid changed exactly when the domain is new, the
  * workers on every VCPU go on, time never went back, the wall clock did not
  * go back, sleeps are neither early nor lost, xenstore answers, and the
- * suspend and resume handlers each ran once.
+ * suspend and resume handlers each ran once. With "blk" as argv[2], a writer
+ * keeps writing numbered 4 KiB blocks of random data to the first disk (and
+ * reading each back) all along; at the end every block written is read back and
+ * compared byte for byte, and writes must have completed after every resume.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <xenolith/blk.h>
 #include <xenolith/lifecycle.h>
 #include <xenolith/thread.h>
 #include <xenolith/xenstore.h>
@@ -62,6 +66,71 @@ static void on_resume(int new_domain, void *arg)
     __atomic_add_fetch(&resumes, 1, __ATOMIC_SEQ_CST);
 }
 
+/* ---- the disk writer ---- */
+
+#define BLOCK 4096
+static struct blk_dev *disk;
+static uint64_t disk_blocks;
+static volatile uint64_t blocks_written, disk_errors;
+
+/* Block n's contents: a function of n and the pass, so a stale block shows. */
+static void fill(uint8_t *buf, uint64_t n, uint64_t pass)
+{
+    uint64_t x = (n + 1) * 0x9e3779b97f4a7c15ULL ^ (pass + 1) * 0xbf58476d1ce4e5b9ULL;
+    for (int i = 0; i < BLOCK; i += 8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(buf + i, &x, 8);
+    }
+}
+
+static void *disk_writer(void *arg)
+{
+    static uint8_t out[BLOCK], in[BLOCK];
+    for (uint64_t w = 0;; w++) {
+        uint64_t n = w % disk_blocks, pass = w / disk_blocks;
+        fill(out, n, pass);
+        if (blk_write(disk, n * BLOCK, out, BLOCK) < 0 ||
+            blk_read(disk, n * BLOCK, in, BLOCK) < 0 || memcmp(in, out, BLOCK) != 0) {
+            disk_errors++;
+            printf("suspend-test: disk block %lu: write/read back failed\n", (unsigned long)n);
+            thread_sleep_ns(100 * MS);
+            continue;
+        }
+        __atomic_store_n(&blocks_written, w + 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+static int fail(const char *what);
+
+/* Every block ever written holds what its last write put there. */
+static int disk_check(void)
+{
+    static uint8_t want[BLOCK], got[BLOCK];
+    uint64_t w = __atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST);
+    uint64_t n_max = w < disk_blocks ? w : disk_blocks;
+    for (uint64_t n = 0; n < n_max; n++) {
+        /* Last completed write of block n: pass (w - 1 - n) / disk_blocks, give or take the
+         * one the writer may be doing now (both are accepted). */
+        uint64_t pass = (w - 1 - n) / disk_blocks;
+        if (blk_read(disk, n * BLOCK, got, BLOCK) < 0)
+            return fail("disk: read back failed at the end");
+        fill(want, n, pass);
+        if (memcmp(got, want, BLOCK) != 0) {
+            fill(want, n, pass + 1);
+            if (memcmp(got, want, BLOCK) != 0) {
+                printf("suspend-test: disk block %lu is not what was written\n", (unsigned long)n);
+                return 1;
+            }
+        }
+    }
+    printf("suspend-test: disk: %lu blocks written, %lu checked byte for byte\n", (unsigned long)w,
+           (unsigned long)n_max);
+    return 0;
+}
+
 static int fail(const char *what)
 {
     printf("suspend-test: FAIL: %s\n", what);
@@ -104,6 +173,22 @@ int main(int argc, char **argv)
     }
     if (!workers_go_on(10))
         return fail("workers do not run before any suspend");
+    int with_disk = argc > 2 && strcmp(argv[2], "blk") == 0;
+    if (with_disk) {
+        struct blk_info info;
+        if (blk_dev_count() < 1 || !(disk = blk_dev_get(0)))
+            return fail("no disk");
+        blk_dev_info(disk, &info);
+        disk_blocks = info.sectors * info.sector_size / BLOCK;
+        if (disk_blocks > 1024)
+            disk_blocks = 1024;
+        struct thread *t = thread_create("disk-writer", disk_writer, NULL, -1, 0);
+        if (!t)
+            return fail("cannot start the disk writer");
+        thread_detach(t);
+        while (__atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST) < 10)
+            thread_sleep_ns(10 * MS);
+    }
     long domid;
     if (xs_read_int(XS_NO_TX, "domid", &domid) < 0)
         return fail("no domid in xenstore");
@@ -134,6 +219,14 @@ int main(int argc, char **argv)
             bad += fail("the wall clock went back");
         if (!workers_go_on(10))
             bad += fail("workers stopped after the resume");
+        if (with_disk) {
+            uint64_t w0 = __atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST);
+            for (int i = 0; i < 100 && __atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST) < w0 + 20;
+                 i++)
+                thread_sleep_ns(100 * MS);
+            if (__atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST) < w0 + 20)
+                bad += fail("disk writes stopped after the resume");
+        }
         uint64_t t0 = time_now_ns();
         thread_sleep_ns(50 * MS);
         uint64_t slept = time_now_ns() - t0;
@@ -145,6 +238,8 @@ int main(int argc, char **argv)
         backwards += workers[i].backwards;
     if (backwards)
         bad += fail("time went backwards");
+    if (with_disk && (disk_errors || disk_check()))
+        bad += fail("the disk did not hold what was written");
     if (bad)
         return 1;
     printf("suspend-test: all ok (%d suspends)\n", suspends);
