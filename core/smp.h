@@ -65,6 +65,10 @@ unsigned int smp_possible_cpus(void);
 /* Print every online CPU's scheduler, timer and event state. */
 void smp_dump_state(void);
 
+/* This VCPU's events, timer interrupt and IPIs (arch/x86/smp_boot.c); resume: again,
+ * in a new domain. 0 or -errno. */
+int xen_cpu_setup(struct cpu *c, int resume);
+
 /* Bind this CPU's kick IPI and its lock-wake port. */
 int smp_init_ipi(struct cpu *c);
 

@@ -45,16 +45,30 @@ static unsigned int xen_vcpu_count(void)
     return n;
 }
 
+/*
+ * A VCPU's own hypervisor state, in the one order a VCPU's start and a resume in
+ * a new domain (each VCPU for itself, drivers/xen/suspend.c) both use: events
+ * (FIFO control block, upcall vector), the timer interrupt, the IPIs. Runs on c.
+ * The boot VCPU's first set-up is part of kernel_start (it also picks the ABI).
+ */
+int xen_cpu_setup(struct cpu *c, int resume)
+{
+    int rc = resume ? evtchn_resume_cpu(c) : evtchn_init_cpu(c);
+    if (rc == 0)
+        rc = resume ? timer_resume_cpu(c) : timer_init_cpu(c);
+    if (rc == 0)
+        rc = smp_init_ipi(c);
+    return rc;
+}
+
 _Noreturn void ap_main(struct cpu *c)
 {
     cpu_init(c, c->id); /* GS base first: everything else finds its CPU through it */
-    if (evtchn_init_cpu(c) < 0)
-        panic("vcpu %u: no events", c->id);
     char name[16];
     ksnprintf(name, sizeof(name), "idle%u", c->id);
     sched_init_cpu(c, name);
-    if (timer_init_cpu(c) < 0 || smp_init_ipi(c) < 0)
-        panic("vcpu %u: cannot bind timer/IPI", c->id);
+    if (xen_cpu_setup(c, 0) < 0)
+        panic("vcpu %u: cannot set up its events, timer or IPIs", c->id);
     smp_register_cpu(c);
     irq_enable();
     sched_idle_loop();

@@ -352,8 +352,6 @@ int evtchn_resume(void)
                 __atomic_store_n(&chunks[i][p].fn, NULL, __ATOMIC_RELEASE);
     int rc = abi->resume_domain();
     if (rc == 0)
-        rc = evtchn_resume_cpu(this_cpu());
-    if (rc == 0)
         rc = xen_hvm_set_param(HVM_PARAM_CALLBACK_IRQ, (2ULL << 56) | VECTOR_UPCALL);
     return rc;
 }

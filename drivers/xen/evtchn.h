@@ -34,7 +34,8 @@ int evtchn_init_cpu(struct cpu *c);
 
 /*
  * Resume in a new domain: evtchn_resume (boot CPU, first) forgets every port and
- * sets the ABI up again; evtchn_resume_cpu (on each other CPU) does its part.
+ * sets the ABI up again for the domain; evtchn_resume_cpu (on each CPU, the boot
+ * CPU too) does that CPU's part.
  * Every port must then be bound again by whoever owns it.
  */
 int evtchn_resume(void);

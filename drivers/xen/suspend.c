@@ -92,13 +92,7 @@ static void run_resume(struct hook *h, int new_domain)
 static int resume_cpu(struct cpu *c)
 {
     int rc = vcpu_info_register(c);
-    if (rc == 0)
-        rc = evtchn_resume_cpu(c);
-    if (rc == 0)
-        rc = timer_resume_cpu(c);
-    if (rc == 0)
-        rc = smp_init_ipi(c);
-    return rc;
+    return rc < 0 ? rc : xen_cpu_setup(c, 1);
 }
 
 /* The boot VCPU in a new domain, interrupts off: the order of boot. */
@@ -113,9 +107,7 @@ static int resume_domain(void)
         rc = evtchn_resume();
     }
     if (rc == 0)
-        rc = timer_resume_cpu(c);
-    if (rc == 0)
-        rc = smp_init_ipi(c);
+        rc = xen_cpu_setup(c, 1);
     if (rc == 0)
         rc = gnttab_resume();
     if (rc == 0)

@@ -49,7 +49,18 @@ check "goes on after failures" reported hello-still-runs PASS "poweroff"
 check "dom0 panic: guest running" reported dom0-panics FAIL "Xen or dom0 crashed"
 check "dom0 panic: guest after it" reported after-the-panic FAIL "(before this guest ran)"
 check "timings are printed" grep -q '^\[xen\] timings: .*dom0 ready' "$log"
+
+# Second run: dom0 goes silent (its runner stopped). Short slack so it is quick.
+hang_log=build/xen/selftest-hang.log
+XT_STALL_SLACK=5 tools/xen/suite.sh tests/xen/manifest.hang >"$hang_log" 2>&1
+hang_rc=$?
+hang_serial=build/xen/suite-manifest_hang/serial.log
+check "hang: exit status is 1 (got $hang_rc)" test "$hang_rc" -eq 1
+check "hang: reported as dom0 silence" grep -qE '^\[xen\] FAIL spin-runner-stops .*dom0 stopped reporting' "$hang_log"
+check "hang: Xen was asked for its state (debug keys)" grep -q "pressed -> dumping" "$hang_serial"
+check "hang: the guest after it is reported" grep -qE '^\[xen\] FAIL never-runs ' "$hang_log"
 check "done in under 3 minutes (took ${secs}s)" test "$secs" -lt 180
+check "both runs in under 4 minutes (took $((SECONDS - t0))s)" test $((SECONDS - t0)) -lt 240
 
 if ((fail)); then
 	echo "selftest: the suite's output ($log):" >&2

@@ -28,7 +28,10 @@ else
 fi
 
 mem=${XT_QEMU_MEM:-2048}
-dom0_mem=${XT_DOM0_MEM:-512M}
+# 768 MB: dom0's /tmp is its RAM (rootfs), and holds the run's archive (about 70 MB),
+# the guests' disks and, for save/restore tests, a whole guest image; with 512 MB a
+# save late in the full suite failed with ENOSPC.
+dom0_mem=${XT_DOM0_MEM:-768M}
 # smap=0: a PV dom0 dies at its first bounce frame with SMAP under emulated SVM.
 # bootscrub=0: QEMU's RAM is already zero; scrubbing 2 GB under TCG takes seconds.
 xen_args="console=com1 com1=115200,8n1 smap=0 dom0_mem=$dom0_mem,max:$dom0_mem"
