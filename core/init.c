@@ -19,6 +19,7 @@
 #include "core/sched.h"
 #include "core/smp.h"
 #include "core/timer.h"
+#include "drivers/xen/balloon.h"
 #include "drivers/xen/console.h"
 #include "drivers/xen/control.h"
 #include "drivers/xen/evtchn.h"
@@ -81,6 +82,8 @@ static void xen_services_late(void)
     int rc = xenstore_init();
     if (rc == 0)
         rc = control_init();
+    if (rc == 0)
+        balloon_init();
     printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");
 }
 
