@@ -26,6 +26,7 @@
 #include "drivers/xen/gnttab.h"
 #include "drivers/xen/physmap.h"
 #include "drivers/xen/shared_info.h"
+#include "drivers/xen/vcpu_hotplug.h"
 #include "drivers/xen/xenstore_internal.h"
 #include <stdlib.h>
 
@@ -82,8 +83,10 @@ static void xen_services_late(void)
     int rc = xenstore_init();
     if (rc == 0)
         rc = control_init();
-    if (rc == 0)
+    if (rc == 0) {
         balloon_init();
+        vcpu_hotplug_init();
+    }
     printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");
 }
 
