@@ -19,12 +19,14 @@
 #include "core/sched.h"
 #include "core/smp.h"
 #include "core/timer.h"
+#include "drivers/xen/balloon.h"
 #include "drivers/xen/console.h"
 #include "drivers/xen/control.h"
 #include "drivers/xen/evtchn.h"
 #include "drivers/xen/gnttab.h"
 #include "drivers/xen/physmap.h"
 #include "drivers/xen/shared_info.h"
+#include "drivers/xen/vcpu_hotplug.h"
 #include "drivers/xen/xenstore_internal.h"
 #include <stdlib.h>
 
@@ -81,6 +83,10 @@ static void xen_services_late(void)
     int rc = xenstore_init();
     if (rc == 0)
         rc = control_init();
+    if (rc == 0) {
+        balloon_init();
+        vcpu_hotplug_init();
+    }
     printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");
 }
 

@@ -8,6 +8,8 @@
 #include "core/mm.h"
 #include "core/spinlock.h"
 #include "arch/x86/paging.h"
+#include <xenolith/memory.h>
+#include <stdlib.h>
 
 #define HEAP_BASE 0x0000010000000000ULL /* 1 TiB: far from identity-mapped RAM */
 #define HEAP_MAX  0x0000400000000000ULL
@@ -36,7 +38,9 @@ void mm_init(const struct memmap *m, const struct mm_reserved *reserved, int nre
         panic("mm: the memory map has no RAM");
 
     /* Bitmap: first RAM range below 4 GiB (mapped by the early tables) above the image. */
-    uint64_t need = ALIGN_UP(page_alloc_bitmap_bytes(hi - lo), PAGE_SIZE);
+    /* Two bitmaps: in use, and ballooned out (page_alloc_set_absent_map). */
+    uint64_t map_bytes = ALIGN_UP(page_alloc_bitmap_bytes(hi - lo), 8);
+    uint64_t need = ALIGN_UP(2 * map_bytes, PAGE_SIZE);
     uint64_t image_end = ALIGN_UP((uintptr_t)__image_end, PAGE_SIZE);
     uint64_t at = 0;
     for (unsigned int i = 0; i < m->n && !at; i++) {
@@ -58,6 +62,7 @@ void mm_init(const struct memmap *m, const struct mm_reserved *reserved, int nre
         panic("mm: no room for the frame bitmap (%lu bytes)", (unsigned long)need);
 
     page_alloc_init(&frames, (uint64_t *)(uintptr_t)at, lo, hi - lo);
+    page_alloc_set_absent_map(&frames, (uint64_t *)(uintptr_t)(at + map_bytes));
     for (unsigned int i = 0; i < m->n; i++) {
         const struct memmap_entry *r = &m->e[i];
         if (r->type != MEMMAP_RAM)
@@ -105,6 +110,72 @@ uint64_t mm_free_pages(void)
 uint64_t mm_total_pages(void)
 {
     return total_pages;
+}
+
+uint64_t mm_absent_pages(void)
+{
+    return frames.nabsent;
+}
+
+void xenolith_memory_info(uint64_t *total, uint64_t *free)
+{
+    if (total)
+        *total = (total_pages - frames.nabsent) * PAGE_SIZE;
+    if (free)
+        *free = frames.nfree * PAGE_SIZE;
+}
+
+struct memory_watcher {
+    struct memory_watcher *next;
+    xenolith_memory_fn fn;
+    void *arg;
+};
+
+static struct memory_watcher *watchers;
+
+int xenolith_memory_on_change(xenolith_memory_fn fn, void *arg)
+{
+    struct memory_watcher *m = malloc(sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->fn = fn;
+    m->arg = arg;
+    m->next = watchers;
+    __atomic_store_n(&watchers, m, __ATOMIC_RELEASE);
+    return 0;
+}
+
+void mm_notify_change(void)
+{
+    uint64_t total, free;
+    xenolith_memory_info(&total, &free);
+    for (struct memory_watcher *m = __atomic_load_n(&watchers, __ATOMIC_ACQUIRE); m; m = m->next)
+        m->fn(total, free, m->arg);
+}
+
+uint64_t mm_balloon_take(uint64_t *pfns, uint64_t n, uint64_t keep_free)
+{
+    uint64_t irq = spin_lock_irqsave(&frames_lock);
+    uint64_t got = page_alloc_take(&frames, pfns, n, keep_free);
+    spin_unlock_irqrestore(&frames_lock, irq);
+    return got;
+}
+
+uint64_t mm_balloon_absent(uint64_t *pfns, uint64_t n)
+{
+    uint64_t irq = spin_lock_irqsave(&frames_lock);
+    uint64_t got = page_alloc_absent(&frames, pfns, n);
+    spin_unlock_irqrestore(&frames_lock, irq);
+    return got;
+}
+
+void mm_balloon_give(uint64_t pfn)
+{
+    uint64_t irq = spin_lock_irqsave(&frames_lock);
+    int rc = page_alloc_give(&frames, pfn);
+    spin_unlock_irqrestore(&frames_lock, irq);
+    if (rc < 0)
+        panic("mm_balloon_give(%#lx): frame was not ballooned out", (unsigned long)pfn);
 }
 
 /*
@@ -223,6 +294,9 @@ void *heap_sbrk(intptr_t incr)
 
     if (incr < 0 || want > HEAP_MAX)
         goto out; /* newlib never shrinks with a negative sbrk unless trimming */
+    /* Refuse what free RAM cannot back, before eating the frames that are left. */
+    if (want > heap_mapped && (want - heap_mapped + PAGE_SIZE - 1) / PAGE_SIZE > frames.nfree)
+        goto out;
     while (heap_mapped < want) {
         void *frame = pages_alloc(1);
         if (!frame)

@@ -21,7 +21,22 @@ void *pages_alloc_aligned(size_t n, size_t align);
 void pages_free(void *p, size_t n);
 
 uint64_t mm_free_pages(void);
+/* RAM frames the memory map gave us at boot (ballooned-out ones included). */
 uint64_t mm_total_pages(void);
+/* Frames ballooned out to the hypervisor right now. */
+uint64_t mm_absent_pages(void);
+
+/*
+ * Ballooning (drivers/xen/balloon.c): take up to n free frames out of the allocator,
+ * highest first, leaving keep_free free (they stay mapped: the caller unmaps them);
+ * list up to n ballooned-out frames; give one back (populated and mapped again).
+ */
+uint64_t mm_balloon_take(uint64_t *pfns, uint64_t n, uint64_t keep_free);
+uint64_t mm_balloon_absent(uint64_t *pfns, uint64_t n);
+void mm_balloon_give(uint64_t pfn);
+
+/* Tell xenolith_memory_on_change's callbacks that the domain's size changed. */
+void mm_notify_change(void);
 
 /* A stack of `bytes` with an unmapped guard page below it; returns its top. */
 void *stack_alloc(size_t bytes);

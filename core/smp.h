@@ -62,6 +62,12 @@ void smp_boot_aps(uint64_t rsdp_pa);
 /* VCPUs the domain may ever have (online or not). */
 unsigned int smp_possible_cpus(void);
 
+/*
+ * Bring VCPU id up after boot (the toolstack put it online), the same way as at
+ * boot. 0, -EEXIST (already up), -EINVAL (past the possible VCPUs), or -errno.
+ */
+int smp_hotplug_cpu(unsigned int id);
+
 /* Print every online CPU's scheduler, timer and event state. */
 void smp_dump_state(void);
 

@@ -134,6 +134,22 @@ static int start_ap(unsigned int id)
     return 0;
 }
 
+/* One bring-up at a time: start_ap's context is static. */
+static struct mutex hotplug_lock = MUTEX_INIT(hotplug_lock);
+
+int smp_hotplug_cpu(unsigned int id)
+{
+    if (id == 0 || id >= possible_cpus)
+        return -EINVAL;
+    mutex_lock(&hotplug_lock);
+    int rc = smp_cpu((int)id) ? -EEXIST : start_ap(id);
+    mutex_unlock(&hotplug_lock);
+    if (rc == 0)
+        printk("smp: vcpu %u up in %lu us (hotplug); %d online\n", id,
+               (unsigned long)(smp_cpu((int)id)->bringup_ns / 1000), smp_num_online());
+    return rc;
+}
+
 void smp_boot_aps(uint64_t rsdp_pa)
 {
     struct acpi_cpus *cpus = calloc(1, sizeof(*cpus));

@@ -6,6 +6,12 @@
  * to connect, then read what the disk is (size, sector size, read-only) and
  * which optional features both sides will use. blkfront_queue.c runs the I/O.
  *
+ * Hotplug: after the first probe a watch on device/vbd wakes one thread that
+ * connects every new device (xl block-attach) and tears down every detached one
+ * whose backend has closed (xl block-detach: in-flight I/O already failed with
+ * EIO, then every grant is ended and every page freed). A detached struct
+ * blk_dev stays valid and comes back to life when the same vdev is attached again.
+ *
  * Everything the backend writes is checked before use, and a backend that
  * breaks the protocol gets the device disconnected with a message saying how,
  * never a guess or a crash.
@@ -51,8 +57,27 @@ KERNEL_OPTION(blk_opt_ignore_readonly, "blk.test_ignore_readonly", OPT_BOOL,
 
 static struct mutex probe_lock = MUTEX_INIT(probe_lock);
 static int probed;
-static struct blk_dev **devs;
+#define BLKFRONT_MAX_DEVS 64 /* a fixed array: readers index it without a lock */
+
+static struct blk_dev *devs[BLKFRONT_MAX_DEVS];
 static int ndevs;
+
+static struct xs_watch vbd_watch;
+static struct waitq hotplug_wq;
+static unsigned int hotplug_kicks;
+
+struct hotplug_handler {
+    struct hotplug_handler *next;
+    blk_hotplug_fn fn;
+    void *arg;
+};
+static struct hotplug_handler *hotplug_handlers;
+
+static void hotplug_kick(void)
+{
+    __atomic_add_fetch(&hotplug_kicks, 1, __ATOMIC_SEQ_CST);
+    waitq_wake_all(&hotplug_wq);
+}
 
 /* ---- names ---- */
 
@@ -140,10 +165,12 @@ static void backend_state_changed(struct xs_watch *w, const char *path, void *ar
 {
     struct blk_dev *d = arg;
     int s = xenbus_otherend_state(&d->xb);
-    if (s != XenbusStateClosing && s != XenbusStateClosed && s != XenbusStateUnknown)
+    if (s >= 0 && s != XenbusStateClosing && s != XenbusStateClosed && s != XenbusStateUnknown)
         return;
-    blkfront_break(d, -EIO, "backend went to state %s", xenbus_state_name(s));
+    blkfront_break(d, -EIO, "backend went to state %s", s < 0 ? "(gone)" : xenbus_state_name(s));
     xenbus_switch_state(&d->xb, XenbusStateClosed);
+    if (s != XenbusStateClosing)
+        hotplug_kick(); /* closed or gone: the hotplug thread releases the device */
 }
 
 /* ---- the handshake ---- */
@@ -292,6 +319,7 @@ static void release_queues(struct blk_dev *d, unsigned int n)
         blkq_release(&d->queues[i]);
     free(d->queues);
     d->queues = NULL;
+    d->queues_cap = 0;
     d->nqueues = 0;
 }
 
@@ -301,6 +329,9 @@ static int connect(struct blk_dev *d, const char *id)
     unsigned long vdev = strtoul(id, &end, 10);
     if (*end || vdev > UINT32_MAX)
         return -EINVAL;
+    memset(&d->info, 0, sizeof(d->info));
+    d->persistent = 0;
+    d->break_err = 0;
     d->info.vdev = (uint32_t)vdev;
     d->handle = (blkif_vdev_t)vdev;
     vdev_name(d->info.vdev, d->info.name, sizeof(d->info.name));
@@ -332,7 +363,11 @@ static int connect(struct blk_dev *d, const char *id)
     d->nqueues = (unsigned int)MAX(
         1UL, MIN(MIN((unsigned long)want, max_queues), (unsigned long)BLKFRONT_MAX_QUEUES));
 
-    d->queues = calloc(d->nqueues, sizeof(*d->queues));
+    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+        free(d->queues);
+        d->queues = calloc(d->nqueues, sizeof(*d->queues));
+        d->queues_cap = d->queues ? d->nqueues : 0;
+    }
     if (!d->queues) {
         xenbus_device_release(&d->xb);
         return -ENOMEM;
@@ -370,6 +405,8 @@ static int connect(struct blk_dev *d, const char *id)
     d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
 
     unsigned int pool = (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
+    __atomic_store_n(&d->gone, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->broken, 0, __ATOMIC_RELEASE); /* a re-attach: live again */
     for (unsigned int i = 0; i < d->nqueues; i++) {
         rc = blkq_start(&d->queues[i], pool);
         if (rc < 0) {
@@ -513,6 +550,154 @@ static int by_number(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static void announce(struct blk_dev *d, int attached)
+{
+    for (struct hotplug_handler *h = __atomic_load_n(&hotplug_handlers, __ATOMIC_ACQUIRE); h;
+         h = h->next)
+        h->fn(d, attached, h->arg);
+}
+
+/* The backend has closed after a detach: free everything the device held. */
+static void teardown(struct blk_dev *d)
+{
+    xs_unwatch(&d->state_watch);
+    int busy = 0;
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        if (blkq_teardown(&d->queues[i]) < 0)
+            busy = 1;
+    __atomic_store_n(&d->nqueues, 0, __ATOMIC_RELEASE);
+    xenbus_device_release(&d->xb);
+    __atomic_store_n(&d->gone, 1, __ATOMIC_RELEASE);
+    printk("blk %s: detached; rings, grants and pages released%s\n", d->info.name,
+           busy ? " (the backend still maps some pages: kept out of use)" : "");
+    announce(d, 0);
+}
+
+static struct blk_dev *find_vdev(unsigned long vdev)
+{
+    for (int i = 0; i < ndevs; i++)
+        if (devs[i]->info.vdev == vdev)
+            return devs[i];
+    return NULL;
+}
+
+/* A device the toolstack has just written: its frontend state says Initialising. */
+static int freshly_added(const char *id)
+{
+    char path[48];
+    long state;
+    ksnprintf(path, sizeof(path), "device/vbd/%s/state", id);
+    return xs_read_int(XS_NO_TX, path, &state) == 0 && state == XenbusStateInitialising;
+}
+
+static void attach(const char *id)
+{
+    char *end;
+    unsigned long vdev = strtoul(id, &end, 10);
+    if (*end || vdev > UINT32_MAX) {
+        printk("blk: device/vbd/%s is not a virtual-device number; ignored\n", id);
+        return;
+    }
+    struct blk_dev *d = find_vdev(vdev);
+    if (d && !__atomic_load_n(&d->gone, __ATOMIC_ACQUIRE))
+        return; /* connected, or detached and waiting for its backend to close */
+    if (!freshly_added(id))
+        return;
+    int fresh = !d;
+    if (fresh && (ndevs == BLKFRONT_MAX_DEVS || !(d = calloc(1, sizeof(*d))))) {
+        printk("blk: no room for device/vbd/%s\n", id);
+        return;
+    }
+    if (!fresh)
+        d->broken = 1; /* nothing is issued until it is connected */
+    int rc = connect(d, id);
+    if (rc < 0) {
+        printk("blk: device/vbd/%s attached but not connected (%d)\n", id, rc);
+        if (fresh && !d->queues)
+            free(d);
+        else if (fresh)
+            devs[ndevs++] = d; /* threads may run over it: keep it, broken */
+        return;
+    }
+    char line[160];
+    blk_dev_describe(d, line, sizeof(line));
+    printk("blk: attached %s\n", line);
+    if (fresh) {
+        devs[ndevs] = d;
+        __atomic_store_n(&ndevs, ndevs + 1, __ATOMIC_RELEASE); /* blk_dev_count grows */
+    }
+    announce(d, 1);
+}
+
+/* Bring the device list in line with xenstore. Under probe_lock. */
+static void hotplug_scan(void)
+{
+    for (int i = 0; i < ndevs; i++) {
+        struct blk_dev *d = devs[i];
+        if (d->gone || !__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE) || !d->queues)
+            continue;
+        /* Closed, gone, or already a new backend for a re-attach: ours is done. */
+        int s = xenbus_otherend_state(&d->xb);
+        if (s != XenbusStateConnected && s != XenbusStateClosing)
+            teardown(d);
+    }
+    char **ids = NULL;
+    int n = xenbus_list("vbd", &ids);
+    for (int i = 0; i < n; i++)
+        attach(ids[i]);
+    free(ids);
+}
+
+/* Not in the watch thread: a handshake waits for watch events. */
+static void *hotplug_thread(void *arg)
+{
+    unsigned int seen = 0;
+    for (;;) {
+        wait_event(&hotplug_wq, __atomic_load_n(&hotplug_kicks, __ATOMIC_ACQUIRE) != seen);
+        seen = __atomic_load_n(&hotplug_kicks, __ATOMIC_ACQUIRE);
+        mutex_lock(&probe_lock);
+        hotplug_scan();
+        mutex_unlock(&probe_lock);
+    }
+    return NULL;
+}
+
+static void vbd_changed(struct xs_watch *w, const char *path, void *arg)
+{
+    hotplug_kick();
+}
+
+static void hotplug_start(void)
+{
+    waitq_init(&hotplug_wq);
+    struct thread *t = thread_create("blk-hotplug", hotplug_thread, NULL, 0, 0);
+    if (!t || xs_watch(&vbd_watch, "device/vbd", vbd_changed, NULL) < 0) {
+        printk("blk: cannot watch device/vbd; disks attached later will not be seen\n");
+        return;
+    }
+    thread_detach(t);
+}
+
+int blk_on_hotplug(blk_hotplug_fn fn, void *arg)
+{
+    struct hotplug_handler *h = malloc(sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->fn = fn;
+    h->arg = arg;
+    blk_dev_count(); /* devices found, hotplug watched */
+    mutex_lock(&probe_lock);
+    h->next = hotplug_handlers;
+    __atomic_store_n(&hotplug_handlers, h, __ATOMIC_RELEASE);
+    mutex_unlock(&probe_lock);
+    return 0;
+}
+
+int blk_dev_connected(struct blk_dev *d)
+{
+    return d && !__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE);
+}
+
 static void probe(void)
 {
     mutex_lock(&probe_lock);
@@ -522,11 +707,9 @@ static void probe(void)
     }
     char **ids = NULL;
     int n = xenbus_list("vbd", &ids);
-    if (n > 0) {
+    if (n > 0)
         qsort(ids, (size_t)n, sizeof(*ids), by_number);
-        devs = calloc((size_t)n, sizeof(*devs));
-    }
-    for (int i = 0; i < n && devs; i++) {
+    for (int i = 0; i < n && ndevs < BLKFRONT_MAX_DEVS; i++) {
         struct blk_dev *d = calloc(1, sizeof(*d));
         if (!d)
             break;
@@ -543,8 +726,9 @@ static void probe(void)
         devs[ndevs++] = d;
     }
     free(ids);
-    if (ndevs > 0 && xen_suspend_register(blk_suspend, blk_resume, NULL) < 0)
+    if (xen_suspend_register(blk_suspend, blk_resume, NULL) < 0)
         printk("blk: no memory for suspend handlers; the disks will not survive a move\n");
+    hotplug_start();
     __atomic_store_n(&probed, 1, __ATOMIC_RELEASE);
     mutex_unlock(&probe_lock);
 }
@@ -662,7 +846,8 @@ static int check_request(struct blk_dev *d, const struct blk_request *r)
 /* Requests go to the queue of the VCPU that submits them. */
 static struct blk_queue *queue_of_caller(struct blk_dev *d)
 {
-    return &d->queues[this_cpu()->id % d->nqueues];
+    unsigned int n = __atomic_load_n(&d->nqueues, __ATOMIC_ACQUIRE);
+    return n ? &d->queues[this_cpu()->id % n] : NULL; /* none: detached */
 }
 
 int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n)
@@ -681,7 +866,10 @@ int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n)
         }
         ok++;
     }
-    return blkq_submit(queue_of_caller(d), rs, ok);
+    struct blk_queue *q = queue_of_caller(d);
+    if (!q || __atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
+        return -EIO;
+    return blkq_submit(q, rs, ok);
 }
 
 int blk_submit(struct blk_dev *d, struct blk_request *r)

@@ -66,9 +66,11 @@ struct blk_queue {
     struct waitq sync_wq; /* blk_read & co. wait here for their request */
     unsigned int kicks;   /* bumped by events and by anyone who needs the thread */
     struct thread *thread;
-    int failed;             /* ring abandoned: every request failed, nothing issued again */
-    int suspended;          /* a domain suspend: nothing is issued until it is over */
-    uint64_t storm_reports; /* event storm lines worth printing so far */
+    struct blk_page *quarantined; /* pages of requests failed in flight (fail_all) */
+    int stopping, stopped;        /* blkq_teardown asked the thread to end; it has */
+    int failed;                   /* ring abandoned: every request failed, nothing issued again */
+    int suspended;                /* a domain suspend: nothing is issued until it is over */
+    uint64_t storm_reports;       /* event storm lines worth printing so far */
 };
 
 struct blk_dev {
@@ -77,6 +79,8 @@ struct blk_dev {
     blkif_vdev_t handle;
     unsigned int nqueues;
     struct blk_queue *queues;
+    unsigned int queues_cap; /* entries allocated (kept for a re-attach) */
+    int gone;                /* detached and released; a re-attach reconnects it */
     int persistent;
     uint32_t max_segs; /* segments per ring request */
     uint8_t flush_op;  /* BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER, or 0 (nothing to do) */
@@ -97,6 +101,13 @@ int blkq_start(struct blk_queue *q, unsigned int pool_pages);
 
 /* Undo blkq_init for a device that never connected. */
 void blkq_release(struct blk_queue *q);
+
+/*
+ * A detached device whose backend has closed (everything already failed): end the
+ * queue's thread, then end every grant and free every page, ring and pool. 0, or
+ * -EBUSY when the backend still maps some page (that page is kept out of use).
+ */
+int blkq_teardown(struct blk_queue *q);
 
 /*
  * Around a domain suspend. blkq_quiesce: issue nothing more (requests wait in

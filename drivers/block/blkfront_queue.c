@@ -409,6 +409,17 @@ static void issue(struct blk_queue *q)
 
 /* ---- failing everything ---- */
 
+/* Pages the backend may still map: out of use until it has closed (blkq_teardown). */
+static void quarantine(struct blk_queue *q, struct blk_page *list)
+{
+    while (list) {
+        struct blk_page *p = list;
+        list = p->next;
+        p->next = q->quarantined;
+        q->quarantined = p;
+    }
+}
+
 static void fail_all(struct blk_queue *q, int err)
 {
     if (q->failed)
@@ -425,6 +436,8 @@ static void fail_all(struct blk_queue *q, int err)
         struct blk_frag *f = &q->frags[s];
         struct blk_request *r = f->req;
         blkif_inflight_put(&q->inflight, s);
+        quarantine(q, f->data);
+        quarantine(q, f->ind);
         memset(f, 0, sizeof(*f));
         if (!r->_status)
             r->_status = err;
@@ -553,7 +566,12 @@ static void *queue_thread(void *arg)
             run_callbacks(done);
             waitq_wake_all(&q->sync_wq);
         }
+        if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE) && q->failed)
+            break;
     }
+    /* Last touch of q: blkq_teardown may free what it points at once it sees this. */
+    __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
+    waitq_wake_all(&q->sync_wq);
     return NULL;
 }
 
@@ -644,6 +662,39 @@ void blkq_release(struct blk_queue *q)
     q->slots = NULL;
     q->frags = NULL;
     q->grefs = NULL;
+}
+
+/* End each page's grant (if it has one) and free it. */
+static unsigned int free_pages_list(struct blk_page *list)
+{
+    unsigned int kept = 0;
+    while (list) {
+        struct blk_page *p = list;
+        list = p->next;
+        if (p->granted && gnttab_end_access(p->gref) < 0) {
+            kept++; /* still mapped by the backend: the page stays out of use for good */
+            free(p);
+            continue;
+        }
+        pages_free(p->va, 1);
+        free(p);
+    }
+    return kept;
+}
+
+int blkq_teardown(struct blk_queue *q)
+{
+    if (q->thread) {
+        __atomic_store_n(&q->stopping, 1, __ATOMIC_RELEASE);
+        wake_thread(q);
+        wait_event(&q->sync_wq, __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE));
+        q->thread = NULL;
+    }
+    unsigned int kept = free_pages_list(q->free_pages) + free_pages_list(q->quarantined);
+    q->free_pages = q->quarantined = NULL;
+    q->pages_free = q->pages_total = 0;
+    blkq_release(q);
+    return kept ? -EBUSY : 0;
 }
 
 /* ---- suspend and resume ---- */

@@ -145,3 +145,11 @@ int gnttab_end_access(grant_ref_t ref)
     spin_unlock_irqrestore(&gnttab_lock, flags);
     return 0;
 }
+
+unsigned int gnttab_in_use(void)
+{
+    uint64_t flags = spin_lock_irqsave(&gnttab_lock);
+    unsigned int n = gnttab_refs_nr_in_use(&refs);
+    spin_unlock_irqrestore(&gnttab_lock, flags);
+    return n;
+}

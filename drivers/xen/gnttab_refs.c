@@ -90,3 +90,10 @@ uint32_t gnttab_refs_nr_free(const struct gnttab_refs *r)
 {
     return r->nr_free;
 }
+
+uint32_t gnttab_refs_nr_in_use(const struct gnttab_refs *r)
+{
+    uint32_t usable =
+        r->nr_entries > GNTTAB_NR_RESERVED_ENTRIES ? r->nr_entries - GNTTAB_NR_RESERVED_ENTRIES : 0;
+    return usable - r->nr_free;
+}

@@ -64,4 +64,7 @@ bool gnttab_refs_in_use(const struct gnttab_refs *r, grant_ref_t ref);
 /* Free refs left. */
 uint32_t gnttab_refs_nr_free(const struct gnttab_refs *r);
 
+/* Refs handed out and not freed (reserved ones not counted): a leak check. */
+uint32_t gnttab_refs_nr_in_use(const struct gnttab_refs *r);
+
 #endif

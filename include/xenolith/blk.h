@@ -50,11 +50,30 @@ struct blk_info {
     uint32_t discard_alignment;   /* bytes */
 };
 
-/* Number of connected devices; the first call finds and connects them. */
+/*
+ * Number of devices seen; the first call finds and connects them. It grows when
+ * a disk is attached later (xl block-attach); a detached one keeps its index.
+ */
 int blk_dev_count(void);
 
-/* Device `index` (0 .. count-1, in virtual-device order: xvda before xvdb), or NULL. */
+/*
+ * Device `index` (0 .. count-1: boot's devices in virtual-device order, xvda before
+ * xvdb, then later attachments in the order they came), or NULL.
+ */
 struct blk_dev *blk_dev_get(int index);
+
+/*
+ * Hot attach and detach. fn(d, 1, arg) after a device is attached and connected,
+ * fn(d, 0, arg) once a detached device (xl block-detach) is released: from the
+ * detach on its requests fail with -EIO. The struct blk_dev stays valid: attaching
+ * the same virtual device again brings it back (fn(d, 1) again). Runs in the block
+ * hotplug thread. 0 or -ENOMEM.
+ */
+typedef void (*blk_hotplug_fn)(struct blk_dev *d, int attached, void *arg);
+int blk_on_hotplug(blk_hotplug_fn fn, void *arg);
+
+/* 1 while the device is connected; 0 once detached or disconnected after a fault. */
+int blk_dev_connected(struct blk_dev *d);
 
 /* The device named "xvdb" (or with virtual-device number "51728"), or NULL. */
 struct blk_dev *blk_dev_find(const char *name);

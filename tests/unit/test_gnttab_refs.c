@@ -33,6 +33,7 @@ static void check_list(const struct gnttab_refs *r)
         n++;
     }
     assert_int_equal(n, gnttab_refs_nr_free(r));
+    assert_int_equal(gnttab_refs_nr_in_use(r), (r->nr_entries > RSV ? r->nr_entries - RSV : 0) - n);
     for (uint32_t i = RSV; i < r->nr_entries; i++)
         assert_true(seen[i] != gnttab_refs_in_use(r, i));
     for (uint32_t i = 0; i < RSV && i < r->nr_entries; i++)

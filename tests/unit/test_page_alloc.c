@@ -690,6 +690,72 @@ static void random_stress_matches_shadow_model(void **state)
     destroy(f);
 }
 
+/* Ballooning: take leaves keep_free, highest frames first; absent frames are not free. */
+static void take_gives_highest_frames_and_keeps_a_floor(void **state)
+{
+    struct fixture *f = make(100, 130);
+    uint64_t *absent = malloc(page_alloc_bitmap_bytes(130));
+    page_alloc_set_absent_map(&f->pa, absent);
+    page_alloc_mark_free(&f->pa, 100, 130);
+    page_alloc_mark_used(&f->pa, 229, 1); /* the top frame is in use: skipped */
+    uint64_t pfns[200];
+    assert_int_equal(page_alloc_take(&f->pa, pfns, 3, 0), 3);
+    assert_int_equal(pfns[0], 228);
+    assert_int_equal(pfns[1], 227);
+    assert_int_equal(pfns[2], 226);
+    assert_int_equal(f->pa.nabsent, 3);
+    assert_int_equal(f->pa.nfree, 126);
+    /* Only down to the floor, however many are asked for. */
+    assert_int_equal(page_alloc_take(&f->pa, pfns, 200, 100), 26);
+    assert_int_equal(f->pa.nfree, 100);
+    assert_int_equal(page_alloc_take(&f->pa, pfns, 1, 100), 0);
+    /* Nothing allocates an absent frame; freeing one is refused. */
+    for (int i = 0; i < 100; i++)
+        assert_true(page_alloc_alloc(&f->pa, 1, 1) < 200);
+    assert_int_equal(page_alloc_alloc(&f->pa, 1, 1), PFN_NONE);
+    assert_int_equal(page_alloc_free(&f->pa, 228, 1), -EINVAL);
+    free(absent);
+    destroy(f);
+}
+
+static void absent_frames_listed_and_given_back(void **state)
+{
+    struct fixture *f = make(0, 256);
+    uint64_t *absent = malloc(page_alloc_bitmap_bytes(256));
+    page_alloc_set_absent_map(&f->pa, absent);
+    page_alloc_mark_free(&f->pa, 0, 256);
+    uint64_t pfns[256], list[256];
+    assert_int_equal(page_alloc_take(&f->pa, pfns, 70, 0), 70); /* 186..255 */
+    assert_int_equal(page_alloc_absent(&f->pa, list, 256), 70);
+    assert_int_equal(list[0], 186);
+    assert_int_equal(list[69], 255);
+    assert_int_equal(page_alloc_absent(&f->pa, list, 5), 5);
+    assert_int_equal(list[4], 190);
+    assert_int_equal(page_alloc_give(&f->pa, 186), 0);
+    assert_int_equal(page_alloc_give(&f->pa, 186), -EINVAL); /* not absent any more */
+    assert_int_equal(page_alloc_give(&f->pa, 3), -EINVAL);   /* never taken */
+    assert_int_equal(page_alloc_give(&f->pa, 256), -EINVAL); /* out of range */
+    assert_int_equal(f->pa.nabsent, 69);
+    assert_int_equal(f->pa.nfree, 187);
+    /* A given-back frame is allocatable and freeable again. */
+    page_alloc_mark_used(&f->pa, 0, 186);
+    assert_int_equal(page_alloc_alloc(&f->pa, 1, 1), 186);
+    assert_int_equal(page_alloc_free(&f->pa, 186, 1), 0);
+    free(absent);
+    destroy(f);
+}
+
+static void take_without_absent_map_takes_nothing(void **state)
+{
+    struct fixture *f = make(0, 64);
+    page_alloc_mark_free(&f->pa, 0, 64);
+    uint64_t pfns[4];
+    assert_int_equal(page_alloc_take(&f->pa, pfns, 4, 0), 0);
+    assert_int_equal(page_alloc_absent(&f->pa, pfns, 4), 0);
+    assert_int_equal(page_alloc_give(&f->pa, 1), -EINVAL);
+    destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -721,6 +787,9 @@ int main(void)
         cmocka_unit_test(large_base_above_4g),
         cmocka_unit_test(nfree_tracks_every_operation),
         cmocka_unit_test(random_stress_matches_shadow_model),
+        cmocka_unit_test(take_gives_highest_frames_and_keeps_a_floor),
+        cmocka_unit_test(absent_frames_listed_and_given_back),
+        cmocka_unit_test(take_without_absent_map_takes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

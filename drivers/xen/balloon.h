@@ -1,0 +1,8 @@
+/* Memory ballooning: follow the toolstack's memory/target. */
+#ifndef XENOLITH_BALLOON_H
+#define XENOLITH_BALLOON_H
+
+/* Watch memory/target (needs xenstore). 0 or negative errno. */
+int balloon_init(void);
+
+#endif

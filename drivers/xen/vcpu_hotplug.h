@@ -1,0 +1,8 @@
+/* VCPU hotplug: follow the toolstack's cpu/N/availability. */
+#ifndef XENOLITH_VCPU_HOTPLUG_H
+#define XENOLITH_VCPU_HOTPLUG_H
+
+/* Watch cpu/ (needs xenstore). 0 or negative errno. */
+int vcpu_hotplug_init(void);
+
+#endif
