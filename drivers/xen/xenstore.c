@@ -158,6 +158,48 @@ static int ring_write_all(const char *msg, size_t len, struct xs_request *r)
 }
 
 /*
+ * Transactions open when the domain moved belong to the old xenstored: the new one
+ * knows nothing of them (and may hand their numbers out again). Open ones are
+ * remembered with the epoch they began in; a request in one from an older epoch
+ * fails with -EAGAIN, as a conflict would, so xs_transaction starts over.
+ */
+#define TX_TRACKED 32
+static struct {
+    xs_tx_t id;
+    unsigned int epoch;
+} open_tx[TX_TRACKED];
+static unsigned int epoch;
+static spinlock_t tx_lock = SPINLOCK_INIT;
+
+static void tx_opened(xs_tx_t id)
+{
+    uint64_t f = spin_lock_irqsave(&tx_lock);
+    for (int i = 0; i < TX_TRACKED; i++)
+        if (open_tx[i].id == XS_NO_TX) {
+            open_tx[i].id = id;
+            open_tx[i].epoch = epoch;
+            break;
+        }
+    spin_unlock_irqrestore(&tx_lock, f);
+}
+
+/* Is id a transaction of an older epoch? ending: forget it either way. */
+static int tx_stale(xs_tx_t id, int ending)
+{
+    int stale = 0;
+    uint64_t f = spin_lock_irqsave(&tx_lock);
+    for (int i = 0; i < TX_TRACKED; i++)
+        if (open_tx[i].id == id && id != XS_NO_TX) {
+            stale = open_tx[i].epoch != epoch;
+            if (ending || stale)
+                open_tx[i].id = XS_NO_TX;
+            break;
+        }
+    spin_unlock_irqrestore(&tx_lock, f);
+    return stale;
+}
+
+/*
  * Send an encoded request (its req_id already in the header) and wait for the
  * reply. On success the caller owns reply->body (free it).
  */
@@ -167,6 +209,9 @@ static int xs_talk(char *msg, int len, struct xs_request *r)
         return len;
     if (!intf)
         return -ENODEV;
+    const struct xsd_sockmsg *h = (const struct xsd_sockmsg *)msg;
+    if (h->tx_id != XS_NO_TX && tx_stale(h->tx_id, h->type == XS_TRANSACTION_END))
+        return -EAGAIN;
     r->done = 0;
     r->sent = 0;
     r->error = 0;
@@ -355,6 +400,8 @@ int xs_transaction_start(xs_tx_t *tx)
     struct xs_msg m = reply_of(&r);
     rc = xs_wire_decode_transaction_start(&m, tx);
     free(r.body);
+    if (rc == 0)
+        tx_opened(*tx);
     return rc;
 }
 
@@ -673,6 +720,9 @@ void xenstore_resume(int new_domain)
             intf->rsp_cons = intf->rsp_prod;
         }
         xs_reader_init(&reader);
+        uint64_t f = spin_lock_irqsave(&tx_lock);
+        epoch++; /* transactions open now belong to the old xenstored */
+        spin_unlock_irqrestore(&tx_lock, f);
     }
     mutex_unlock(&read_mutex);
     mutex_unlock(&write_mutex);

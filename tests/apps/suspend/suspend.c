@@ -10,6 +10,7 @@
  * reading each back) all along; at the end every block written is read back and
  * compared byte for byte, and writes must have completed after every resume.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,9 @@ int main(int argc, char **argv)
     long domid;
     if (xs_read_int(XS_NO_TX, "domid", &domid) < 0)
         return fail("no domid in xenstore");
+    /* A transaction left open across each suspend: void in a new domain (-EAGAIN). */
+    xs_tx_t next_tx;
+    int next_ok = xs_transaction_start(&next_tx) == 0;
     printf("suspend-test: ready: %d VCPUs, plan %s, domid %ld\n", nworkers, plan, domid);
     fflush(stdout);
 
@@ -200,6 +204,21 @@ int main(int argc, char **argv)
         int want_new = plan[round - 1] == 'n';
         while (__atomic_load_n(&resumes, __ATOMIC_SEQ_CST) < round)
             thread_sleep_ns(20 * MS);
+        /* The transaction left open across this suspend; the next one's opens before
+         * we say "resumed" (the harness's cue for the next suspend). */
+        xs_tx_t tx = next_tx;
+        int tx_ok = next_ok;
+        if (plan[round])
+            next_ok = xs_transaction_start(&next_tx) == 0;
+        if (!tx_ok) {
+            bad += fail("cannot start a transaction");
+        } else {
+            int wrc = xs_write(tx, "data/suspend-test", "across");
+            int erc = xs_transaction_end(tx, 1);
+            printf("suspend-test: transaction open across it: write %d, commit %d\n", wrc, erc);
+            if (want_new ? (wrc != -EAGAIN || erc != -EAGAIN) : (wrc != 0 || erc != 0))
+                bad += fail("a transaction open across the suspend was not handled right");
+        }
         uint64_t wall_after = wall_us();
         long now_domid = -1;
         int xs_ok = xs_read_int(XS_NO_TX, "domid", &now_domid) == 0;
