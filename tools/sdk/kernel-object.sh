@@ -58,7 +58,7 @@ libc_headers="assert.h ctype.h dirent.h errno.h fcntl.h math.h setjmp.h signal.h
     (cd "$inc" && find . -name '*.h' | sed 's|^\./||' | sort)
     for h in $libc_headers; do [ -f "$newlib/include/$h" ] && echo "$h"; done
 } | sed 's|.*|#include <&>|' >"$w/headers.c"
-# shellcheck disable=SC2086 # ARCHFLAGS is a list of flags
+# shellcheck disable=SC2206 # ARCHFLAGS is a list of flags
 hdrflags=($ARCHFLAGS -nostdinc -I"$inc" -isystem "$newlib/include"
     -isystem "$("$CC" -print-file-name=include)")
 "$CC" "${hdrflags[@]}" -fsyntax-only -aux-info "$w/aux" "$w/headers.c" ||
