@@ -142,7 +142,7 @@ $(B)/libxenolith.a: $(KOBJ)
 # fails when a public header declares what no library defines. liblwip.a is rewritten to
 # match when built (.net records whether it was). In-tree apps link $(B)/libxenolith.a.
 SDK_NET := $(if $(wildcard $(B)/liblwip.a),$(B)/liblwip.a)
-$(shell mkdir -p $(B)/sdklib; [ "$$(cat $(B)/sdklib/.net 2>/dev/null)" = "$(SDK_NET)" ] || echo "$(SDK_NET)" > $(B)/sdklib/.net)
+$(shell mkdir -p $(B)/sdklib; [ "$$(cat $(B)/sdklib/.net 2>/dev/null)" = "lwip: $(SDK_NET)" ] || echo "lwip: $(SDK_NET)" > $(B)/sdklib/.net)
 $(B)/sdklib/libxenolith.a: $(filter-out %/head.S.o,$(KOBJ)) $(B)/k/boot/head.S.o $(SDK_NET) \
 		$(B)/sdklib/.net $(shell find include -name '*.h') tools/sdk/kernel-object.sh tools/sdk/glue.syms
 	@CC="$(CC)" LD="$(LD)" NM="$(NM)" OBJCOPY="$(OBJCOPY)" AR="$(CROSS_COMPILE)ar" \
