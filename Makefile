@@ -55,7 +55,7 @@ COLD_SRC := boot/start_info.c boot/pv_legacy.c core/init.c core/memmap.c core/cm
 	drivers/xen/control.c drivers/xen/physmap.c drivers/xen/shared_info.c drivers/xen/suspend.c
 $(patsubst %,$(B)/k/%.o,$(COLD_SRC)): KCFLAGS += -Os
 
-all: $(B)/hello.elf test-apps $(B)/tools/hostile
+all: $(B)/hello.elf test-apps $(B)/tools/hostile $(B)/sdklib/libxenolith.a
 
 # dom0 programs for the nested suite (tools/xen/hostile), linked with Debian's libxen-dev.
 DOM0CC ?= $(CROSS_COMPILE)gcc
@@ -137,6 +137,18 @@ $(B)/libxenolith.a: $(KOBJ)
 	@echo "  AR      $@"
 	@$(CROSS_COMPILE)ar rcs $@ $(filter-out %/head.S.o,$^)
 
+# The installed kernel library (tools/sdk/kernel-object.sh): the kernel as one relocatable
+# object, global only what the installed headers declare and newlib and head.S need; it
+# fails when a public header declares what no library defines. liblwip.a is rewritten to
+# match when built (.net records whether it was). In-tree apps link $(B)/libxenolith.a.
+SDK_NET := $(if $(wildcard $(B)/liblwip.a),$(B)/liblwip.a)
+$(shell mkdir -p $(B)/sdklib; [ "$$(cat $(B)/sdklib/.net 2>/dev/null)" = "lwip: $(SDK_NET)" ] || echo "lwip: $(SDK_NET)" > $(B)/sdklib/.net)
+$(B)/sdklib/libxenolith.a: $(filter-out %/head.S.o,$(KOBJ)) $(B)/k/boot/head.S.o $(SDK_NET) \
+		$(B)/sdklib/.net $(shell find include -name '*.h') tools/sdk/kernel-object.sh tools/sdk/glue.syms
+	@CC="$(CC)" LD="$(LD)" NM="$(NM)" OBJCOPY="$(OBJCOPY)" AR="$(CROSS_COMPILE)ar" \
+		ARCHFLAGS="$(ARCHFLAGS)" tools/sdk/kernel-object.sh $(B)/sdklib $(NEWLIB) \
+		$(B)/k/boot/head.S.o "$(SDK_NET)" $(filter-out %/head.S.o,$(KOBJ))
+
 # Link twice: the first image gives the text symbols, the second carries them for
 # backtraces. The symbol table sits after .text/.rodata so text addresses do not move.
 # --whole-archive is not used: --gc-sections and archive semantics keep apps lean.
@@ -203,8 +215,7 @@ deps:
 # Uninstall removes what the install's file list names (PREFIX/share/xenolith/installed-files).
 PREFIX  ?= /usr/local
 VERSION ?= 0.1
-install: $(B)/libxenolith.a $(B)/k/boot/head.S.o $(B)/k/ksyms_empty.o $(NEWLIB)/lib/libc.a \
-		$(if $(wildcard $(B)/liblwip.a),$(B)/liblwip.a)
+install: $(B)/sdklib/libxenolith.a $(B)/k/boot/head.S.o $(B)/k/ksyms_empty.o $(NEWLIB)/lib/libc.a
 	@CC="$(CC)" LD="$(LD)" NM="$(NM)" ARCHFLAGS="$(ARCHFLAGS)" VERSION="$(VERSION)" \
 		tools/sdk/install.sh install "$(PREFIX)" "$(B)"
 
@@ -274,7 +285,7 @@ format:
 
 clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
-		$(B)/lwip-obj $(B)/net $(B)/liblwip.a
+		$(B)/lwip-obj $(B)/net $(B)/liblwip.a $(B)/sdklib
 
 .PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak
 include tests/fuzz/fuzz.mk

@@ -10,18 +10,8 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 unset PKG_CONFIG_LIBDIR
-pass=0
-fail=0
 mkdir -p "$root/build/sdk"
-
-ok() {
-    echo "PASS $1"
-    pass=$((pass + 1))
-}
-bad() {
-    echo "FAIL $1"
-    fail=$((fail + 1))
-}
+. "$root/tests/sdk/lib.bash"
 
 # build NAME DIR COMMAND...: run COMMAND in DIR, log in $tmp/NAME.build.
 build() {

@@ -7,7 +7,8 @@
 #
 # PREFIX/bin/xenolith-cc                  compiler wrapper: compile, or link a bootable ELF
 # PREFIX/include/xenolith/                the API (<xenolith/*.h>, <sys/socket.h> ...)
-# PREFIX/lib/xenolith/                    libxenolith.a, liblwip.a (when built), head.S.o,
+# PREFIX/lib/xenolith/                    libxenolith.a (one object: only the API is global),
+#                                         liblwip.a (when built), head.S.o,
 #                                         ksyms_empty.o, xenolith.ld, ld + ksyms.sh (the
 #                                         two-pass link), newlib/{include,libc.a,libm.a}
 # PREFIX/lib/pkgconfig/xenolith.pc        and xenolith-net.pc (with lwIP)
@@ -51,7 +52,7 @@ if [ "$mode" = uninstall ]; then
 fi
 [ "$mode" = install ] && [ $# -eq 3 ] || die "usage: $0 install PREFIX BUILD"
 B=$3
-for f in "$B/libxenolith.a" "$B/k/boot/head.S.o" "$B/k/ksyms_empty.o" "$B/newlib/lib/libc.a"; do
+for f in "$B/sdklib/libxenolith.a" "$B/k/boot/head.S.o" "$B/k/ksyms_empty.o" "$B/newlib/lib/libc.a"; do
     [ -f "$f" ] || die "$f is not built (make install builds it first)"
 done
 [ -f "$manifest" ] && uninstall >/dev/null
@@ -97,10 +98,12 @@ done
 done
 put 644 "$B/newlib/lib/libc.a" "$lib/newlib/libc.a"
 put 644 "$B/newlib/lib/libm.a" "$lib/newlib/libm.a"
-put 644 "$B/libxenolith.a" "$lib/libxenolith.a"
+# The kernel as one object, global only the API (tools/sdk/kernel-object.sh), and lwIP
+# with its calls into the kernel renamed to match.
+put 644 "$B/sdklib/libxenolith.a" "$lib/libxenolith.a"
 have_net=0
-if [ -f "$B/liblwip.a" ]; then
-    put 644 "$B/liblwip.a" "$lib/liblwip.a"
+if [ -f "$B/sdklib/liblwip.a" ]; then
+    put 644 "$B/sdklib/liblwip.a" "$lib/liblwip.a"
     have_net=1
 fi
 # The name head.S.o is what linker.ld places first; ksyms names match *ksyms*.o.
