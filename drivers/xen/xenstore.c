@@ -58,7 +58,14 @@ static struct waitq ring_wq = WAITQ_INIT(ring_wq);       /* reader and writers w
 static spinlock_t watch_lock = SPINLOCK_INIT;
 static struct xs_watch *watches;
 static struct xs_event *events_head, **events_tail = &events_head;
+static unsigned int nevents, events_dropped;
 static struct waitq event_wq = WAITQ_INIT(event_wq);
+static struct xs_watch *running_watch; /* whose callback runs now (under watch_lock) */
+static struct thread *watcher;         /* the watch thread */
+static struct waitq callback_wq = WAITQ_INIT(callback_wq);
+
+/* Events queued at most; past it, one for a path already queued is dropped too. */
+#define WATCH_QUEUE_MAX 256
 
 static struct xs_reader reader;
 
@@ -477,9 +484,28 @@ int xs_unwatch(struct xs_watch *w)
             break;
         }
     }
+    /* Its queued events go (they would name a freed watch); a running callback of it
+     * must end first, unless that callback is what calls us. */
+    for (struct xs_event **pe = &events_head; found && *pe;) {
+        struct xs_event *e = *pe;
+        if (strcmp(e->token, w->token) != 0) {
+            pe = &e->next;
+            continue;
+        }
+        *pe = e->next;
+        nevents--;
+        free(e->path);
+        free(e->token);
+        free(e);
+    }
+    events_tail = &events_head;
+    while (*events_tail)
+        events_tail = &(*events_tail)->next;
     spin_unlock_irqrestore(&watch_lock, f);
     if (!found)
         return -ENOENT;
+    if (thread_current() != watcher)
+        wait_event(&callback_wq, __atomic_load_n(&running_watch, __ATOMIC_ACQUIRE) != w);
 
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -504,10 +530,32 @@ static void queue_event(const char *path, const char *token)
     e->path = p;
     e->token = t;
     e->next = NULL;
+    /*
+     * A node rewritten in a loop (a driver domain, say) must not fill our memory: an
+     * event for a watch and path already waiting says all a second one would.
+     * Past WATCH_QUEUE_MAX, new events are dropped (counted, reported).
+     */
+    int dup = 0;
     uint64_t f = spin_lock_irqsave(&watch_lock);
-    *events_tail = e;
-    events_tail = &e->next;
+    for (struct xs_event *x = events_head; x && !dup; x = x->next)
+        dup = strcmp(x->token, t) == 0 && strcmp(x->path, p) == 0;
+    int full = !dup && nevents >= WATCH_QUEUE_MAX;
+    if (!dup && !full) {
+        *events_tail = e;
+        events_tail = &e->next;
+        nevents++;
+    }
+    unsigned int dropped = full ? ++events_dropped : 0;
     spin_unlock_irqrestore(&watch_lock, f);
+    if (dup || full) {
+        if (full && (dropped & (dropped - 1)) == 0)
+            printk("xenstore: %u watch events dropped: %u already queued\n", dropped,
+                   WATCH_QUEUE_MAX);
+        free(e);
+        free(p);
+        free(t);
+        return;
+    }
     waitq_wake_all(&event_wq);
 }
 
@@ -517,6 +565,7 @@ static struct xs_event *dequeue_event(void)
     struct xs_event *e = events_head;
     if (e) {
         events_head = e->next;
+        nevents--;
         if (!events_head)
             events_tail = &events_head;
     }
@@ -526,6 +575,7 @@ static struct xs_event *dequeue_event(void)
 
 static void *watch_thread(void *arg)
 {
+    watcher = thread_current();
     for (;;) {
         struct xs_event *e;
         wait_event(&event_wq, READ_ONCE(events_head) != NULL);
@@ -536,9 +586,14 @@ static void *watch_thread(void *arg)
                 w = w->next;
             xs_watch_fn fn = w ? w->fn : NULL;
             void *warg = w ? w->arg : NULL;
+            running_watch = w; /* xs_unwatch(w) elsewhere waits for the callback to end */
             spin_unlock_irqrestore(&watch_lock, f);
             if (fn)
                 fn(w, e->path, warg);
+            f = spin_lock_irqsave(&watch_lock);
+            __atomic_store_n(&running_watch, NULL, __ATOMIC_RELEASE);
+            spin_unlock_irqrestore(&watch_lock, f);
+            waitq_wake_all(&callback_wq);
             free(e->path);
             free(e->token);
             free(e);

@@ -75,8 +75,12 @@ struct xs_watch {
 /*
  * Call fn(w, changed_path, arg) when path or anything below it changes (and once
  * right after registering, as xenstored does). Callbacks run one at a time in the
- * xenstore watch thread and may use xenstore themselves; events that arrive while
- * a callback runs are queued, never dropped.
+ * xenstore watch thread and may use xenstore themselves. Events that arrive while
+ * a callback runs are queued; one for a watch and path already queued is merged
+ * with it (the callback reads the current value anyway), and at most 256 wait in
+ * all (more are dropped, and reported). xs_unwatch drops the watch's queued events
+ * and, unless called from a callback, returns only once a running callback of it
+ * has ended: the watch and its argument may be freed then.
  */
 int xs_watch(struct xs_watch *w, const char *path, xs_watch_fn fn, void *arg);
 int xs_unwatch(struct xs_watch *w);

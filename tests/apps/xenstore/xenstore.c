@@ -45,6 +45,17 @@ struct tx_state {
 };
 
 /* Read the counter, let dom0 change it under us on the first attempt, then add one. */
+/* A slow callback: xs_unwatch from elsewhere must wait for it to end. */
+static volatile int slow_calls, slow_inside, slow_done;
+static void on_flood(struct xs_watch *w, const char *path, void *arg)
+{
+    slow_calls++;
+    slow_inside = 1;
+    thread_sleep_ns(300 * 1000 * 1000);
+    slow_inside = 0;
+    slow_done++;
+}
+
 static int bump_counter(xs_tx_t tx, void *arg)
 {
     struct tx_state *st = arg;
@@ -148,6 +159,37 @@ int main(void)
         CHECK(!strcmp(watch_value, "after-reconnect"), "watch after reconnect: '%s'", watch_value);
         printf("xs-test: watch after reconnect ok\n");
     }
+    /*
+     * 2000 quick writes to a watched node whose callback takes 300 ms: events for the
+     * same path merge, so once the writes are done at most one more callback is due
+     * and all is quiet within 2 s (2000 separate events would take 10 minutes). Then
+     * xs_unwatch, called while a callback runs, returns only once it has ended.
+     */
+    static struct xs_watch flood;
+    CHECK(xs_watch(&flood, "data/flood", on_flood, NULL) == 0, "watch flood");
+    for (int i = 0; i < 2000; i++) {
+        snprintf(buf, sizeof(buf), "%d", i);
+        CHECK(xs_write(XS_NO_TX, "data/flood", buf) == 0, "flood write %d", i);
+    }
+    int calls = -1;
+    for (int i = 0; i < 20 && calls != slow_calls; i++) {
+        calls = slow_calls;
+        thread_sleep_ns(700 * 1000 * 1000);
+    }
+    CHECK(calls == slow_calls && !slow_inside, "callbacks still coming after the writes (%d)",
+          slow_calls);
+    CHECK(calls >= 1 && calls < 150, "2000 writes gave %d callbacks", calls);
+    CHECK(xs_write(XS_NO_TX, "data/flood", "last") == 0, "write last");
+    for (int i = 0; i < 3000 && !slow_inside; i++)
+        thread_sleep_ns(1000 * 1000);
+    CHECK(slow_inside, "no callback for the last write");
+    int before = slow_done;
+    CHECK(xs_unwatch(&flood) == 0, "unwatch flood");
+    CHECK(!slow_inside && slow_done == before + 1, "xs_unwatch returned while its callback ran");
+    thread_sleep_ns(500 * 1000 * 1000);
+    CHECK(slow_calls == calls + 1, "a callback ran after xs_unwatch");
+    printf("xs-test: 2000 writes, %d callbacks; unwatch waited for the running one\n", calls);
+
     printf("xs-test: all ok\n");
     return 0;
 }
