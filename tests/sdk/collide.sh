@@ -170,7 +170,8 @@ if nm "$app/app.elf" | awk -v names="$names" -v unused=schedule '
         for (i = 1; i <= NR; i++) {
             k = s[i]; sub(/^__xenolith_k_/, "", k)
             if (!(k in want)) continue
-            if (t[i] == "T" && k == s[i] && a[i] >= lo && a[i] < hi) app[k]++
+            # As strings: nm pads to 16 hex digits, and awk would read "1143e0" as 1143.
+            if (t[i] == "T" && k == s[i] && (a[i] "") >= (lo "") && (a[i] "") < (hi "")) app[k]++
             else if (t[i] == "t" || (t[i] == "T" && k != s[i])) kern[k]++
             else bad[k]++
         }
