@@ -167,8 +167,9 @@ static int ring_write_all(const char *msg, size_t len, struct xs_request *r)
 /*
  * Transactions open when the domain moved belong to the old xenstored: the new one
  * knows nothing of them (and may hand their numbers out again). Open ones are
- * remembered with the epoch they began in; a request in one from an older epoch
- * fails with -EAGAIN, as a conflict would, so xs_transaction starts over.
+ * remembered with the epoch they began in, until ended; a request in one from an
+ * older epoch fails with -EAGAIN, as a conflict would, so xs_transaction starts
+ * over. A new transaction is never given the number of a stale one still open.
  */
 #define TX_TRACKED 32
 static struct {
@@ -190,7 +191,7 @@ static void tx_opened(xs_tx_t id)
     spin_unlock_irqrestore(&tx_lock, f);
 }
 
-/* Is id a transaction of an older epoch? ending: forget it either way. */
+/* Is id a transaction of an older epoch? ending: it is over, forget it. */
 static int tx_stale(xs_tx_t id, int ending)
 {
     int stale = 0;
@@ -198,7 +199,7 @@ static int tx_stale(xs_tx_t id, int ending)
     for (int i = 0; i < TX_TRACKED; i++)
         if (open_tx[i].id == id && id != XS_NO_TX) {
             stale = open_tx[i].epoch != epoch;
-            if (ending || stale)
+            if (ending)
                 open_tx[i].id = XS_NO_TX;
             break;
         }
@@ -210,15 +211,24 @@ static int tx_stale(xs_tx_t id, int ending)
  * Send an encoded request (its req_id already in the header) and wait for the
  * reply. On success the caller owns reply->body (free it).
  */
+static int xs_talk_unchecked(char *msg, int len, struct xs_request *r);
+
 static int xs_talk(char *msg, int len, struct xs_request *r)
+{
+    if (len < 0)
+        return len;
+    const struct xsd_sockmsg *h = (const struct xsd_sockmsg *)msg;
+    if (h->tx_id != XS_NO_TX && tx_stale(h->tx_id, h->type == XS_TRANSACTION_END))
+        return -EAGAIN;
+    return xs_talk_unchecked(msg, len, r);
+}
+
+static int xs_talk_unchecked(char *msg, int len, struct xs_request *r)
 {
     if (len < 0)
         return len;
     if (!intf)
         return -ENODEV;
-    const struct xsd_sockmsg *h = (const struct xsd_sockmsg *)msg;
-    if (h->tx_id != XS_NO_TX && tx_stale(h->tx_id, h->type == XS_TRANSACTION_END))
-        return -EAGAIN;
     r->done = 0;
     r->sent = 0;
     r->error = 0;
@@ -399,17 +409,28 @@ int xs_set_perms(xs_tx_t tx, const char *path, const struct xs_perm *perms, unsi
 
 int xs_transaction_start(xs_tx_t *tx)
 {
-    char msg[XS_MSG_MAX];
-    struct xs_request r = {.req_id = new_req_id()};
-    int rc = xs_talk(msg, xs_wire_encode_transaction_start(msg, sizeof(msg), r.req_id), &r);
-    if (rc < 0)
-        return rc;
-    struct xs_msg m = reply_of(&r);
-    rc = xs_wire_decode_transaction_start(&m, tx);
-    free(r.body);
-    if (rc == 0)
-        tx_opened(*tx);
-    return rc;
+    for (int tries = 0; tries <= TX_TRACKED; tries++) {
+        char msg[XS_MSG_MAX];
+        struct xs_request r = {.req_id = new_req_id()};
+        int rc = xs_talk(msg, xs_wire_encode_transaction_start(msg, sizeof(msg), r.req_id), &r);
+        if (rc < 0)
+            return rc;
+        struct xs_msg m = reply_of(&r);
+        rc = xs_wire_decode_transaction_start(&m, tx);
+        free(r.body);
+        if (rc < 0)
+            return rc;
+        if (!tx_stale(*tx, 0)) {
+            tx_opened(*tx);
+            return 0;
+        }
+        /* The number of a stale transaction still open: abort this one, take another. */
+        struct xs_request e = {.req_id = new_req_id()};
+        int len = xs_wire_encode_transaction_end(msg, sizeof(msg), e.req_id, *tx, 0);
+        if (xs_talk_unchecked(msg, len, &e) == 0)
+            free(e.body);
+    }
+    return -EAGAIN;
 }
 
 int xs_transaction_end(xs_tx_t tx, int commit)
