@@ -146,7 +146,16 @@ int main(int argc, char **argv)
             ping = i;
             waitq_wake_all(&ping_wq);
             if (wait_event_timeout(&pong_wq, pong >= i, 5000000000ULL) < 0) {
-                printf("smp-test: pong %d never came\n", i);
+                /* Lost or only late? Say where everyone is, then give it 10 s more. */
+                printf("smp-test: pong %d never came (pong is %d); state:\n", i, pong);
+                smp_dump_state();
+                uint64_t late = time_now_ns();
+                int came = wait_event_timeout(&pong_wq, pong >= i, 10000000000ULL) == 0;
+                printf("smp-test: pong %d %s\n", i,
+                       came ? "came late" : "still missing after 10 s more: the wake-up was lost");
+                if (came)
+                    printf("smp-test: ... %lu ms after the first 5 s\n",
+                           (unsigned long)((time_now_ns() - late) / 1000000));
                 return 1;
             }
         }
