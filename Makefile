@@ -268,6 +268,14 @@ soak: all
 	tools/xen/repeat.sh $(SOAK_COUNT) $(SOAK_MANIFEST) $(SOAK_GUESTS) > $(B)/soak/soak.manifest
 	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/soak.manifest
 
+# Save/restore soak: one 4-VCPU guest with a disk through SOAK_CYCLES save+restore
+# cycles and a checkpoint in one Xen boot (tools/xen/suspend-soak.sh). Not CI.
+SOAK_CYCLES ?= 100
+soak-suspend: all
+	@mkdir -p $(B)/soak
+	tools/xen/suspend-soak.sh $(SOAK_CYCLES) > $(B)/soak/suspend-soak.manifest
+	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/suspend-soak.manifest
+
 # The README's test command: everything, with the one closing summary line.
 test: deps
 	$(MAKE) all
@@ -287,5 +295,5 @@ clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a $(B)/sdklib
 
-.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak
+.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak soak-suspend
 include tests/fuzz/fuzz.mk
