@@ -1,7 +1,8 @@
 /*
- * Console multiplexer. Early output goes to port 0xe9 (Xen's HVM debug port, and
- * QEMU's debugcon) and, without Xen, to COM1; once the PV console ring is up it
- * takes over. A spinlock keeps lines from different VCPUs whole.
+ * Console multiplexer. Under Xen, early output collects in a log that is replayed
+ * onto the PV ring once it is up (port 0xe9 gets it if boot dies first); without
+ * Xen it goes to port 0xe9 (QEMU's debugcon) and COM1. A spinlock keeps lines from
+ * different VCPUs whole.
  */
 #include "core/kernel.h"
 #include "core/console.h"
@@ -25,10 +26,10 @@ static int panic_mode;
 static struct mutex console_mutex =
     MUTEX_INIT(console_mutex); /* crash reporting: the lock holder may be the one that faulted */
 
+/* One string instruction: under Xen each port write traps, a REP OUTSB traps once. */
 static void debugcon_write(const char *s, size_t n, int can_sleep)
 {
-    for (size_t i = 0; i < n; i++)
-        outb(0xe9, (uint8_t)s[i]);
+    __asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"(0xe9) : "memory");
 }
 
 static void com1_putc(char c)
@@ -72,11 +73,24 @@ static long com1_read(char *buf, size_t n)
 static const struct console_backend debugcon = {"debugcon", debugcon_write, NULL};
 static const struct console_backend com1 = {"com1", com1_write, com1_read};
 
+/*
+ * On Xen, early output only collects in early_log for the PV ring (each trap to
+ * the debug port costs a VM exit): 0xe9 gets it when a panic comes first or the
+ * log fills up.
+ */
+static void early_to_debugcon(void)
+{
+    if (nbackends == 0) {
+        backends[nbackends++] = &debugcon;
+        debugcon_write(early_log, early_len, 0);
+    }
+}
+
 void console_init_early(int on_xen)
 {
     nbackends = 0;
-    backends[nbackends++] = &debugcon;
     if (!on_xen) {
+        backends[nbackends++] = &debugcon;
         com1_init();
         backends[nbackends++] = &com1;
     }
@@ -97,6 +111,8 @@ void console_set_ring(const struct console_backend *ring, int keep_debugcon)
 void console_panic_mode(void)
 {
     panic_mode = 1;
+    if (early_logging)
+        early_to_debugcon();
 }
 
 void console_write(const char *s, size_t n)
@@ -120,6 +136,8 @@ void console_write(const char *s, size_t n)
     uint64_t flags = spin_lock_irqsave(&console_lock);
     if (early_logging) {
         size_t k = MIN(n, EARLY_LOG_SIZE - early_len);
+        if (k < n)
+            early_to_debugcon(); /* before s joins the log: the loop below writes it */
         __builtin_memcpy(early_log + early_len, s, k);
         early_len += k;
     }

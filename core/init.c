@@ -41,6 +41,46 @@ static struct boot_info boot;
 static int app_argc;
 static char **app_argv;
 
+/* TSC at the end of each boot phase, for the one-line report when main starts. */
+enum { PHASE_MEMORY, PHASE_PAGING, PHASE_XEN, PHASE_SMP, PHASE_MAIN, PHASES };
+static const char *const phase_name[PHASES] = {"memory", "paging", "xen", "smp", "main"};
+static uint64_t phase_end[PHASES];
+static uint64_t steal_at_entry; /* boot VCPU's stolen time when kernel_start began */
+
+static void phase_done(int p)
+{
+    phase_end[p] = rdtsc();
+}
+
+static unsigned long cycles_us(uint64_t cycles)
+{
+    return (unsigned long)(cycles * 1000 / tsc_khz());
+}
+
+/* "boot: phase-us memory=N ... main=N": each phase's own time, main = entry to main. */
+static void report_boot(void)
+{
+    char line[160];
+    size_t n = 0;
+    uint64_t prev = boot_tsc;
+    line[0] = '\0';
+    for (int p = 0; p < PHASE_MAIN && n < sizeof(line); p++) {
+        n += (size_t)ksnprintf(line + n, sizeof(line) - n, " %s=%lu", phase_name[p],
+                               cycles_us(phase_end[p] - prev));
+        prev = phase_end[p];
+    }
+    /* Stolen: the time Xen ran others (dom0, on a shared CPU) while we were ready. */
+    printk("boot: phase-us%s main=%lu stolen=%lu\n", line,
+           cycles_us(phase_end[PHASE_MAIN] - boot_tsc),
+           (unsigned long)((xen_vcpu_steal_ns(0) - steal_at_entry) / 1000));
+
+    struct mm_usage u;
+    mm_usage(&u);
+    printk("memory: pages kernel=%lu pagetables=%lu stacks=%lu heap=%lu free=%lu\n",
+           (unsigned long)u.kernel, (unsigned long)u.pagetables, (unsigned long)u.stacks,
+           (unsigned long)u.heap, (unsigned long)u.free);
+}
+
 static int opt_debugcon;
 KERNEL_OPTION(opt_debugcon, "debugcon", OPT_BOOL, "keep copying the console to port 0xe9");
 
@@ -77,8 +117,11 @@ static void setup_argv(char *cmdline)
     free(words);
 }
 
-/* Xen services that need threads (they wait for replies): run in the main thread. */
-static void xen_services_late(void)
+/*
+ * Xen services that wait for xenstored's replies: a thread of their own, so main
+ * does not wait for them (xenstore requests made meanwhile wait for the ring).
+ */
+static void *xen_services_late(void *arg)
 {
     int rc = xenstore_init();
     if (rc == 0)
@@ -88,15 +131,27 @@ static void xen_services_late(void)
         vcpu_hotplug_init();
     }
     printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");
+    return NULL;
+}
+
+static void start_xen_services_late(void)
+{
+    xenstore_expect();
+    struct thread *t = thread_create("xenbus-up", xen_services_late, NULL, 0, 0);
+    if (!t)
+        panic("boot: no memory for the xenstore thread");
+    thread_detach(t);
 }
 
 static void *app_start(void *arg)
 {
-    if (xen.present)
-        xen_services_late();
-    uint64_t cycles = rdtsc() - boot_tsc;
+    phase_done(PHASE_MAIN);
+    uint64_t cycles = phase_end[PHASE_MAIN] - boot_tsc;
     printk("boot: entry to main in %lu cycles (%lu us)\n", (unsigned long)cycles,
-           (unsigned long)(cycles * 1000 / tsc_khz()));
+           cycles_us(cycles));
+    report_boot();
+    if (xen.present)
+        xen_console_boot_done();
     __asm__ volatile("fninit");
     exit(main(app_argc, app_argv));
 }
@@ -129,6 +184,7 @@ void kernel_start(uint32_t start_info_paddr)
     (void)newlib_glue_anchor();
 
     int on_xen = xen_detect_and_init();
+    steal_at_entry = xen_vcpu_steal_ns(0);
     console_init_early(on_xen);
     if (on_xen)
         printk("xenolith: Xen %u.%u, PVH\n", xen.major, xen.minor);
@@ -140,6 +196,7 @@ void kernel_start(uint32_t start_info_paddr)
     print_memmap(&boot.memmap, boot.memmap_source);
 
     mm_init(&boot.memmap, boot.reserved, boot.nreserved);
+    phase_done(PHASE_MEMORY);
     paging_init(&boot.memmap);
     idt_init();
     cpu_init(&boot_cpu, 0);
@@ -150,18 +207,23 @@ void kernel_start(uint32_t start_info_paddr)
 
     smp_register_cpu(&boot_cpu);
     sched_init_cpu(&boot_cpu, "idle0");
+    phase_done(PHASE_PAGING);
     if (on_xen)
         xen_services_early();
     if (timer_init_cpu(&boot_cpu) < 0 || smp_init_ipi(&boot_cpu) < 0)
         panic("boot: cannot bind the timer or IPI event channels");
-    if (on_xen) {
+    if (on_xen)
         xen_console_enable_events();
+    phase_done(PHASE_XEN);
+    if (on_xen)
         smp_boot_aps(boot.rsdp_paddr);
-    }
+    phase_done(PHASE_SMP);
     printk("memory: %lu KiB free of %lu KiB; page tables W^X%s\n",
            (unsigned long)(mm_free_pages() * 4), (unsigned long)(mm_total_pages() * 4),
            boot_nx_supported ? "" : " (no NX on this CPU)");
 
+    if (on_xen)
+        start_xen_services_late();
     struct thread *t = thread_create("main", app_start, NULL, 0, xenolith_main_stack_size);
     if (!t)
         panic("boot: no memory for the main thread");

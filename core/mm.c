@@ -17,6 +17,8 @@
 static struct page_alloc frames;
 static spinlock_t frames_lock = SPINLOCK_INIT;
 static uint64_t total_pages;
+static uint64_t kernel_pages; /* image and frame bitmaps */
+static uint64_t stack_pages;  /* mapped under stacks, cached ones included */
 
 static void reserve(uint64_t addr, uint64_t size)
 {
@@ -76,6 +78,7 @@ void mm_init(const struct memmap *m, const struct mm_reserved *reserved, int nre
     reserve(0, PAGE_SIZE);
     reserve((uintptr_t)__image_start, image_end - (uintptr_t)__image_start);
     reserve(at, need);
+    kernel_pages = (image_end - (uintptr_t)__image_start + need) >> PAGE_SHIFT;
     for (int k = 0; k < nreserved; k++)
         reserve(reserved[k].addr, reserved[k].size);
 }
@@ -239,9 +242,12 @@ static void stack_release(uintptr_t va, size_t n)
         for (size_t i = 0; i < k; i++)
             pa[i] = vm_lookup(va + i * PAGE_SIZE) & PTE_ADDR;
         vm_unmap(va, k);
-        for (size_t i = 0; i < k; i++)
-            if (pa[i])
+        for (size_t i = 0; i < k; i++) {
+            if (pa[i]) {
                 pages_free((void *)(uintptr_t)pa[i], 1);
+                __atomic_sub_fetch(&stack_pages, 1, __ATOMIC_RELAXED);
+            }
+        }
         va += k * PAGE_SIZE;
         n -= k;
     }
@@ -271,6 +277,7 @@ void *stack_alloc(size_t bytes)
             stack_release(base, i);
             return NULL;
         }
+        __atomic_add_fetch(&stack_pages, 1, __ATOMIC_RELAXED);
     }
     return (void *)(base + bytes);
 }
@@ -285,6 +292,15 @@ void stack_free(void *top, size_t bytes)
 static uintptr_t heap_end = HEAP_BASE;    /* what sbrk has handed out */
 static uintptr_t heap_mapped = HEAP_BASE; /* what is backed by frames */
 static spinlock_t heap_lock = SPINLOCK_INIT;
+
+void mm_usage(struct mm_usage *u)
+{
+    u->kernel = kernel_pages;
+    u->pagetables = vm_table_pages();
+    u->stacks = __atomic_load_n(&stack_pages, __ATOMIC_RELAXED);
+    u->heap = (__atomic_load_n(&heap_mapped, __ATOMIC_RELAXED) - HEAP_BASE) >> PAGE_SHIFT;
+    u->free = frames.nfree;
+}
 
 void *heap_sbrk(intptr_t incr)
 {

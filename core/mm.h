@@ -21,6 +21,12 @@ void *pages_alloc_aligned(size_t n, size_t align);
 void pages_free(void *p, size_t n);
 
 uint64_t mm_free_pages(void);
+
+/* Where the frames are (in pages), for the boot report. */
+struct mm_usage {
+    uint64_t kernel, pagetables, stacks, heap, free;
+};
+void mm_usage(struct mm_usage *u);
 /* RAM frames the memory map gave us at boot (ballooned-out ones included). */
 uint64_t mm_total_pages(void);
 /* Frames ballooned out to the hypervisor right now. */

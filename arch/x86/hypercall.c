@@ -8,6 +8,7 @@
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/sched.h>
+#include <xen/vcpu.h>
 #include <xen/version.h>
 
 struct xen_info xen;
@@ -75,4 +76,12 @@ _Noreturn void xen_shutdown(unsigned int reason)
         irq_disable();
         halt();
     }
+}
+
+uint64_t xen_vcpu_steal_ns(unsigned int vcpu)
+{
+    struct vcpu_runstate_info r;
+    if (!xen.present || hypercall_vcpu_op(VCPUOP_get_runstate_info, vcpu, &r) < 0)
+        return 0;
+    return r.time[RUNSTATE_runnable] + r.time[RUNSTATE_offline];
 }

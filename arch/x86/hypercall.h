@@ -94,6 +94,8 @@ int xen_detect_and_init(void);
 /* HVM parameters (HVM_PARAM_*). Returns 0 or a negative Xen errno. */
 int xen_hvm_get_param(uint32_t idx, uint64_t *value);
 int xen_hvm_set_param(uint32_t idx, uint64_t value);
+/* Time a VCPU was ready but not running (Xen ran someone else) or was down, in ns. */
+uint64_t xen_vcpu_steal_ns(unsigned int vcpu);
 
 /* End the domain: SHUTDOWN_poweroff, _reboot, _crash ... */
 _Noreturn void xen_shutdown(unsigned int reason);

@@ -18,6 +18,7 @@
 static uint64_t *pml4;
 static uint64_t nx_mask; /* PTE_NX when EFER.NXE is on, else 0 */
 static spinlock_t vm_lock = SPINLOCK_INIT;
+static uint64_t table_pages; /* never freed: tables stay once made */
 
 static uint64_t *table_of(uint64_t e)
 {
@@ -32,8 +33,10 @@ static unsigned int index_of(uintptr_t va, int level)
 static uint64_t *table_alloc(void)
 {
     uint64_t *t = pages_alloc(1);
-    if (t)
+    if (t) {
         __builtin_memset(t, 0, PAGE_SIZE);
+        __atomic_add_fetch(&table_pages, 1, __ATOMIC_RELAXED);
+    }
     return t;
 }
 
@@ -69,6 +72,11 @@ static uint64_t *walk_create(uintptr_t va, int target)
         t = table_of(*e);
     }
     return &t[index_of(va, target)];
+}
+
+uint64_t vm_table_pages(void)
+{
+    return __atomic_load_n(&table_pages, __ATOMIC_RELAXED);
 }
 
 uint64_t vm_lookup(uintptr_t va)

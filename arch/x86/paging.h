@@ -35,5 +35,7 @@ void vm_unmap(uintptr_t va, size_t npages);
 
 /* Leaf entry for va (0 when unmapped). Never faults. */
 uint64_t vm_lookup(uintptr_t va);
+/* Pages holding page tables. */
+uint64_t vm_table_pages(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include "drivers/xen/evtchn.h"
 #include "drivers/xen/shared_info.h"
 #include <xen/hvm/hvm_vcpu.h>
+#include <xen/sched.h>
 #include <xen/vcpu.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +129,8 @@ static int start_ap(unsigned int id)
             printk("smp: vcpu %u did not come up\n", id);
             return -ETIMEDOUT;
         }
-        cpu_relax();
+        /* Let Xen run the new VCPU now when it shares our physical CPU. */
+        hypercall_sched_op(SCHEDOP_yield, NULL);
     }
     c->bringup_ns = time_now_ns() - t0;
     return 0;
@@ -170,7 +172,6 @@ void smp_boot_aps(uint64_t rsdp_pa)
             continue; /* offline at boot (maxvcpus > vcpus): known, not started */
         if (start_ap(id) == 0) {
             uint64_t ns = smp_cpu((int)id)->bringup_ns;
-            printk("smp: vcpu %u up in %lu us\n", id, (unsigned long)(ns / 1000));
             up++;
             total += ns;
             slowest = MAX(slowest, ns);

@@ -23,6 +23,8 @@ static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 static int ring_broken;
 static int events_on;
+/* Boot's lines wait in the ring for one notify when main starts: each notify wakes dom0. */
+static int notify_held;
 
 static void notify(void)
 {
@@ -54,7 +56,8 @@ static void ring_write(const char *s, size_t n, int can_sleep)
                 __asm__ volatile("outb %0, $0xe9" : : "a"(msg[i]));
             return;
         }
-        notify();
+        if (!__atomic_load_n(&notify_held, __ATOMIC_RELAXED) || (size_t)put < n)
+            notify();
         s += put;
         n -= (size_t)put;
         if (!n)
@@ -130,8 +133,16 @@ int xen_console_init(int keep_debugcon)
         return -ENOMEM;
     ring = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
     ring_port = (evtchn_port_t)port;
+    notify_held = 1;
     console_set_ring(&xen_ring, keep_debugcon);
     return 0;
+}
+
+void xen_console_boot_done(void)
+{
+    if (!ring || !__atomic_exchange_n(&notify_held, 0, __ATOMIC_RELAXED))
+        return;
+    notify();
 }
 
 /*

@@ -69,6 +69,20 @@ static struct waitq callback_wq = WAITQ_INIT(callback_wq);
 
 static struct xs_reader reader;
 
+/*
+ * Boot connects in the background while main already runs (xenstore_expect, then
+ * xenstore_init on another thread); a request made meanwhile waits for the outcome.
+ */
+enum { XS_ABSENT, XS_STARTING, XS_READY };
+static int xs_state = XS_ABSENT;
+static struct waitq ready_wq = WAITQ_INIT(ready_wq);
+
+static int wait_ready(void)
+{
+    wait_event(&ready_wq, __atomic_load_n(&xs_state, __ATOMIC_ACQUIRE) != XS_STARTING);
+    return xs_state == XS_READY ? 0 : -ENODEV;
+}
+
 static int restore_watches(void);
 
 static void xs_event_handler(evtchn_port_t port, void *arg)
@@ -227,7 +241,7 @@ static int xs_talk_unchecked(char *msg, int len, struct xs_request *r)
 {
     if (len < 0)
         return len;
-    if (!intf)
+    if (wait_ready() < 0)
         return -ENODEV;
     r->done = 0;
     r->sent = 0;
@@ -816,7 +830,23 @@ int xs_domid(void)
     return rc < 0 ? rc : (int)id;
 }
 
+void xenstore_expect(void)
+{
+    __atomic_store_n(&xs_state, XS_STARTING, __ATOMIC_RELEASE);
+}
+
+static int connect_ring(void);
+
 int xenstore_init(void)
+{
+    int rc = connect_ring();
+    uint64_t f = waitq_lock(&ready_wq);
+    __atomic_store_n(&xs_state, rc == 0 ? XS_READY : XS_ABSENT, __ATOMIC_RELEASE);
+    waitq_unlock_wake(&ready_wq, f, 1);
+    return rc;
+}
+
+static int connect_ring(void)
 {
     uint64_t pfn, port;
     if (xen_hvm_get_param(HVM_PARAM_STORE_PFN, &pfn) < 0 || pfn == 0 ||

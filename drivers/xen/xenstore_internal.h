@@ -2,7 +2,13 @@
 #ifndef XENOLITH_XENSTORE_INTERNAL_H
 #define XENOLITH_XENSTORE_INTERNAL_H
 
-/* Map the ring, bind its port, start the reader and watch threads. 0 or -errno. */
+/*
+ * Map the ring, bind its port, start the reader and watch threads. 0 or -errno.
+ * Boot calls xenstore_expect first and xenstore_init on a thread of its own, so
+ * main need not wait: requests made before the ring is up wait for it (or fail
+ * with -ENODEV when it never comes).
+ */
+void xenstore_expect(void);
 int xenstore_init(void);
 
 /*
