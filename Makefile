@@ -25,7 +25,7 @@ APP     ?= examples/hello
 ARCHFLAGS := -m64 -mno-red-zone -mcmodel=small -fno-pic -fno-pie -ffreestanding \
 	-fno-stack-protector -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fno-asynchronous-unwind-tables \
-	-ffunction-sections -fdata-sections -D__DYNAMIC_REENT__ -D__XEN_INTERFACE_VERSION__=0x00040e00
+	-ffunction-sections -fdata-sections -falign-functions=1 -falign-jumps=1 -falign-loops=1 -falign-labels=1 -D__DYNAMIC_REENT__ -D__XEN_INTERFACE_VERSION__=0x00040e00
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  := -std=gnu11 -O2 -g $(ARCHFLAGS) $(WARN) -nostdinc \
 	-isystem $(NEWLIB)/include -isystem $(B)/include -isystem $(shell $(CC) -print-file-name=include) \

@@ -10,7 +10,7 @@ export LC_ALL=C
 "$1" -n --defined-only "$2" | awk '
     BEGIN { n = 0 }
     $3 == "__text_start" { base = $1 }
-    $2 ~ /^[tTwW]$/ && $3 !~ /^\./ && $3 !~ /^(__text_|__image_)/ && $1 != last {
+    $2 ~ /^[tTwW]$/ && $3 !~ /^\./ && $3 !~ /^(__text_|__app_text_|__image_)/ && $1 != last {
         addr[n] = $1; name[n] = $3; n++; last = $1
     }
     END {

@@ -60,7 +60,7 @@ uint64_t physmap_alloc_hole(size_t npages)
 
 int physmap_check_foreign(uint64_t pfn, const char *what)
 {
-    static const struct memmap none;
+    static struct memmap none; /* in .bss: a memmap is kilobytes of zeroes */
     int rc = memmap_foreign_frame_ok(map ? map : &none, pfn, (uintptr_t)__image_start,
                                      (uintptr_t)__image_end);
     if (rc < 0)

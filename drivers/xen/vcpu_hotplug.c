@@ -47,8 +47,10 @@ static void cpu_changed(struct xs_watch *w, const char *path, void *arg)
     for (unsigned int id = 1; id < n && id < MAX_CPUS; id++)
         check_cpu(id);
     /* A node for a VCPU Xen does not know is the toolstack's mistake: say so. */
-    const char *p = strstr(path, "cpu/");
-    if (p) {
+    const char *p = path;
+    while (*p && strncmp(p, "cpu/", 4) != 0)
+        p++;
+    if (*p) {
         unsigned long id = 0;
         const char *q = p + 4;
         for (; *q >= '0' && *q <= '9' && id < 100000; q++)
