@@ -23,7 +23,7 @@ static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 static int ring_broken;
 static int events_on;
-/* Boot's lines wait in the ring for one notify when main starts: each notify wakes dom0. */
+/* Boot's later lines wait in the ring for one notify when main starts: each notify wakes dom0. */
 static int notify_held;
 
 static void notify(void)
@@ -135,6 +135,7 @@ int xen_console_init(int keep_debugcon)
     ring_port = (evtchn_port_t)port;
     notify_held = 1;
     console_set_ring(&xen_ring, keep_debugcon);
+    notify(); /* what boot said so far: the first lines show as early as they can */
     return 0;
 }
 
