@@ -569,7 +569,7 @@ static void teardown(struct blk_dev *d)
     xenbus_device_release(&d->xb);
     __atomic_store_n(&d->gone, 1, __ATOMIC_RELEASE);
     printk("blk %s: detached; rings, grants and pages released%s\n", d->info.name,
-           busy ? " (the backend still maps some pages: kept out of use)" : "");
+           busy ? " (pages the backend still maps are deferred until it lets go)" : "");
     announce(d, 0);
 }
 
