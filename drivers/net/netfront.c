@@ -106,9 +106,12 @@ static int negotiate(struct net_dev *d)
         printk("net: %s: backend cannot copy into our buffers (no feature-rx-copy)\n", d->name);
         return -EOPNOTSUPP;
     }
-    unsigned long maxq = xenbus_otherend_ulong(xb, "multi-queue-max-queues", 1);
+    char who[24];
+    ksnprintf(who, sizeof(who), "net: %s", d->name);
+    unsigned long maxq =
+        xenbus_otherend_count(xb, who, "multi-queue-max-queues", 1, 1, NETFRONT_MAX_QUEUES);
     unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1, MIN(MIN((unsigned long)want, maxq), NETFRONT_MAX_QUEUES));
+    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, maxq));
     d->split = opt_split && xenbus_otherend_ulong(xb, "feature-split-event-channels", 0) == 1;
 
     int be_sg = xenbus_otherend_ulong(xb, "feature-sg", 0) == 1;
