@@ -121,10 +121,18 @@ static unsigned int scan_free_memory(void)
     return found;
 }
 
+static int backend_says(const char *what)
+{
+    char v[32];
+    return xs_read(XS_NO_TX, "data/hostile-backend", v, sizeof(v)) > 0 &&
+           strncmp(v, what, strlen(what)) == 0;
+}
+
 /*
  * The backend keeps pages of ours mapped and writes its marker into them. Each must
  * be set aside (deferred), never handed out, and freed once the backend lets go:
- * scan free memory until then.
+ * scan free memory until then, and until the backend says it has let go (so the
+ * scans cover all its writing, even if we had wrongly freed the pages at once).
  */
 static void watch_deferred(uint64_t deferred0)
 {
@@ -135,11 +143,12 @@ static void watch_deferred(uint64_t deferred0)
             FAIL("a free page carries the backend's marker: a page it maps was freed");
         scans++;
         gnttab_deferred_stats(&waiting, &total);
-        if (total > deferred0 && waiting == 0)
+        if (total > deferred0 && waiting == 0 && backend_says("unmapped"))
             break;
         if (time_now_ns() - start > 20 * SEC)
-            FAIL("after 20 s: %llu grant(s) deferred, %u still waiting",
-                 (unsigned long long)(total - deferred0), waiting);
+            FAIL("after 20 s: %llu grant(s) deferred, %u still waiting; the backend %s",
+                 (unsigned long long)(total - deferred0), waiting,
+                 backend_says("unmapped") ? "let go" : "never said it let go");
         thread_sleep_ns(100 * 1000 * 1000ULL);
     }
     if (scan_free_memory())
@@ -167,13 +176,11 @@ static void revoked_test(void)
             ((uint64_t *)held[i])[w] = pattern(i, w);
     printf("hostile-test: %u free pages filled; the backend may try its old grants now\n", n);
     xs_write(XS_NO_TX, "data/hostile-app", "armed");
-    char v[32] = "";
     uint64_t start = time_now_ns();
-    while (strncmp(v, "probed", 6) != 0 && time_now_ns() - start < 30 * SEC) {
+    while (!backend_says("probed") && time_now_ns() - start < 30 * SEC)
         thread_sleep_ns(20 * 1000 * 1000ULL);
-        if (xs_read(XS_NO_TX, "data/hostile-backend", v, sizeof(v)) < 0)
-            v[0] = 0;
-    }
+    char v[32] = "";
+    xs_read(XS_NO_TX, "data/hostile-backend", v, sizeof(v));
     unsigned int changed = 0;
     for (unsigned int i = 0; i < n; i++)
         for (unsigned int w = 0; w < 512; w++)
