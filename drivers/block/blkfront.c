@@ -303,13 +303,20 @@ static void read_features(struct blk_dev *d)
     d->persistent = persistent && opt_persistent;
     if (d->persistent)
         in->features |= BLK_F_PERSISTENT;
-    d->max_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;
-    if (opt_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST &&
-        indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
-        d->max_segs = (uint32_t)MIN(MIN(indirect, (unsigned long)opt_indirect),
-                                    (unsigned long)BLKIF_MAX_INDIRECT_SEGS);
-        in->features |= BLK_F_INDIRECT;
+    if (indirect > 0 && indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
+        printk("blk %s: backend's feature-max-indirect-segments %lu is no more than a direct "
+               "request carries (%u); indirect requests not used\n",
+               in->name, indirect, BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    if (indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+        char who[24];
+        ksnprintf(who, sizeof(who), "blk %s", in->name);
+        indirect = xenbus_fit_report(who, "feature-max-indirect-segments", indirect, 0,
+                                     BLKIF_MAX_INDIRECT_SEGS);
     }
+    d->max_segs =
+        blkif_segments_to_use(indirect, opt_indirect > 0 ? (unsigned long)opt_indirect : 0);
+    if (d->max_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST)
+        in->features |= BLK_F_INDIRECT;
     in->max_segments = d->max_segs;
 }
 
@@ -351,17 +358,20 @@ static int connect(struct blk_dev *d, const char *id)
         return s < 0 ? s : -EIO;
     }
 
-    /* Transport: ring pages and queues. */
+    /* Transport: ring pages and queues, each clamped to what we can use (and said so). */
+    char who[24];
+    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
     unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
     if (max_order == ~0UL)
         max_order = floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
-    unsigned int order = (unsigned int)MIN(max_order, (unsigned long)BLKFRONT_MAX_RING_ORDER);
+    unsigned int order = (unsigned int)xenbus_fit_report(who, "max-ring-page-order", max_order, 0,
+                                                         BLKFRONT_MAX_RING_ORDER);
     if (opt_ring_order >= 0 && (unsigned int)opt_ring_order < order)
         order = (unsigned int)opt_ring_order;
-    unsigned long max_queues = xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1);
+    unsigned long max_queues =
+        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
     unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(
-        1UL, MIN(MIN((unsigned long)want, max_queues), (unsigned long)BLKFRONT_MAX_QUEUES));
+    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, max_queues));
 
     if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
         free(d->queues);
@@ -569,7 +579,7 @@ static void teardown(struct blk_dev *d)
     xenbus_device_release(&d->xb);
     __atomic_store_n(&d->gone, 1, __ATOMIC_RELEASE);
     printk("blk %s: detached; rings, grants and pages released%s\n", d->info.name,
-           busy ? " (the backend still maps some pages: kept out of use)" : "");
+           busy ? " (pages the backend still maps are deferred until it lets go)" : "");
     announce(d, 0);
 }
 

@@ -99,13 +99,17 @@ int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsign
 /* After the handshake: size the page pool and start the queue's thread. */
 int blkq_start(struct blk_queue *q, unsigned int pool_pages);
 
-/* Undo blkq_init for a device that never connected. */
-void blkq_release(struct blk_queue *q);
+/*
+ * Undo blkq_init (a device that never connected, or the end of blkq_teardown). Ring
+ * pages the backend still maps are deferred (gnttab_end_access_free); how many.
+ */
+unsigned int blkq_release(struct blk_queue *q);
 
 /*
  * A detached device whose backend has closed (everything already failed): end the
  * queue's thread, then end every grant and free every page, ring and pool. 0, or
- * -EBUSY when the backend still maps some page (that page is kept out of use).
+ * -EBUSY when the backend still maps some page (that one is freed only once it lets
+ * go: gnttab_end_access_free).
  */
 int blkq_teardown(struct blk_queue *q);
 

@@ -113,11 +113,32 @@ static struct blk_page *pool_take(struct blk_queue *q, unsigned int n)
     return head;
 }
 
+/* A ring or pool page: freed (0), or deferred while the backend still maps it (1). */
+static unsigned int end_and_free(grant_ref_t ref, void *page, struct blk_queue *q)
+{
+    char who[24];
+    ksnprintf(who, sizeof(who), "blk %s", q->dev->info.name);
+    return gnttab_end_access_free(ref, page, who) == 0 ? 0 : 1;
+}
+
 /*
- * Give pages back after a ring request. Without persistent grants their grants
- * end here; a page the backend still has mapped is kept out of use for good
- * (it is ours, but the backend could still write it).
+ * A page whose grant the backend would not let go (it still maps it): it leaves the
+ * pool, and the grant table keeps it out of use until the backend lets go, then
+ * frees it. The pool may take a new page in its place.
  */
+static void withdraw(struct blk_queue *q, struct blk_page *p)
+{
+    if (q->stats.grants_leaked++ == 0)
+        printk("blk %s: queue %u: the backend still maps a page after answering its request; "
+               "the page leaves the pool until it lets go\n",
+               q->dev->info.name, q->index);
+    end_and_free(p->gref, p->va, q);
+    q->pages_total--;
+    q->stats.pool_pages = q->pages_total;
+    free(p);
+}
+
+/* Give pages back after a ring request. Without persistent grants their grants end here. */
 static void pool_give(struct blk_queue *q, struct blk_page *list)
 {
     while (list) {
@@ -125,10 +146,7 @@ static void pool_give(struct blk_queue *q, struct blk_page *list)
         list = p->next;
         if (p->granted && !q->dev->persistent) {
             if (gnttab_end_access(p->gref) < 0) {
-                if (q->stats.grants_leaked++ == 0)
-                    printk("blk %s: backend kept a page mapped after its response; page "
-                           "withdrawn\n",
-                           q->dev->info.name);
+                withdraw(q, p);
                 continue;
             }
             p->granted = 0;
@@ -643,18 +661,20 @@ int blkq_start(struct blk_queue *q, unsigned int pool_pages)
     return 0;
 }
 
-void blkq_release(struct blk_queue *q)
+unsigned int blkq_release(struct blk_queue *q)
 {
+    unsigned int kept = 0;
     if (q->port_bound)
         evtchn_close(q->port);
     q->port_bound = 0;
-    int leaked = 0;
-    for (int i = 0; i < q->ring_granted; i++)
-        if (gnttab_end_access(q->ring_ref[i]) < 0)
-            leaked = 1;
+    for (unsigned int i = 0; q->sring && i < q->ring_pages; i++) {
+        void *page = (char *)q->sring + (size_t)i * PAGE_SIZE_4K;
+        if ((int)i < q->ring_granted)
+            kept += end_and_free(q->ring_ref[i], page, q);
+        else
+            pages_free(page, 1);
+    }
     q->ring_granted = 0;
-    if (q->sring && !leaked)
-        pages_free(q->sring, q->ring_pages);
     q->sring = NULL;
     free(q->slots);
     free(q->frags);
@@ -662,21 +682,20 @@ void blkq_release(struct blk_queue *q)
     q->slots = NULL;
     q->frags = NULL;
     q->grefs = NULL;
+    return kept;
 }
 
-/* End each page's grant (if it has one) and free it. */
-static unsigned int free_pages_list(struct blk_page *list)
+/* End each page's grant (if it has one) and free it; how many the backend still maps. */
+static unsigned int free_pages_list(struct blk_queue *q, struct blk_page *list)
 {
     unsigned int kept = 0;
     while (list) {
         struct blk_page *p = list;
         list = p->next;
-        if (p->granted && gnttab_end_access(p->gref) < 0) {
-            kept++; /* still mapped by the backend: the page stays out of use for good */
-            free(p);
-            continue;
-        }
-        pages_free(p->va, 1);
+        if (p->granted)
+            kept += end_and_free(p->gref, p->va, q);
+        else
+            pages_free(p->va, 1);
         free(p);
     }
     return kept;
@@ -690,10 +709,10 @@ int blkq_teardown(struct blk_queue *q)
         wait_event(&q->sync_wq, __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE));
         q->thread = NULL;
     }
-    unsigned int kept = free_pages_list(q->free_pages) + free_pages_list(q->quarantined);
+    unsigned int kept = free_pages_list(q, q->free_pages) + free_pages_list(q, q->quarantined);
     q->free_pages = q->quarantined = NULL;
     q->pages_free = q->pages_total = 0;
-    blkq_release(q);
+    kept += blkq_release(q);
     return kept ? -EBUSY : 0;
 }
 

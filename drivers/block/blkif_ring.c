@@ -81,6 +81,14 @@ uint32_t blkif_next_chunk(uint64_t remaining, uint32_t max_segs)
     return (uint32_t)(remaining < max ? remaining : max);
 }
 
+uint32_t blkif_segments_to_use(unsigned long offer, unsigned long wish)
+{
+    if (offer <= BLKIF_MAX_SEGMENTS_PER_REQUEST || wish <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
+        return BLKIF_MAX_SEGMENTS_PER_REQUEST;
+    unsigned long n = offer < wish ? offer : wish;
+    return (uint32_t)(n < BLKIF_MAX_INDIRECT_SEGS ? n : BLKIF_MAX_INDIRECT_SEGS);
+}
+
 /* Segment i of a transfer of nbytes: whole pages, the last one possibly partial. */
 static struct blkif_request_segment segment(grant_ref_t gref, uint32_t i, uint32_t nbytes)
 {

@@ -106,6 +106,14 @@ static inline uint32_t blkif_indirect_pages(uint32_t nsegs)
  */
 uint32_t blkif_next_chunk(uint64_t remaining, uint32_t max_segs);
 
+/*
+ * Segments per ring request, from the backend's feature-max-indirect-segments
+ * (`offer`, 0 when absent) and ours (`wish`, xenolith.blk.indirect): a direct
+ * request's 11 unless both are more than that (indirect descriptors), and never more
+ * than BLKIF_MAX_INDIRECT_SEGS, however much is offered.
+ */
+uint32_t blkif_segments_to_use(unsigned long offer, unsigned long wish);
+
 /* What a read or write ring request carries. */
 struct blkif_rw {
     uint64_t id;

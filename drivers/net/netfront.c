@@ -24,6 +24,7 @@
 
 #define BACKEND_WAIT_NS (10ULL * 1000000000ULL)
 #define CLOSE_WAIT_NS   (5ULL * 1000000000ULL)
+#define STOP_WAIT_NS    (2ULL * 1000000000ULL)
 
 static int opt_queues;
 KERNEL_OPTION(opt_queues, "net.queues", OPT_INT, "netfront queues per device (0: one per VCPU)");
@@ -105,9 +106,12 @@ static int negotiate(struct net_dev *d)
         printk("net: %s: backend cannot copy into our buffers (no feature-rx-copy)\n", d->name);
         return -EOPNOTSUPP;
     }
-    unsigned long maxq = xenbus_otherend_ulong(xb, "multi-queue-max-queues", 1);
+    char who[24];
+    ksnprintf(who, sizeof(who), "net: %s", d->name);
+    unsigned long maxq =
+        xenbus_otherend_count(xb, who, "multi-queue-max-queues", 1, 1, NETFRONT_MAX_QUEUES);
     unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1, MIN(MIN((unsigned long)want, maxq), NETFRONT_MAX_QUEUES));
+    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, maxq));
     d->split = opt_split && xenbus_otherend_ulong(xb, "feature-split-event-channels", 0) == 1;
 
     int be_sg = xenbus_otherend_ulong(xb, "feature-sg", 0) == 1;
@@ -218,6 +222,14 @@ static void abandon(struct net_dev *d, unsigned int nset)
 
 static void *monitor_thread(void *arg);
 
+static int queues_stopped(struct net_dev *d)
+{
+    int stopped = 1;
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        stopped &= netfront_queue_stopped(&d->queues[k]);
+    return stopped;
+}
+
 /* Our keys in one transaction, our state Connected, then wait for the backend's. */
 static int publish(struct net_dev *d)
 {
@@ -312,6 +324,10 @@ static void *monitor_thread(void *arg)
                          CLOSE_WAIT_NS);
     xenbus_switch_state(xb, XenbusStateClosed);
     xenbus_wait_otherend(xb, (1u << XenbusStateClosed) | 1u, CLOSE_WAIT_NS);
+    /* The receive threads leave once they see the state (release frees their pages). */
+    uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
+    while (!queues_stopped(d) && time_now_ns() < deadline)
+        thread_sleep_ns(1000000);
     for (unsigned int i = 0; i < d->nqueues; i++)
         netfront_queue_release(&d->queues[i]);
     __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
@@ -356,14 +372,9 @@ static int by_number(const void *a, const void *b)
 
 /* ---- suspend and resume ---- */
 
-#define STOP_WAIT_NS (2ULL * 1000000000ULL)
-
 static int all_stopped(struct net_dev *d)
 {
-    int stopped = !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE);
-    for (unsigned int k = 0; k < d->nqueues; k++)
-        stopped &= netfront_queue_stopped(&d->queues[k]);
-    return stopped;
+    return !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE) && queues_stopped(d);
 }
 
 /*

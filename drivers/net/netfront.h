@@ -45,6 +45,7 @@ struct netfront_queue {
     grant_ref_t rx_ring_ref;
     uint8_t *rx_pages;
     uint8_t *reasm; /* the frame being handed up, copied out of the rx pages */
+    size_t reasm_pages;
     uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies, rx_gso;
 
     /* Events: the handler sets `pending` and wakes the thread. */
@@ -94,7 +95,11 @@ int netfront_queue_stopped(struct netfront_queue *q);
 /* Unbind its event channels (no more handlers run). */
 void netfront_queue_stop_events(struct netfront_queue *q);
 
-/* Revoke what the backend may no longer touch; pages still mapped are leaked. */
+/*
+ * After the disconnect: revoke every grant and free the pages (a page the backend
+ * still maps is deferred until it lets go, never reused). Rx pages are only revoked,
+ * and stay allocated, while the queue's thread is still running.
+ */
 void netfront_queue_release(struct netfront_queue *q);
 
 /* The transmit path behind net_tx. */

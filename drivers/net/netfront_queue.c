@@ -144,6 +144,7 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
      * single slot stays granted to the backend, which could rewrite it under the handler. */
     size_t pages = d->sg ? ALIGN_UP((size_t)NETIF_RX_MAX_FRAME, PAGE_SIZE) / PAGE_SIZE : 1;
     q->reasm = pages_alloc(pages);
+    q->reasm_pages = pages;
     if (!q->reasm)
         return -ENOMEM;
     netif_rx_refill(&q->rx);
@@ -160,30 +161,60 @@ void netfront_queue_stop_events(struct netfront_queue *q)
     q->tx_port = q->rx_port = 0;
 }
 
-static void revoke(grant_ref_t ref, unsigned int *busy)
+/*
+ * A page done with for good: freed, or, while the backend still maps it, deferred
+ * until it lets go (gnttab_end_access_free). With keep set (our thread may still be
+ * in it) the grant is only revoked and the page stays ours, allocated.
+ */
+static void drop_page(struct netfront_queue *q, void **page, grant_ref_t *ref, int keep,
+                      unsigned int *busy)
 {
-    if (ref && gnttab_end_access(ref) == -EBUSY)
-        (*busy)++;
+    if (*ref && keep) {
+        if (gnttab_end_access(*ref) == -EBUSY)
+            (*busy)++;
+    } else if (*ref && *page) {
+        char who[24];
+        ksnprintf(who, sizeof(who), "net %s", q->dev->name);
+        if (gnttab_end_access_free(*ref, *page, who) != 0)
+            (*busy)++;
+    } else if (*page && !keep) {
+        pages_free(*page, 1);
+    }
+    *ref = 0;
+    if (!keep)
+        *page = NULL;
 }
 
 void netfront_queue_release(struct netfront_queue *q)
 {
-    /* Memory stays allocated: threads may still be on their way out of it. */
+    /* The queue's structures stay: threads may still be on their way out of them. */
+    int keep = !netfront_queue_stopped(q);
     unsigned int busy = 0;
-    revoke(q->tx_ring_ref, &busy);
-    revoke(q->rx_ring_ref, &busy);
-    q->tx_ring_ref = q->rx_ring_ref = 0;
-    for (unsigned int i = 0; i < q->tx.nbufs && q->tx.gref; i++) {
-        revoke(q->tx.gref[i], &busy);
-        q->tx.gref[i] = 0;
+    void *ring = q->rx_sring;
+    drop_page(q, &ring, &q->rx_ring_ref, keep, &busy);
+    for (unsigned int i = 0; i < q->rx.nbufs && q->rx.gref; i++)
+        drop_page(q, &q->rx.page[i], &q->rx.gref[i], keep, &busy);
+    if (!keep && q->reasm) {
+        pages_free(q->reasm, q->reasm_pages);
+        q->reasm = NULL;
     }
-    for (unsigned int i = 0; i < q->rx.nbufs && q->rx.gref; i++) {
-        revoke(q->rx.gref[i], &busy);
-        q->rx.gref[i] = 0;
-    }
+    /* Senders look at the state under tx_lock before they touch a tx page or the ring. */
+    uint64_t flags = spin_lock_irqsave(&q->tx_lock);
+    ring = q->tx_sring;
+    drop_page(q, &ring, &q->tx_ring_ref, 0, &busy);
+    for (unsigned int i = 0; i < q->tx.nbufs && q->tx.gref; i++)
+        drop_page(q, &q->tx.page[i], &q->tx.gref[i], 0, &busy);
+    spin_unlock_irqrestore(&q->tx_lock, flags);
+    if (!keep)
+        q->rx_sring = NULL;
+    q->tx_sring = NULL;
     if (busy)
-        printk("net: %s queue %u: %u pages still mapped by the backend; left granted\n",
-               q->dev->name, q->index, busy);
+        printk("net: %s queue %u: %u page%s still mapped by the backend after we revoked them; "
+               "deferred, not reused, until it lets go\n",
+               q->dev->name, q->index, busy, busy == 1 ? "" : "s");
+    else if (keep)
+        printk("net: %s queue %u: its thread is still running; pages revoked but kept\n",
+               q->dev->name, q->index);
 }
 
 /* ---- receive ---- */
@@ -383,6 +414,10 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
             return -ENETDOWN;
         struct netif_tx_reaped r;
         uint64_t flags = spin_lock_irqsave(&q->tx_lock);
+        if (!running(d)) { /* checked again under the lock: release frees the pages */
+            spin_unlock_irqrestore(&q->tx_lock, flags);
+            return -ENETDOWN;
+        }
         if (netif_tx_reap(&q->tx, &r) < 0) {
             spin_unlock_irqrestore(&q->tx_lock, flags);
             netfront_fail(d, "queue %u: %s", q->index, q->tx.error);
@@ -407,6 +442,6 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
         RING_FINAL_CHECK_FOR_RESPONSES(&q->tx.ring, more);
         spin_unlock_irqrestore(&q->tx_lock, flags);
         if (!more)
-            wait_event_timeout(&q->tx_wq, tx_responses_waiting(q) || !running(d), TX_RECHECK_NS);
+            wait_event_timeout(&q->tx_wq, !running(d) || tx_responses_waiting(q), TX_RECHECK_NS);
     }
 }

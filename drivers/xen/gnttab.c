@@ -3,19 +3,28 @@
  * at boot; frames are added there (XENMAPSPACE_grant_table) as refs run out, up
  * to the maximum GNTTABOP_query_size reports. Free refs are a list threaded
  * through an array (gnttab_refs.c, host tested) that grows with the table.
+ *
+ * A page whose grant cannot be revoked (the other domain still maps it) is never
+ * reused: gnttab_end_access_free sets it aside with its ref (gnttab_deferred.c), and
+ * a thread tries them again every second; a page let go is cleared and freed then.
  */
 #include "core/kernel.h"
 #include "core/mm.h"
+#include "core/sched.h"
 #include "core/spinlock.h"
+#include "core/time.h"
 #include "arch/x86/hypercall.h"
 #include "arch/x86/paging.h"
 #include "drivers/xen/gnttab.h"
+#include "drivers/xen/gnttab_deferred.h"
 #include "drivers/xen/gnttab_refs.h"
 #include "drivers/xen/physmap.h"
 #include <xen/memory.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ENTRIES_PER_FRAME (PAGE_SIZE / sizeof(grant_entry_v1_t))
+#define DEFER_RETRY_NS    (1000ULL * 1000 * 1000)
 
 static grant_entry_v1_t *table; /* at the reserved guest-physical range, identity mapped */
 static uint64_t table_gpa;
@@ -152,4 +161,116 @@ unsigned int gnttab_in_use(void)
     unsigned int n = gnttab_refs_nr_in_use(&refs);
     spin_unlock_irqrestore(&gnttab_lock, flags);
     return n;
+}
+
+/* ---- grants the other domain would not let go ---- */
+
+static struct gnttab_deferred deferred = {.tail = &deferred.head};
+static spinlock_t deferred_lock = SPINLOCK_INIT;
+static struct waitq deferred_wq = WAITQ_INIT(deferred_wq);
+static int deferred_thread_started;
+
+/* 1, 10, 100, ...: a count worth a line on the console. */
+static int worth_reporting(uint64_t n)
+{
+    while (n >= 10 && n % 10 == 0)
+        n /= 10;
+    return n == 1;
+}
+
+static int try_end(grant_ref_t ref, void *arg)
+{
+    return gnttab_end_access(ref);
+}
+
+/* Pages let go at last: clear what the backend may have written meanwhile, free them. */
+static void release_deferred(struct gnttab_deferred_entry *done, unsigned int left)
+{
+    unsigned int n = 0;
+    uint64_t oldest = 0, now = time_now_ns();
+    while (done) {
+        struct gnttab_deferred_entry *e = done;
+        done = e->next;
+        memset(e->page, 0, PAGE_SIZE);
+        pages_free(e->page, 1);
+        oldest = MAX(oldest, now - e->since_ns);
+        n++;
+        free(e);
+    }
+    if (n)
+        printk("grants: %u deferred grant%s let go after up to %llu ms; page%s cleared and freed "
+               "(%u still deferred)\n",
+               n, n == 1 ? "" : "s", (unsigned long long)(oldest / 1000000), n == 1 ? "" : "s",
+               left);
+}
+
+static void *deferred_thread(void *arg)
+{
+    for (;;) {
+        wait_event(&deferred_wq, __atomic_load_n(&deferred.waiting, __ATOMIC_ACQUIRE) != 0);
+        thread_sleep_ns(DEFER_RETRY_NS);
+        uint64_t flags = spin_lock_irqsave(&deferred_lock);
+        struct gnttab_deferred_entry *done = gnttab_deferred_retry(&deferred, try_end, NULL);
+        unsigned int left = deferred.waiting;
+        spin_unlock_irqrestore(&deferred_lock, flags);
+        release_deferred(done, left);
+    }
+    return NULL;
+}
+
+static void start_deferred_thread(void)
+{
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&deferred_thread_started, &expect, 1, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return;
+    struct thread *t = thread_create("gnttab-deferred", deferred_thread, NULL, 0, 0);
+    if (!t) {
+        printk("grants: no thread to retry deferred grants; the next deferral tries again\n");
+        __atomic_store_n(&deferred_thread_started, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    thread_detach(t);
+}
+
+int gnttab_end_access_free(grant_ref_t ref, void *page, const char *who)
+{
+    int rc = gnttab_end_access(ref);
+    if (rc == 0) {
+        pages_free(page, 1);
+        return 0;
+    }
+    if (rc != -EBUSY) {
+        printk("grants: %s: grant %u is not ours to end (%d); page %p left alone\n", who, ref, rc,
+               page);
+        return rc;
+    }
+    domid_t dom = table[ref].domid;
+    struct gnttab_deferred_entry *e = malloc(sizeof(*e));
+    if (!e) {
+        printk("grants: %s: page %p still mapped by domain %u (grant %u) and no memory to track "
+               "it: kept out of use for good\n",
+               who, page, dom, ref);
+        return 1;
+    }
+    uint64_t flags = spin_lock_irqsave(&deferred_lock);
+    gnttab_deferred_add(&deferred, e, ref, page, time_now_ns());
+    uint64_t nth = deferred.deferred;
+    unsigned int waiting = deferred.waiting;
+    spin_unlock_irqrestore(&deferred_lock, flags);
+    if (nth <= 4 || worth_reporting(nth))
+        printk("grants: %s: page %p still mapped by domain %u (grant %u) after we revoked it; "
+               "deferred, not reused, retried every second (%u waiting, %llu so far)\n",
+               who, page, dom, ref, waiting, (unsigned long long)nth);
+    start_deferred_thread();
+    waitq_wake_all(&deferred_wq);
+    return 1;
+}
+
+void gnttab_deferred_stats(unsigned int *waiting, uint64_t *total)
+{
+    uint64_t flags = spin_lock_irqsave(&deferred_lock);
+    *waiting = deferred.waiting;
+    *total = deferred.deferred;
+    spin_unlock_irqrestore(&deferred_lock, flags);
 }

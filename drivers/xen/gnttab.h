@@ -25,6 +25,18 @@ int gnttab_grant_access(domid_t domid, uint64_t gfn, int readonly, grant_ref_t *
  */
 int gnttab_end_access(grant_ref_t ref);
 
+/*
+ * The caller is done with `page` for good: revoke its grant and free it. If the other
+ * domain still maps it, neither the ref nor the page is used again until it lets go:
+ * both are set aside, the console says so (naming `who`, e.g. "blk xvda"), and a
+ * thread retries every second; the page is then cleared and freed. Thread context.
+ * Returns 0 (freed), 1 (deferred) or -EINVAL (ref not handed out; page left alone).
+ */
+int gnttab_end_access_free(grant_ref_t ref, void *page, const char *who);
+
+/* Grants deferred by gnttab_end_access_free and still mapped; deferred since boot. */
+void gnttab_deferred_stats(unsigned int *waiting, uint64_t *total);
+
 /* Frames mapped now and Xen's maximum, for the boot log and tests. */
 void gnttab_frames(unsigned int *mapped, unsigned int *max);
 

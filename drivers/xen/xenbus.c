@@ -136,6 +136,29 @@ unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name,
     return v;
 }
 
+unsigned long xenbus_fit_report(const char *who, const char *name, unsigned long v,
+                                unsigned long lo, unsigned long hi)
+{
+    unsigned long use;
+    switch (xenbus_fit(v, lo, hi, &use)) {
+    case XENBUS_FITS:
+        break;
+    case XENBUS_RAISED:
+        printk("%s: backend's %s %lu is less than we need; raised to %lu\n", who, name, v, use);
+        break;
+    case XENBUS_CAPPED:
+        printk("%s: backend's %s %lu is more than we can use; clamped to %lu\n", who, name, v, use);
+        break;
+    }
+    return use;
+}
+
+unsigned long xenbus_otherend_count(struct xenbus_device *dev, const char *who, const char *name,
+                                    unsigned long dflt, unsigned long lo, unsigned long hi)
+{
+    return xenbus_fit_report(who, name, xenbus_otherend_ulong(dev, name, dflt), lo, hi);
+}
+
 int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt, ...)
 {
     char path[sizeof(dev->nodename) + 64], val[128];

@@ -40,6 +40,17 @@ int xenbus_otherend_state(struct xenbus_device *dev);
  */
 int xenbus_wait_otherend(struct xenbus_device *dev, uint32_t mask, uint64_t timeout_ns);
 
+/*
+ * A count the backend offers (name, dflt when absent), clamped to [lo, hi]; a value
+ * outside is said on the console, as "WHO: backend's NAME V is more than we can
+ * use; clamped to HI" (or "... less than we need; raised to LO").
+ */
+unsigned long xenbus_otherend_count(struct xenbus_device *dev, const char *who, const char *name,
+                                    unsigned long dflt, unsigned long lo, unsigned long hi);
+/* The same for a value already read: v clamped to [lo, hi], said when it had to be. */
+unsigned long xenbus_fit_report(const char *who, const char *name, unsigned long v,
+                                unsigned long lo, unsigned long hi);
+
 /* An unsigned backend property such as "feature-persistent"; dflt when absent. */
 unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name,
                                     unsigned long dflt);

@@ -2,6 +2,8 @@
  * Strict parsing of backend properties ("feature-persistent", "sectors", queue
  * counts...). strtol would take "  12abc" as 12, "-1" as a huge unsigned number and
  * clamp an overflow silently; a backend's value is either a plain number or ignored.
+ * A number can still be absurd (2^32 queues, ring order 2^32, 0 queues): xenbus_fit
+ * clamps it into what the frontend can use and says which way.
  * Pure logic, host tested (tests/unit/test_xenbus_parse.c, tests/fuzz/fuzz_xenbus.c).
  */
 #include <errno.h>
@@ -27,4 +29,19 @@ int xenbus_parse_ulong(const char *s, unsigned long *out)
         return -ERANGE;
     *out = v;
     return 0;
+}
+
+enum xenbus_fit xenbus_fit(unsigned long offer, unsigned long lo, unsigned long hi,
+                           unsigned long *use)
+{
+    if (offer < lo) {
+        *use = lo;
+        return XENBUS_RAISED;
+    }
+    if (offer > hi) {
+        *use = hi;
+        return XENBUS_CAPPED;
+    }
+    *use = offer;
+    return XENBUS_FITS;
 }

@@ -9,4 +9,15 @@
  */
 int xenbus_parse_ulong(const char *s, unsigned long *out);
 
+/* How a count the backend offers (queues, ring order, segments) fits what we can use. */
+enum xenbus_fit {
+    XENBUS_FITS,   /* lo <= offer <= hi: used as it is */
+    XENBUS_RAISED, /* below lo: lo is used */
+    XENBUS_CAPPED, /* above hi: hi is used */
+};
+
+/* offer clamped to [lo, hi] (lo <= hi) into *use, and which way it went. */
+enum xenbus_fit xenbus_fit(unsigned long offer, unsigned long lo, unsigned long hi,
+                           unsigned long *use);
+
 #endif

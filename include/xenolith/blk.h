@@ -155,7 +155,7 @@ struct blk_stats {
     uint64_t idle_events;   /* queue passes an event started that found no response */
     uint64_t errors;        /* requests completed with an error */
     uint64_t pool_pages;    /* data/indirect pages the driver owns */
-    uint64_t grants_leaked; /* pages the backend would not give back (kept out of use) */
+    uint64_t grants_leaked; /* pages the backend still mapped when revoked (deferred) */
 
     /* What shows a feature in use. */
     uint64_t flush_requests;   /* BLKIF_OP_FLUSH_DISKCACHE ring requests made */

@@ -1,7 +1,8 @@
 // Host tests for drivers/block/blkif_ring.c: the in-flight table, range checks, cutting
 // transfers into ring requests (direct and indirect), request layouts, and taking
 // responses off crafted shared rings: good ones in any order, and each kind of bad one
-// (unknown, repeated, stale id; wrong operation; undefined status; runaway producer).
+// (unknown, repeated, stale id; wrong operation; undefined status; runaway producer);
+// segments per request from absurd feature-max-indirect-segments values.
 // UNIT-SOURCES: drivers/block/blkif_ring.c
 #include <errno.h>
 #include <setjmp.h>
@@ -516,6 +517,28 @@ static void test_responses_random(void **state)
     rig_free(&g);
 }
 
+/* ---- negotiation ---- */
+
+static void test_segments_to_use(void **state)
+{
+    /* No or too few indirect segments offered: direct requests of 11. */
+    assert_int_equal(blkif_segments_to_use(0, 256), BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    assert_int_equal(blkif_segments_to_use(1, 256), BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    assert_int_equal(blkif_segments_to_use(11, 256), BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    /* We asked for none. */
+    assert_int_equal(blkif_segments_to_use(256, 0), BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    assert_int_equal(blkif_segments_to_use(256, 11), BLKIF_MAX_SEGMENTS_PER_REQUEST);
+    /* The smaller of the two. */
+    assert_int_equal(blkif_segments_to_use(12, 256), 12);
+    assert_int_equal(blkif_segments_to_use(32, 256), 32);
+    assert_int_equal(blkif_segments_to_use(256, 64), 64);
+    /* Absurd offers and wishes stop at what 8 indirect pages describe. */
+    assert_int_equal(blkif_segments_to_use(4294967295UL, 256), 256);
+    assert_int_equal(blkif_segments_to_use(~0UL, ~0UL), BLKIF_MAX_INDIRECT_SEGS);
+    assert_int_equal(blkif_segments_to_use(4294967295UL, 100000), BLKIF_MAX_INDIRECT_SEGS);
+    assert_int_equal(BLKIF_MAX_INDIRECT_SEGS, 4096);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_response_bad_operation_and_status),
         cmocka_unit_test(test_response_runaway_producer),
         cmocka_unit_test(test_responses_random),
+        cmocka_unit_test(test_segments_to_use),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

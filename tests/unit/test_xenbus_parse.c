@@ -1,5 +1,6 @@
 // Host tests for drivers/xen/xenbus_parse.c: backend property values parsed strictly
-// (digits only, no sign, space or trailing bytes, no overflow).
+// (digits only, no sign, space or trailing bytes, no overflow), and absurd counts
+// (queues, ring orders, segments) clamped into what a frontend can use.
 // UNIT-SOURCES: drivers/xen/xenbus_parse.c
 #include <errno.h>
 #include <limits.h>
@@ -52,12 +53,46 @@ static void test_overflow_is_an_error(void **state)
     assert_int_equal(xenbus_parse_ulong(s, &v), -ERANGE);
 }
 
+/* What blkfront and netfront do with the hostile backend's values (tests/xen/hostile.manifest). */
+static void test_fit_clamps_absurd_counts(void **state)
+{
+    static const struct {
+        unsigned long offer, lo, hi, use;
+        enum xenbus_fit fit;
+    } cases[] = {
+        /* multi-queue-max-queues into [1, 16] */
+        {4294967295UL, 1, 16, 16, XENBUS_CAPPED},
+        {ULONG_MAX, 1, 16, 16, XENBUS_CAPPED},
+        {0, 1, 16, 1, XENBUS_RAISED},
+        {1, 1, 16, 1, XENBUS_FITS},
+        {16, 1, 16, 16, XENBUS_FITS},
+        {17, 1, 16, 16, XENBUS_CAPPED},
+        /* max-ring-page-order into [0, 4]: 1 << use must stay defined */
+        {4294967295UL, 0, 4, 4, XENBUS_CAPPED},
+        {64, 0, 4, 4, XENBUS_CAPPED},
+        {0, 0, 4, 0, XENBUS_FITS},
+        /* feature-max-indirect-segments into [0, 4096] */
+        {4294967295UL, 0, 4096, 4096, XENBUS_CAPPED},
+        {256, 0, 4096, 256, XENBUS_FITS},
+        /* a range of one value */
+        {5, 3, 3, 3, XENBUS_CAPPED},
+        {2, 3, 3, 3, XENBUS_RAISED},
+        {3, 3, 3, 3, XENBUS_FITS},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned long use = 99;
+        assert_int_equal(xenbus_fit(cases[i].offer, cases[i].lo, cases[i].hi, &use), cases[i].fit);
+        assert_true(use == cases[i].use);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_numbers),
         cmocka_unit_test(test_everything_else_refused_and_untouched),
         cmocka_unit_test(test_overflow_is_an_error),
+        cmocka_unit_test(test_fit_clamps_absurd_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
