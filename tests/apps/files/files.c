@@ -18,19 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("files: FAIL %s:%d: ", __FILE__, __LINE__);                                     \
-            printf(__VA_ARGS__);                                                                   \
-            printf(" (errno %d)\n", errno);                                                        \
-        }                                                                                          \
-    } while (0)
+#define CHECK_PREFIX "files: "
+#include "tests/apps/check.h"
 
 /* POSIX cksum: CRC-32 (poly 0x04c11db7, MSB first) over the bytes, then the length. */
 struct cksum {

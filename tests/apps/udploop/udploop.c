@@ -17,36 +17,12 @@
 #include <unistd.h>
 #include <xenolith/thread.h>
 
+#include "tests/apps/check.h"
+
 #define PORT   7001
 #define MAX4   65507 /* largest UDP payload over IPv4 */
 #define MAX6   65487 /* and over IPv6 with a fragment header */
 #define RATE_N 20000
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf(" (errno %d)\n", errno);                                                        \
-        }                                                                                          \
-    } while (0)
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return *s >> 33;
-}
-
-static void fill(uint8_t *p, size_t n, uint64_t seed)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)rng_next(&seed);
-}
 
 static void *echo_server(void *arg)
 {
