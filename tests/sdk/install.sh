@@ -153,8 +153,9 @@ fi
 
 # ---- sockets: tests/apps/tcploop over loopback, Makefile with pkg-config xenolith-net
 app=$tmp/tcploop
-mkdir -p "$app"
+mkdir -p "$app/tests/apps"
 cp "$root/tests/apps/tcploop/tcploop.c" "$app/"
+cp "$root/tests/apps/check.h" "$app/tests/apps/" # its #include "tests/apps/check.h"
 cat >"$app/Makefile" <<'MK'
 CFLAGS := -O2 -g -Wall $(shell pkg-config --cflags xenolith-net)
 LDLIBS := $(shell pkg-config --libs xenolith-net)
