@@ -429,7 +429,10 @@ static int restart(struct net_dev *d)
  */
 static int reconnect(struct net_dev *d)
 {
-    struct net_dev was = *d;
+    /* What the rings and pages were set up for: the new backend must offer the same. */
+    const uint32_t features = d->features;
+    const int sg = d->sg, rx_gso = d->rx_gso, split = d->split;
+    const unsigned int nqueues = d->nqueues, nbufs = d->nbufs;
     char id[12];
     ksnprintf(id, sizeof(id), "%u", d->devid);
     xenbus_device_release(&d->xb);
@@ -441,9 +444,9 @@ static int reconnect(struct net_dev *d)
         return rc;
     if ((rc = negotiate(d)) < 0)
         return rc;
-    d->nbufs = was.nbufs; /* the pools are sized already */
-    if (d->nqueues != was.nqueues || d->split != was.split || d->sg != was.sg ||
-        d->rx_gso != was.rx_gso || d->features != was.features) {
+    d->nbufs = nbufs; /* the pools are sized already */
+    if (d->nqueues != nqueues || d->split != split || d->sg != sg || d->rx_gso != rx_gso ||
+        d->features != features) {
         printk("net: %s: the new backend offers other features or queues than we use\n", d->name);
         return -EOPNOTSUPP;
     }
