@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-rounds=5 secs=5 name=""
+rounds=${ROUNDS:-5} secs=5 name=""
 equal="xenolith.blk.ring_order=0 xenolith.blk.indirect=32 xenolith.blk.queues=1 xenolith.blk.persistent=1"
 cmd="bench/blk.sh$(printf ' %q' "$@")"
 usage="bench/blk.sh [--rounds N] [--secs S] [--equal OPTIONS] [--name NAME] | --report LOG"

@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-rounds=5 name=""
+rounds=${ROUNDS:-5} name=""
 declare -a peers=() peer_files=()
 declare -A markers=()
 cmd="bench/boot.sh$(printf ' %q' "$@")"

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-rounds=5 bytes=$((64 << 20)) name="" rr=1000 udp_count=20000
+rounds=${ROUNDS:-5} bytes=$((64 << 20)) name="" rr=1000 udp_count=20000
 cmd="bench/net.sh$(printf ' %q' "$@")"
 usage="bench/net.sh [--rounds N] [--bytes N] [--name NAME] | --report LOG"
 while (($#)); do
