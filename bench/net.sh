@@ -108,7 +108,10 @@ for r in $(seq 1 "$rounds"); do
 			$1 == "BENCH" { print "sample", r, s, $2, $3 }
 			$1 == "NOTE" { sub(/^NOTE /, ""); print "note", r, s, $0 }' "$SUITE_LOGS/$g.checks.log" 2>/dev/null >>"$RAW" || true
 		st=$(bench_guest_status "$g")
-		[[ $st == PASS ]] || echo "fail $r $s ${st#FAIL }" >>"$RAW"
+		if [[ $st != PASS ]]; then
+			said=$(grep -a '^netclient: ' "$SUITE_LOGS/$g.checks.log" 2>/dev/null | tail -n 1 || true)
+			echo "fail $r $s ${st#FAIL }${said:+ ($said)}" >>"$RAW"
+		fi
 	done
 done
 bench_finish "$RAW" "$MD"

@@ -156,8 +156,11 @@ static void rr(long long k)
         uint8_t b = (uint8_t)i, e;
         send_all(c, &b, 1);
         errno = 0;
-        if (recv(c, &e, 1, 0) != 1 || e != b)
-            die("rr: echo");
+        if (recv(c, &e, 1, 0) != 1 || e != b) {
+            printf("netclient: rr: no echo of round trip %lld of %lld after %.1f s: %s\n", i + 1, k,
+                   now() - t0, errno ? strerror(errno) : "wrong byte or closed");
+            exit(1);
+        }
     }
     double t = now() - t0;
     close(c);
