@@ -4,9 +4,12 @@
 #
 # A raw log is plain text, one record a line, and holds all a table needs, so
 # `bench/NAME.sh --report LOG` can re-print the table of a kept run:
-#   # title TEXT               # date, commit, command, rounds, sides A B C
+#   # title TEXT               also: # date, # commit, # command, # rounds N
+#   # sides A B C              the table's columns, in order
 #   # metric KEY LABEL         one per table row, in order
 #   # ratio A/B                one "A / B" column: median of A over median of B
+#   # text TEXT                a line under the heading (what was run, how)
+#   # kind search              not rounds but one search (bench/memory.sh)
 #   sample ROUND SIDE KEY VALUE
 #   info SIDE KEY TEXT         a fact about a side (image size, features); shown as a table
 #   note ROUND SIDE TEXT       shown once per distinct text, with the rounds it came in
