@@ -88,6 +88,7 @@ tr -d '\r' <"$SUITE_LOGS/memory-driver.checks.log" | awk '
 	function metric(k, label) { if (!(k in seen)) { seen[k] = 1; print "# metric", k, label } }
 	$1 == "TRY" {
 		t = $0; sub(/.* reason=/, "reason=", t)
+		if (!($2 in tries)) order[++napps] = $2
 		tries[$2] = tries[$2] (tries[$2] == "" ? "" : ", ") $3 " " ($6 == "ok" ? "ok" : "fail (" t ")")
 	}
 	$1 == "PAGES" {
@@ -105,7 +106,7 @@ tr -d '\r' <"$SUITE_LOGS/memory-driver.checks.log" | awk '
 		}
 		print "sample 1", $2, "tries", $5
 	}
-	END { for (a in tries) print "note 1", a, "tries: " tries[a] }' >>"$RAW"
+	END { for (i = 1; i <= napps; i++) print "note 1", order[i], "tries: " tries[order[i]] }' >>"$RAW"
 st_driver=$(bench_guest_status memory-driver)
 [[ $st_driver == PASS ]] || echo "fail 0 driver ${st_driver#FAIL }" >>"$RAW"
 bench_finish "$RAW" "$MD"
