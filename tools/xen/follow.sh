@@ -40,7 +40,8 @@ xt_follow() {
 	XT_QEMU_PIDFILE=$rundir/qemu.pid "$XT_TOOLS/boot.sh" "$mode" "$rundir/run.cpio.gz" \
 		"$serial" "$limit" &
 	local qpid=$!
-	local part pending="" rc t_cur=0
+	local part pending="" rc t_cur=0 t_line=$EPOCHREALTIME t_nudge=0
+	_nudges=0
 	# Read the serial log as it grows. read -t lets the watchdog run while nothing comes;
 	# a line cut by the timeout is kept and completed by the next read.
 	while :; do
@@ -49,6 +50,7 @@ xt_follow() {
 		if ((rc == 0)); then
 			_xt_line "$pending$part"
 			pending=""
+			t_line=$EPOCHREALTIME
 			[[ ${_cur} == "${_cur_seen:-}" ]] || { _cur_seen=$_cur; t_cur=$EPOCHREALTIME; }
 			continue
 		fi
@@ -65,6 +67,17 @@ xt_follow() {
 		elif [[ -n $_cur ]] && ((now_s - ${t_cur%.*} > XT_TIMEOUT[$_cur] + ${XT_STALL_SLACK:-60})); then
 			why="dom0 stopped reporting (guest timeout ${XT_TIMEOUT[$_cur]}s + ${XT_STALL_SLACK:-60}s)"
 		fi
+		# Xen under TCG can lose its own LAPIC timer interrupt with every domain idle, and
+		# then the whole machine sleeps ("Platform timer appears to have unexpectedly
+		# wrapped" when it wakes). Any serial interrupt wakes it: after a silence, switch
+		# Xen's serial input to Xen and back (Xen prints two lines; dom0 gets no input).
+		if [[ -z $why && -z $_killed && -n $_cur ]] &&
+			((now_s - ${t_line%.*} > ${XT_NUDGE_AFTER:-30} && now_s - ${t_nudge%.*} > ${XT_NUDGE_AFTER:-30})); then
+			t_nudge=$EPOCHREALTIME
+			((_nudges++)) || true
+			xt_log "watchdog: no serial output for ${XT_NUDGE_AFTER:-30}s during $_cur: nudging Xen (serial input switch)"
+			_xt_nudge "${serial%.log}.in" &
+		fi
 		if [[ -n $why && -z $_killed ]]; then
 			_killed=$why
 			xt_log "watchdog: $why: asking Xen for its state (debug keys), then stopping QEMU"
@@ -73,6 +86,7 @@ xt_follow() {
 	done < <(tail -n +1 -s 0.2 -F --pid="$qpid" "$serial" 2>/dev/null)
 	rc=0
 	wait "$qpid" || rc=$?
+	((_nudges == 0)) || xt_log "watchdog: Xen was nudged $_nudges time(s) after a silence"
 	XT_T[total]=$(awk -v a="$_t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
 	local why
@@ -176,6 +190,14 @@ _xt_line() {
 	esac
 	return 0
 }
+# _xt_nudge FIFO: an interrupt for Xen without side effects (Ctrl-A three times, twice).
+_xt_nudge() {
+	[[ -p $1 ]] || return 0
+	printf '\001\001\001' >"$1"
+	sleep 1
+	printf '\001\001\001' >"$1"
+}
+
 # _xt_debug_keys FIFO PIDFILE: a hung run's last words. Ctrl-A three times gives Xen the
 # serial input; then r (run queues), q (domains and their VCPUs), d (registers: what
 # each physical CPU runs), e (event channels). Xen answers unless it is itself stuck.
