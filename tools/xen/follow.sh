@@ -41,7 +41,7 @@ xt_follow() {
 		"$serial" "$limit" &
 	local qpid=$!
 	local part pending="" rc t_cur=0 t_line=$EPOCHREALTIME t_nudge=0
-	_nudges=0
+	_nudges=0 _nudged=""
 	# Read the serial log as it grows. read -t lets the watchdog run while nothing comes;
 	# a line cut by the timeout is kept and completed by the next read.
 	while :; do
@@ -69,13 +69,13 @@ xt_follow() {
 		fi
 		# Xen under TCG can lose its own LAPIC timer interrupt with every domain idle, and
 		# then the whole machine sleeps ("Platform timer appears to have unexpectedly
-		# wrapped" when it wakes). Any serial interrupt wakes it: after a silence, switch
+		# wrapped" when it wakes). Any serial interrupt wakes it: after 10 s of silence, switch
 		# Xen's serial input to Xen and back (Xen prints two lines; dom0 gets no input).
 		if [[ -z $why && -z $_killed && -n $_cur ]] &&
-			((now_s - ${t_line%.*} > ${XT_NUDGE_AFTER:-30} && now_s - ${t_nudge%.*} > ${XT_NUDGE_AFTER:-30})); then
+			((now_s - ${t_line%.*} > ${XT_NUDGE_AFTER:-10} && now_s - ${t_nudge%.*} > ${XT_NUDGE_AFTER:-10})); then
 			t_nudge=$EPOCHREALTIME
 			((_nudges++)) || true
-			xt_log "watchdog: no serial output for ${XT_NUDGE_AFTER:-30}s during $_cur: nudging Xen (serial input switch)"
+			[[ " $_nudged " == *" $_cur "* ]] || _nudged+=" $_cur"
 			_xt_nudge "${serial%.log}.in" &
 		fi
 		if [[ -n $why && -z $_killed ]]; then
@@ -86,7 +86,7 @@ xt_follow() {
 	done < <(tail -n +1 -s 0.2 -F --pid="$qpid" "$serial" 2>/dev/null)
 	rc=0
 	wait "$qpid" || rc=$?
-	((_nudges == 0)) || xt_log "watchdog: Xen was nudged $_nudges time(s) after a silence"
+	((_nudges == 0)) || xt_log "watchdog: Xen nudged $_nudges time(s) after ${XT_NUDGE_AFTER:-10}s of serial silence, during:$_nudged"
 	XT_T[total]=$(awk -v a="$_t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 
 	local why
