@@ -19,6 +19,7 @@
 #include <xenolith/lifecycle.h>
 #include <xenolith/thread.h>
 #include <xenolith/xenstore.h>
+#include "core/smp.h" /* smp_dump_state: what each VCPU does when a worker stopped */
 
 #define MS          1000000ULL
 #define MAX_WORKERS 128
@@ -155,6 +156,7 @@ static int workers_go_on(uint64_t more)
     for (int i = 0; i < nworkers; i++)
         printf("suspend-test: worker %d: %lu -> %lu\n", i, (unsigned long)start[i],
                (unsigned long)workers[i].count);
+    smp_dump_state();
     return 0;
 }
 
