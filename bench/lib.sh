@@ -33,13 +33,14 @@ bench_commit() {
 
 # bench_begin RAW TITLE ROUNDS COMMAND...: start a raw log with its header.
 bench_begin() {
-	local raw=$1 title=$2 rounds=$3
+	local raw=$1 title=$2 rounds=$3 commit
 	shift 3
 	mkdir -p "$(dirname "$raw")"
+	commit=$(bench_commit) # before the redirection truncates RAW, itself a tracked file
 	{
 		echo "# title $title"
 		echo "# date $(date -u '+%Y-%m-%d %H:%M UTC')"
-		echo "# commit $(bench_commit)"
+		echo "# commit $commit"
 		echo "# command $*"
 		echo "# rounds $rounds"
 	} >"$raw"
