@@ -352,10 +352,12 @@ static void net_ok_test(unsigned int want_queues)
  * The backend answers our Closing with Closed once it has seen it (its log says so):
  * wait for that (up to 5 s), so the domain is not gone before the backend looked.
  */
-static void wait_backend_closed(void)
+/* The backend logs what it saw of us until it closes: do not end before it has. */
+static void wait_backend_closed(const char *dev)
 {
     char be[128], path[160], st[8];
-    if (xs_read(XS_NO_TX, "device/vbd/51712/backend", be, sizeof(be)) <= 0)
+    snprintf(path, sizeof(path), "%s/backend", dev);
+    if (xs_read(XS_NO_TX, path, be, sizeof(be)) <= 0)
         return;
     snprintf(path, sizeof(path), "%s/state", be);
     for (int i = 0; i < 500; i++) {
@@ -364,7 +366,7 @@ static void wait_backend_closed(void)
             return; /* closed, or already gone (it removes its directory when done) */
         thread_sleep_ns(10000000);
     }
-    printf("hostile-test: xvda: the backend did not close within 5 s\n");
+    printf("hostile-test: %s: the backend did not close within 5 s\n", dev);
 }
 
 int main(int argc, char **argv)
@@ -414,6 +416,8 @@ int main(int argc, char **argv)
             net_ok_test((unsigned int)want_queues);
         else
             net_test();
+        if (!net_ok)
+            wait_backend_closed("device/vif/0"); /* it closes once it has seen us close */
         if (keep) {
             watch_deferred(deferred0);
             /* Its rings and buffers (two pools of 256 pages) are back in the allocator (less
@@ -472,7 +476,7 @@ int main(int argc, char **argv)
                    errname(again_r));
             if (again != rc || again_r != rc)
                 FAIL("a failed device took I/O again");
-            wait_backend_closed();
+            wait_backend_closed("device/vbd/51712");
         }
         if (idle) {
             printf("hostile-test: xvda: idle for %lu s\n", idle);
