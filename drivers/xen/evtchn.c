@@ -377,4 +377,10 @@ void evtchn_dump_cpu(struct cpu *c)
            c->vi->evtchn_upcall_pending, c->vi->evtchn_upcall_mask,
            (unsigned long)c->evtchn.upcalls, (unsigned long)c->evtchn.events,
            (unsigned long)c->evtchn.spurious, (unsigned long)c->evtchn.storms);
+    /* The two ports that end an idle VCPU's halt: the kick and its timer. */
+    char buf[160];
+    abi->describe(c, c->smp.ipi_port, buf, sizeof(buf));
+    printk("    ipi %s\n", buf);
+    abi->describe(c, c->timers.virq_port, buf, sizeof(buf));
+    printk("    timer %s\n", buf);
 }

@@ -72,6 +72,19 @@ static int handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
     return 0; /* one pass over what the selector named; Xen sets it again for more */
 }
 
+static void describe(struct cpu *c, evtchn_port_t port, char *buf, size_t size)
+{
+    unsigned long bit = 1UL << (port % BITS_PER_WORD);
+    int pending =
+        !!(__atomic_load_n(&shared_info->evtchn_pending[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) &
+           bit);
+    int masked = !!(
+        __atomic_load_n(&shared_info->evtchn_mask[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) & bit);
+    ksnprintf(buf, size, "port %u %s%s; selector %#lx", port, pending ? "P" : "-",
+              masked ? "M" : "-",
+              (unsigned long)__atomic_load_n(&c->vi->evtchn_pending_sel, __ATOMIC_SEQ_CST));
+}
+
 const struct evtchn_abi evtchn_abi_2level = {
     .name = "2-level",
     .max_ports = BITS_PER_WORD * BITS_PER_WORD,
@@ -83,4 +96,5 @@ const struct evtchn_abi evtchn_abi_2level = {
     .unmask = unmask,
     .clear_pending = clear_pending,
     .handle_pending = handle_pending,
+    .describe = describe,
 };

@@ -27,6 +27,9 @@ struct evtchn_abi {
      * it stopped with work left (call again), 0 when it found no more.
      */
     int (*handle_pending)(struct cpu *c, void (*dispatch)(evtchn_port_t port));
+    /* For a state dump: a port's pending/masked (and FIFO linked) bits, and this VCPU's
+     * queue state, into buf. */
+    void (*describe)(struct cpu *c, evtchn_port_t port, char *buf, size_t size);
 };
 
 extern const struct evtchn_abi evtchn_abi_2level;

@@ -162,6 +162,20 @@ static int handle_pending(struct cpu *c, void (*dispatch)(evtchn_port_t port))
     return 1; /* still busy: the caller comes round again */
 }
 
+static void describe(struct cpu *c, evtchn_port_t port, char *buf, size_t size)
+{
+    const struct evtchn_fifo_queue *q = &c->evtchn.fifo;
+    const event_word_t *w = evtchn_fifo_word(&array, port);
+    event_word_t v = w ? __atomic_load_n(w, __ATOMIC_SEQ_CST) : 0;
+    unsigned int prio = EVTCHN_FIFO_PRIORITY_DEFAULT;
+    ksnprintf(buf, size, "port %u %s%s%s link %u; cb ready %#x head %u, ours ready %#x head %u",
+              port, v >> EVTCHN_FIFO_PENDING & 1 ? "P" : "-",
+              v >> EVTCHN_FIFO_MASKED & 1 ? "M" : "-", v >> EVTCHN_FIFO_LINKED & 1 ? "L" : "-",
+              (unsigned)(v & EVTCHN_FIFO_LINK_MASK),
+              q->cb ? (unsigned)__atomic_load_n(&q->cb->ready, __ATOMIC_SEQ_CST) : 0,
+              q->cb ? (unsigned)q->cb->head[prio] : 0, (unsigned)q->ready, (unsigned)q->head[prio]);
+}
+
 const struct evtchn_abi evtchn_abi_fifo = {
     .name = "FIFO",
     .max_ports = EVTCHN_FIFO_NR_CHANNELS,
@@ -173,4 +187,5 @@ const struct evtchn_abi evtchn_abi_fifo = {
     .unmask = unmask,
     .clear_pending = clear_pending,
     .handle_pending = handle_pending,
+    .describe = describe,
 };
