@@ -43,7 +43,7 @@ static char **app_argv;
 
 /* TSC at the end of each boot phase, for the one-line report when main starts. */
 enum { PHASE_MEMORY, PHASE_PAGING, PHASE_XEN, PHASE_SMP, PHASE_MAIN, PHASES };
-static const char *const phase_name[PHASES] = {"memory", "paging", "xen", "smp", "main"};
+static const char *const phase_name[PHASE_MAIN] = {"memory", "paging", "xen", "smp"};
 static uint64_t phase_end[PHASES];
 static uint64_t steal_at_entry; /* boot VCPU's stolen time when kernel_start began */
 

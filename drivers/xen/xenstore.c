@@ -79,7 +79,8 @@ static struct waitq ready_wq = WAITQ_INIT(ready_wq);
 
 static int wait_ready(void)
 {
-    wait_event(&ready_wq, __atomic_load_n(&xs_state, __ATOMIC_ACQUIRE) != XS_STARTING);
+    if (__atomic_load_n(&xs_state, __ATOMIC_ACQUIRE) == XS_STARTING) /* only at boot */
+        wait_event(&ready_wq, __atomic_load_n(&xs_state, __ATOMIC_ACQUIRE) != XS_STARTING);
     return xs_state == XS_READY ? 0 : -ENODEV;
 }
 
