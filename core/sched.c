@@ -518,7 +518,9 @@ _Noreturn void sched_idle_loop(void)
             schedule();
             continue;
         }
+        s->idle_halts++;
         smp_idle_wait();
+        s->idle_wakes++;
         __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
         irq_enable();
         timer_poll();
@@ -532,9 +534,11 @@ void sched_dump_cpu(struct cpu *c)
     for (struct list *l = s->rq.queue.next; l != &s->rq.queue && n < 1000; l = l->next)
         n++;
     struct thread *cur = s->rq.current ? thread_of(s->rq.current) : NULL;
-    printk("  vcpu %u: running %s (state %d), %d runnable, %s, %lu switches\n", c->id,
-           cur ? cur->name : "-", cur ? (int)cur->se.state : -1, n,
-           s->idle_halted ? "halted" : "not halted", (unsigned long)s->switches);
+    printk(
+        "  vcpu %u: running %s (state %d), %d runnable, %s, %lu switches, %lu halts, %lu wakes\n",
+        c->id, cur ? cur->name : "-", cur ? (int)cur->se.state : -1, n,
+        s->idle_halted ? "halted" : "not halted", (unsigned long)s->switches,
+        (unsigned long)s->idle_halts, (unsigned long)s->idle_wakes);
 }
 
 void sched_dump_threads(void)

@@ -63,9 +63,10 @@ struct sched_cpu {
     struct thread *prev; /* the thread we just switched away from */
     uint64_t switches;
     uint64_t preemptions;
-    int idle_halted;    /* blocked in the hypervisor waiting for an interrupt */
-    int need_resched;   /* the slice is over: switch at the next safe point */
-    struct timer slice; /* ends the current thread's turn while others wait */
+    uint64_t idle_halts, idle_wakes; /* state dumps: in the halt, or stuck on the way */
+    int idle_halted;                 /* blocked in the hypervisor waiting for an interrupt */
+    int need_resched;                /* the slice is over: switch at the next safe point */
+    struct timer slice;              /* ends the current thread's turn while others wait */
 };
 
 /* Set up the scheduler on this CPU; the caller becomes its first thread. */

@@ -78,6 +78,15 @@ _Noreturn void xen_shutdown(unsigned int reason)
     }
 }
 
+const char *xen_vcpu_runstate(unsigned int vcpu)
+{
+    static const char *const names[] = {"running", "runnable", "blocked", "offline"};
+    struct vcpu_runstate_info r;
+    if (!xen.present || hypercall_vcpu_op(VCPUOP_get_runstate_info, vcpu, &r) < 0)
+        return "unknown";
+    return r.state < 4 ? names[r.state] : "?";
+}
+
 uint64_t xen_vcpu_steal_ns(unsigned int vcpu)
 {
     struct vcpu_runstate_info r;

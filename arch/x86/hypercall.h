@@ -96,6 +96,8 @@ int xen_hvm_get_param(uint32_t idx, uint64_t *value);
 int xen_hvm_set_param(uint32_t idx, uint64_t value);
 /* Time a VCPU was ready but not running (Xen ran someone else) or was down, in ns. */
 uint64_t xen_vcpu_steal_ns(unsigned int vcpu);
+/* Xen's view of a VCPU of ours (for state dumps): running, runnable, blocked, offline. */
+const char *xen_vcpu_runstate(unsigned int vcpu);
 
 /* End the domain: SHUTDOWN_poweroff, _reboot, _crash ... */
 _Noreturn void xen_shutdown(unsigned int reason);

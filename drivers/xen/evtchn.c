@@ -124,6 +124,7 @@ void evtchn_upcall(void)
     }
     if (per_vcpu_vector)
         apic_eoi();
+    c->evtchn.upcalls_done++;
 }
 
 void evtchn_mask_on_event(evtchn_port_t port, int on)
@@ -372,11 +373,12 @@ void evtchn_dump_cpu(struct cpu *c)
 {
     if (!abi)
         return;
-    printk("    events: upcall pending %u, mask %u, %lu upcalls, %lu handled, %lu spurious, "
-           "%lu storms\n",
-           c->vi->evtchn_upcall_pending, c->vi->evtchn_upcall_mask,
-           (unsigned long)c->evtchn.upcalls, (unsigned long)c->evtchn.events,
-           (unsigned long)c->evtchn.spurious, (unsigned long)c->evtchn.storms);
+    printk("    xen: %s; events: upcall pending %u, mask %u, %lu upcalls (%lu done), %lu handled, "
+           "%lu spurious, %lu storms\n",
+           xen_vcpu_runstate(c->id), c->vi->evtchn_upcall_pending, c->vi->evtchn_upcall_mask,
+           (unsigned long)c->evtchn.upcalls, (unsigned long)c->evtchn.upcalls_done,
+           (unsigned long)c->evtchn.events, (unsigned long)c->evtchn.spurious,
+           (unsigned long)c->evtchn.storms);
     /* The two ports that end an idle VCPU's halt: the kick and its timer. */
     char buf[160];
     abi->describe(c, c->smp.ipi_port, buf, sizeof(buf));

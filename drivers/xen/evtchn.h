@@ -20,6 +20,7 @@ typedef void (*evtchn_handler_t)(evtchn_port_t port, void *arg);
 struct evtchn_cpu {
     struct evtchn_fifo_queue fifo; /* FIFO ABI: this VCPU's control block and queue heads */
     uint64_t upcalls;              /* upcall interrupts taken */
+    uint64_t upcalls_done;         /* and returned from (state dumps) */
     uint64_t events;               /* handlers run */
     uint64_t spurious;             /* events on ports with no handler */
     uint64_t storms;               /* upcalls cut short because events kept coming */
