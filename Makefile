@@ -237,7 +237,7 @@ unit_sources = $(shell sed -n 's|^// *UNIT-SOURCES: *||p' $(1))
 $(B)/unit/test_%: tests/unit/test_%.c $$(call unit_sources,tests/unit/test_%.c) $(B)/include/xen
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
+	@$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka -pthread
 
 unit: $(UNIT_TESTS)
 	tests/unit/run.sh $(UNIT_TESTS)

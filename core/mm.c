@@ -4,6 +4,7 @@
  * from the first RAM range that fits. The heap lives at its own virtual address
  * and is backed page by page, so malloc can use all free RAM however fragmented.
  */
+#include "core/callbacks.h"
 #include "core/kernel.h"
 #include "core/mm.h"
 #include "core/spinlock.h"
@@ -128,32 +129,18 @@ void xenolith_memory_info(uint64_t *total, uint64_t *free)
         *free = frames.nfree * PAGE_SIZE;
 }
 
-struct memory_watcher {
-    struct memory_watcher *next;
-    xenolith_memory_fn fn;
-    void *arg;
-};
-
-static struct memory_watcher *watchers;
+static struct callback_list watchers; /* xenolith_memory_fn */
 
 int xenolith_memory_on_change(xenolith_memory_fn fn, void *arg)
 {
-    struct memory_watcher *m = malloc(sizeof(*m));
-    if (!m)
-        return -ENOMEM;
-    m->fn = fn;
-    m->arg = arg;
-    m->next = watchers;
-    __atomic_store_n(&watchers, m, __ATOMIC_RELEASE);
-    return 0;
+    return callback_add(&watchers, (callback_fn)fn, arg);
 }
 
 void mm_notify_change(void)
 {
     uint64_t total, free;
     xenolith_memory_info(&total, &free);
-    for (struct memory_watcher *m = __atomic_load_n(&watchers, __ATOMIC_ACQUIRE); m; m = m->next)
-        m->fn(total, free, m->arg);
+    callback_each(&watchers, m)((xenolith_memory_fn)m->fn)(total, free, m->arg);
 }
 
 uint64_t mm_balloon_take(uint64_t *pfns, uint64_t n, uint64_t keep_free)

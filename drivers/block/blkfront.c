@@ -16,6 +16,7 @@
  * breaks the protocol gets the device disconnected with a message saying how,
  * never a guess or a crash.
  */
+#include "core/callbacks.h"
 #include "core/kernel.h"
 #include "core/options.h"
 #include "core/percpu.h"
@@ -66,12 +67,7 @@ static struct xs_watch vbd_watch;
 static struct waitq hotplug_wq;
 static unsigned int hotplug_kicks;
 
-struct hotplug_handler {
-    struct hotplug_handler *next;
-    blk_hotplug_fn fn;
-    void *arg;
-};
-static struct hotplug_handler *hotplug_handlers;
+static struct callback_list hotplug_handlers; /* blk_hotplug_fn */
 
 static void hotplug_kick(void)
 {
@@ -562,9 +558,7 @@ static int by_number(const void *a, const void *b)
 
 static void announce(struct blk_dev *d, int attached)
 {
-    for (struct hotplug_handler *h = __atomic_load_n(&hotplug_handlers, __ATOMIC_ACQUIRE); h;
-         h = h->next)
-        h->fn(d, attached, h->arg);
+    callback_each(&hotplug_handlers, h)((blk_hotplug_fn)h->fn)(d, attached, h->arg);
 }
 
 /* The backend has closed after a detach: free everything the device held. */
@@ -690,17 +684,11 @@ static void hotplug_start(void)
 
 int blk_on_hotplug(blk_hotplug_fn fn, void *arg)
 {
-    struct hotplug_handler *h = malloc(sizeof(*h));
-    if (!h)
-        return -ENOMEM;
-    h->fn = fn;
-    h->arg = arg;
     blk_dev_count(); /* devices found, hotplug watched */
     mutex_lock(&probe_lock);
-    h->next = hotplug_handlers;
-    __atomic_store_n(&hotplug_handlers, h, __ATOMIC_RELEASE);
+    int rc = callback_add(&hotplug_handlers, (callback_fn)fn, arg);
     mutex_unlock(&probe_lock);
-    return 0;
+    return rc;
 }
 
 int blk_dev_connected(struct blk_dev *d)

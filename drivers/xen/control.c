@@ -8,38 +8,24 @@
 #include "core/shutdown.h"
 #include "core/smp.h"
 #include "drivers/xen/control.h"
+#include "core/callbacks.h"
 #include "drivers/xen/suspend.h"
 #include <xenolith/lifecycle.h>
 #include <xenolith/xenstore.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct handler {
-    struct handler *next;
-    xenolith_shutdown_fn fn;
-    void *arg;
-};
-
-static struct handler *handlers, **handlers_tail = &handlers;
+static struct callback_list handlers; /* xenolith_shutdown_fn */
 static struct xs_watch shutdown_watch, sysrq_watch;
 
 int xenolith_on_shutdown(xenolith_shutdown_fn fn, void *arg)
 {
-    struct handler *h = malloc(sizeof(*h));
-    if (!h)
-        return -ENOMEM;
-    h->fn = fn;
-    h->arg = arg;
-    h->next = NULL;
-    *handlers_tail = h;
-    handlers_tail = &h->next;
-    return 0;
+    return callback_add(&handlers, (callback_fn)fn, arg);
 }
 
 static _Noreturn void go_down(enum xenolith_shutdown_reason reason)
 {
-    for (struct handler *h = handlers; h; h = h->next)
-        h->fn(reason, h->arg);
+    callback_each(&handlers, h)((xenolith_shutdown_fn)h->fn)(reason, h->arg);
     printk("xenolith: %s requested by the toolstack\n",
            reason == XENOLITH_SHUTDOWN_REBOOT ? "reboot" : "poweroff");
     kernel_shutdown(

@@ -22,6 +22,7 @@
 #include "drivers/xen/console.h"
 #include "drivers/xen/evtchn.h"
 #include "drivers/xen/gnttab.h"
+#include "core/callbacks.h"
 #include "drivers/xen/shared_info.h"
 #include "drivers/xen/suspend.h"
 #include "drivers/xen/xenstore_internal.h"
@@ -29,63 +30,35 @@
 #include <xen/sched.h>
 #include <stdlib.h>
 
-struct hook {
-    struct hook *next, *prev;
-    void (*suspend)(void *arg);
-    void (*resume)(int new_domain, void *arg);
-    void *arg;
-};
-
 /* Drivers first, then the app, in registration order; resume runs backwards. */
-static struct hook *first, *last;
-static struct hook *first_app, *last_app;
+typedef void (*suspend_fn)(void *arg);
+typedef void (*resume_fn)(int new_domain, void *arg);
+static struct callback_list suspend_drivers, resume_drivers, suspend_app, resume_app;
 
-static int add(struct hook **head, struct hook **tail, void (*s)(void *), void (*r)(int, void *),
-               void *arg)
+int xen_suspend_register(suspend_fn suspend, resume_fn resume, void *arg)
 {
-    struct hook *h = calloc(1, sizeof(*h));
-    if (!h)
-        return -ENOMEM;
-    h->suspend = s;
-    h->resume = r;
-    h->arg = arg;
-    h->prev = *tail;
-    if (*tail)
-        (*tail)->next = h;
-    else
-        *head = h;
-    *tail = h;
-    return 0;
-}
-
-int xen_suspend_register(void (*suspend)(void *arg), void (*resume)(int new_domain, void *arg),
-                         void *arg)
-{
-    return add(&first, &last, suspend, resume, arg);
+    int rc = suspend ? callback_add(&suspend_drivers, (callback_fn)suspend, arg) : 0;
+    return rc == 0 && resume ? callback_add(&resume_drivers, (callback_fn)resume, arg) : rc;
 }
 
 int xenolith_on_suspend(xenolith_suspend_fn fn, void *arg)
 {
-    return add(&first_app, &last_app, fn, NULL, arg);
+    return callback_add(&suspend_app, (callback_fn)fn, arg);
 }
 
 int xenolith_on_resume(xenolith_resume_fn fn, void *arg)
 {
-    return add(&first_app, &last_app, NULL, fn, arg);
+    return callback_add(&resume_app, (callback_fn)fn, arg);
 }
 
-static void run_suspend(struct hook *h)
+static void run_suspend(struct callback_list *l)
 {
-    for (; h; h = h->next)
-        if (h->suspend)
-            h->suspend(h->arg);
+    callback_each(l, h)((suspend_fn)h->fn)(h->arg);
 }
 
-static void run_resume(struct hook *h, int new_domain)
+static void run_resume(struct callback_list *l, int new_domain)
 {
-    for (; h; h = h->prev)
-        if (h->resume)
-            h->resume(new_domain, h->arg);
+    callback_each_reverse(l, h)((resume_fn)h->fn)(new_domain, h->arg);
 }
 
 /* A parked VCPU, released in a new domain: its part of boot's per-VCPU set-up. */
@@ -122,8 +95,8 @@ int xen_suspend(void)
         return -EINVAL;
     }
     uint64_t t0 = time_now_ns();
-    run_suspend(first);
-    run_suspend(first_app);
+    run_suspend(&suspend_drivers);
+    run_suspend(&suspend_app);
     int rc = xenstore_suspend();
     if (rc < 0)
         goto out_hooks;
@@ -149,8 +122,8 @@ int xen_suspend(void)
     uint64_t t2 = time_now_ns();
 
     xenstore_resume(new_domain);
-    run_resume(last_app, new_domain);
-    run_resume(last, new_domain);
+    run_resume(&resume_app, new_domain);
+    run_resume(&resume_drivers, new_domain);
     printk("suspend: quiesced %d VCPU(s) in %lu us; %s in %lu us\n", parked + 1,
            (unsigned long)((t1 - t0) / 1000),
            cancelled < 0 ? "refused"
@@ -162,8 +135,8 @@ int xen_suspend(void)
     return cancelled < 0 ? (int)cancelled : new_domain;
 
 out_hooks:
-    run_resume(last_app, 0);
-    run_resume(last, 0);
+    run_resume(&resume_app, 0);
+    run_resume(&resume_drivers, 0);
     printk("suspend: not suspending (%d)\n", rc);
     return rc;
 }
