@@ -15,6 +15,7 @@ struct smp_cpu {
     unsigned park_seen;      /* the last parking this CPU took part in */
     uint64_t calls;
     uint64_t lock_sleeps;
+    uint64_t irqs_before_hlt; /* upcalls that landed on the idle hlt before it ran */
 };
 
 /* Make c known (online) under its VCPU id. */
@@ -54,6 +55,8 @@ void smp_park_point(void);
 
 /* Called by the idle loop with interrupts off: wait for an interrupt, atomically. */
 void smp_idle_wait(void);
+void smp_idle_irq_before_hlt(uint64_t *rip);
+void idle_halt(void); /* arch/x86/traps.S */
 
 /* Find the possible VCPUs (MADT at rsdp_pa, cross-checked with Xen) and start the
  * online ones. Boot CPU only. */

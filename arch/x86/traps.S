@@ -83,7 +83,12 @@ irq_upcall_entry:
     subq $512, %rsp
     fxsave (%rsp)
     cld
-    call evtchn_upcall
+    leaq idle_halt_insn(%rip), %rax
+    cmpq %rax, 17*8(%rbx)      /* did we land on the idle loop's hlt, before it ran? */
+    jne 1f
+    leaq 17*8(%rbx), %rdi
+    call smp_idle_irq_before_hlt
+1:  call evtchn_upcall
     call smp_park_point        /* a suspend stops the other VCPUs here */
     movq 17*8(%rbx), %rdi      /* the interrupted rip */
     call sched_preempt_point   /* may switch threads; we come back here later */
@@ -92,6 +97,20 @@ irq_upcall_entry:
     restore_regs
     addq $16, %rsp
     iretq
+
+/*
+ * The idle halt, interrupts off on entry and on return. sti lets interrupts in only
+ * after the next instruction, so one that is pending wakes the hlt rather than
+ * landing before it and returning to sleep there (the upcall entry checks).
+ */
+    .globl idle_halt
+idle_halt:
+    sti
+    .globl idle_halt_insn
+idle_halt_insn:
+    hlt
+    cli
+    ret
 
     .balign 16
     .globl irq_spurious_entry
