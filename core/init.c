@@ -22,6 +22,7 @@
 #include "drivers/xen/balloon.h"
 #include "drivers/xen/console.h"
 #include "drivers/xen/control.h"
+#include "drivers/xen/platform.h"
 #include "drivers/xen/evtchn.h"
 #include "drivers/xen/gnttab.h"
 #include "drivers/xen/physmap.h"
@@ -184,6 +185,8 @@ void kernel_start(uint32_t start_info_paddr)
     (void)newlib_glue_anchor();
 
     int on_xen = xen_detect_and_init();
+    if (on_xen)
+        xen_platform_register();
     steal_at_entry = xen_vcpu_steal_ns(0);
     console_init_early(on_xen);
     if (on_xen)
@@ -210,7 +213,7 @@ void kernel_start(uint32_t start_info_paddr)
     phase_done(PHASE_PAGING);
     if (on_xen)
         xen_services_early();
-    if (timer_init_cpu(&boot_cpu) < 0 || smp_init_ipi(&boot_cpu) < 0)
+    if (timer_init_cpu(&boot_cpu) < 0 || (on_xen && smp_init_ipi(&boot_cpu) < 0))
         panic("boot: cannot bind the timer or IPI event channels");
     if (on_xen)
         xen_console_enable_events();

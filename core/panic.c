@@ -9,12 +9,11 @@
 #include "core/shutdown.h"
 #include "arch/x86/x86.h"
 #include "arch/x86/paging.h"
-#include "arch/x86/hypercall.h"
+#include "core/platform.h"
 #include "core/percpu.h"
 #include "core/smp.h"
 #include "core/spinlock.h"
 #include "core/time.h"
-#include <xen/vcpu.h>
 
 extern const uint32_t ksyms_count, ksyms_ntokens;
 extern const uint32_t ksyms_offsets[];
@@ -160,11 +159,11 @@ _Noreturn void panic_end_domain(void)
 {
     spin_unlock(&report_lock);
     int others = smp_num_online() - 1;
-    if (others > 0 && xen.present) {
+    if (others > 0) {
         for (int id = 0; id < MAX_CPUS; id++) {
             struct cpu *c = smp_cpu(id);
             if (c && c != this_cpu())
-                hypercall_vcpu_op(VCPUOP_send_nmi, (unsigned int)id, NULL);
+                platform->stop_cpu((unsigned int)id);
         }
         /* Give them a moment to print; a wedged VCPU must not keep us from ending. */
         uint64_t t0 = rdtsc(), limit = tsc_khz() * 2000;

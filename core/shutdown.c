@@ -2,22 +2,14 @@
 #include "core/kernel.h"
 #include "core/shutdown.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/hypercall.h"
-#include "drivers/xen/console.h"
-#include <xen/sched.h>
+#include "core/platform.h"
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 #define QEMU_CRASH_CODE      0x7f
 
 _Noreturn void kernel_shutdown(enum shutdown_reason reason, int code)
 {
-    if (xen.present) {
-        xen_console_flush(); /* let xenconsoled read everything before we are gone */
-        unsigned int r = reason == SHUTDOWN_REASON_POWEROFF ? SHUTDOWN_poweroff
-                         : reason == SHUTDOWN_REASON_REBOOT ? SHUTDOWN_reboot
-                                                            : SHUTDOWN_crash;
-        xen_shutdown(r);
-    }
+    platform->shutdown(reason);
     outl(QEMU_DEBUG_EXIT_PORT, code < 0 ? QEMU_CRASH_CODE : (uint32_t)code & 0x7f);
     for (;;) {
         irq_disable();

@@ -10,8 +10,7 @@
 #include "core/time.h"
 #include <xenolith/thread.h>
 #include "arch/x86/x86.h"
-#include "arch/x86/hypercall.h"
-#include <xen/sched.h>
+#include "core/platform.h"
 
 static struct cpu *cpus[MAX_CPUS];
 static int nonline;
@@ -86,8 +85,6 @@ static void kick_handler(evtchn_port_t port, void *arg)
 
 int smp_init_ipi(struct cpu *c)
 {
-    if (!xen.present)
-        return 0;
     int rc = evtchn_bind_ipi(c->id, kick_handler, NULL, &c->smp.ipi_port);
     if (rc == 0)
         rc = evtchn_bind_poll_ipi(c->id, &c->smp.lock_port);
@@ -209,8 +206,7 @@ int smp_release_others(int (*resume)(struct cpu *c))
 
 void spin_backoff(void)
 {
-    if (xen.present)
-        hypercall_sched_op(SCHEDOP_yield, NULL);
+    platform->yield();
 }
 
 #define SPINS_BEFORE_SLEEP 128
@@ -239,9 +235,9 @@ static void lock_sleep(spinlock_t *l, struct cpu *c)
 
 void spin_lock_slow(spinlock_t *l)
 {
-    /* Before per-CPU state or events exist (early boot, bare QEMU): only spin. */
-    struct cpu *c = xen.present ? this_cpu() : NULL;
-    int can_sleep = c && c->smp.lock_port;
+    /* Before this CPU's events exist (early boot, bare QEMU): only spin. */
+    struct cpu *c = this_cpu();
+    int can_sleep = c->smp.lock_port != 0;
     for (unsigned int spins = 1;; spins++) {
         if (!(__atomic_load_n(&l->word, __ATOMIC_RELAXED) & SPIN_LOCKED) && spin_trylock(l))
             return;
@@ -288,14 +284,7 @@ void smp_idle_irq_before_hlt(uint64_t *rip)
 
 void smp_idle_wait(void)
 {
-    if (xen.present) {
-        idle_halt();
-    } else {
-        /* No interrupt sources without Xen: the idle loop polls the timers. */
-        irq_enable();
-        cpu_relax();
-        irq_disable();
-    }
+    platform->idle_wait();
 }
 
 void smp_dump_state(void)
@@ -309,8 +298,8 @@ void smp_dump_state(void)
                (unsigned long)c->smp.calls, (unsigned long)c->smp.lock_sleeps,
                (unsigned long)c->smp.irqs_before_hlt);
         timer_dump_cpu(c);
-        if (xen.present)
-            evtchn_dump_cpu(c);
+        if (platform->dump_cpu)
+            platform->dump_cpu(c);
     }
     sched_dump_threads();
 }

@@ -1,16 +1,14 @@
 /*
  * Per-CPU one-shot timers. Each CPU keeps its armed timers in a heap ordered by
  * deadline and asks Xen for one interrupt (set_timer_op + VIRQ_TIMER) at the
- * earliest. Xen may deliver early: anything not yet due is simply re-armed.
- * Without Xen there is no timer interrupt; the idle loop polls.
+ * earliest (core/platform.h). It may come early: anything not yet due is simply
+ * re-armed. Without Xen there is no timer interrupt; the idle loop polls.
  */
 #include "core/kernel.h"
 #include "core/percpu.h"
 #include "core/time.h"
 #include "core/timer.h"
-#include "arch/x86/hypercall.h"
-#include "drivers/xen/evtchn.h"
-#include <xen/vcpu.h>
+#include "core/platform.h"
 
 void timer_init(struct timer *t, timer_fn fn, void *arg)
 {
@@ -30,11 +28,11 @@ static void program(struct timer_cpu *tc)
 {
     struct timer_heap_node *first = timer_heap_peek(&tc->heap);
     uint64_t want = first ? first->deadline : 0;
-    if (want == tc->programmed || !xen.present || tc != &this_cpu()->timers)
+    if (want == tc->programmed || tc != &this_cpu()->timers)
         return;
     tc->programmed = want;
     if (want)
-        hypercall_set_timer_op(time_to_source_ns(want));
+        platform->timer_set(want);
 }
 
 void timer_arm(struct timer *t, uint64_t deadline_ns)
@@ -97,7 +95,7 @@ void timer_poll(void)
     run_expired(0);
 }
 
-static void timer_virq(evtchn_port_t port, void *arg)
+static void timer_interrupt(void)
 {
     run_expired(1);
 }
@@ -107,19 +105,14 @@ int timer_init_cpu(struct cpu *c)
     struct timer_cpu *tc = &c->timers;
     tc->lock = (spinlock_t)SPINLOCK_INIT;
     timer_heap_init(&tc->heap);
-    if (!xen.present)
-        return 0;
-    /* PVH VCPUs start with no periodic timer, but make sure: we are tickless. */
-    hypercall_vcpu_op(VCPUOP_stop_periodic_timer, c->id, NULL);
-    return evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &tc->virq_port);
+    return platform->timer_init_cpu(c, timer_interrupt, 0);
 }
 
-/* After a resume in a new domain: the VIRQ binding and the programmed deadline are gone. */
+/* After a resume in a new domain: the interrupt's routing and the deadline are gone. */
 int timer_resume_cpu(struct cpu *c)
 {
     struct timer_cpu *tc = &c->timers;
-    hypercall_vcpu_op(VCPUOP_stop_periodic_timer, c->id, NULL);
-    int rc = evtchn_bind_virq(VIRQ_TIMER, c->id, timer_virq, NULL, &tc->virq_port);
+    int rc = platform->timer_init_cpu(c, timer_interrupt, 1);
     uint64_t flags = spin_lock_irqsave(&tc->lock);
     tc->programmed = 0;
     program(tc);
