@@ -7,7 +7,7 @@
 #include "core/kernel.h"
 #include "core/time.h"
 #include "arch/x86/x86.h"
-#include "arch/x86/hypercall.h"
+#include "core/platform.h"
 
 static uint64_t khz;
 static uint64_t tsc_mult; /* ns = tsc * tsc_mult >> 32 */
@@ -25,20 +25,49 @@ static uint16_t pit_count(void)
     return (uint16_t)(lo | inb(0x40) << 8);
 }
 
-/* Channel 0 counting down from 0xffff in mode 0 (its IRQ is masked): TSC ticks in 10 ms. */
+/*
+ * One PIT reading with the TSC just before and after it. On a busy host QEMU can be
+ * preempted around a port read: a wide bracket says this reading's time is unknown.
+ */
+struct pit_sample {
+    uint16_t count;
+    uint64_t tsc, width;
+};
+
+static struct pit_sample pit_sample(void)
+{
+    uint64_t a = rdtsc();
+    uint16_t count = pit_count();
+    uint64_t b = rdtsc();
+    return (struct pit_sample){count, a + (b - a) / 2, b - a};
+}
+
+/*
+ * Channel 0 counting down from 0xffff in mode 0 (its IRQ is masked): TSC ticks per
+ * ms over at least 10 ms, between two readings as narrow as the narrowest of the
+ * first few (the counter wraps after 55 ms: past 45 ms the last reading is taken).
+ */
 static uint64_t pit_calibrate(void)
 {
-    const uint16_t ticks = 11932; /* 10 ms at 1.193182 MHz */
+    const uint16_t ticks = 11932, give_up = 53000; /* 10 ms, 44 ms at 1.193182 MHz */
 
     outb(0x43, 0x30); /* channel 0, lo/hi, mode 0 */
     outb(0x40, 0xff);
     outb(0x40, 0xff);
-    uint16_t start = pit_count();
-    uint64_t t0 = rdtsc();
-    for (uint64_t spins = 0; (uint16_t)(start - pit_count()) < ticks; spins++)
+    struct pit_sample start = pit_sample();
+    for (int i = 0; i < 8; i++) {
+        struct pit_sample s = pit_sample();
+        if (s.width < start.width)
+            start = s;
+    }
+    for (uint64_t spins = 0;; spins++) {
+        struct pit_sample s = pit_sample();
+        uint16_t elapsed = (uint16_t)(start.count - s.count);
+        if ((elapsed >= ticks && s.width <= 2 * start.width + 64) || elapsed >= give_up)
+            return (s.tsc - start.tsc) * 1193182 / ((uint64_t)elapsed * 1000);
         if (spins > 10000000)
             return 0; /* no PIT: the count never moves */
-    return (rdtsc() - t0) / 10;
+    }
 }
 
 static uint64_t tsc_now(void)
@@ -49,12 +78,7 @@ static uint64_t tsc_now(void)
 
 void time_init(void)
 {
-    uint32_t a, b, c, d;
-
-    if (xen.present) {
-        cpuid(xen.cpuid_base + 3, 0, &a, &b, &c, &d);
-        khz = c;
-    }
+    khz = platform->tsc_khz();
     if (!khz)
         khz = pit_calibrate();
     if (!khz) {
