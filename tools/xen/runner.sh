@@ -216,12 +216,22 @@ libvirt_up() {
 	# /proc/net/unix) and registered (a moment later).
 	_n0=$(grep -c libvirt-sock /proc/net/unix)
 	virsh event --loop --event lifecycle >"$events" 2>&1 &
+	evpid=$!
 	_i=0
 	while [ "$(grep -c libvirt-sock /proc/net/unix)" -le "$_n0" ] && [ $_i -lt 50 ]; do
 		sleep $tick; _i=$((_i + 1))
 	done
 	sleep 0.5
 	libvirt_ready=1
+}
+# After the last virsh guest of the plan: libvirtd and the watcher go, so that the
+# guests after it have dom0 as xl alone left it.
+libvirt_down() {
+	virsh_left=$((virsh_left - 1))
+	[ "$virsh_left" -gt 0 ] || [ -z "$libvirt_ready" ] && return 0
+	kill "$evpid" 2>/dev/null
+	[ -f /run/libvirtd.pid ] && kill "$(cat /run/libvirtd.pid)" 2>/dev/null
+	libvirt_ready=''
 }
 # virsh_start XML: virsh create; virsh returns once the domain runs. Sets domid ("-"
 # when the domain has already gone again: hello is that quick).
@@ -380,11 +390,13 @@ run_guest() {
 		echo "@@XT RESULT $name FAIL $secs $created $outcome $why"
 	fi
 	rm -f /tmp/disks/"$name"-*.img "$G/save.chk"
+	[ -z "$virsh" ] || libvirt_down
 }
 
 # ---- read the plan, one guest block at a time ----
 [ -f /xt/plan ] || { echo "@@XT DOM0-FAIL no /xt/plan"; exit 1; }
 echo "@@XT PLAN $(grep -c '^guest ' /xt/plan)"
+virsh_left=$(grep -c '^start virsh ' /xt/plan)
 while read -r key rest <&3; do
 	case $key in
 	guest)
