@@ -7,6 +7,8 @@
 #                             bzImage each time: about 3 s at boot, 7 s per guest start)
 #   build/xen/dom0.cpio.gz    dom0's initramfs: busybox, Xen toolstack, libraries, modules
 #   build/xen/linux/initrd.cpio.gz  the Linux peer's own busybox initramfs
+#   build/xen/libvirt.cpio.gz  libvirtd (libxl driver) and virsh, appended to a run's
+#                             archive only when a guest starts with virsh
 #
 # Each output is rebuilt only when a hash of its inputs changes (a stamp beside it).
 set -euo pipefail
@@ -112,6 +114,40 @@ if ! stamp_ok "$XT_BUILD/dom0.cpio.gz" "${dom0_inputs[@]}"; then
 	mkcpio "$T" "$XT_BUILD/dom0.cpio.gz"
 	stamp_set "$XT_BUILD/dom0.cpio.gz"
 	xt_log "dom0 initramfs: $(du -h "$XT_BUILD/dom0.cpio.gz" | cut -f1) in $(xt_since "$t0") s"
+fi
+
+# ---- libvirt: an archive laid over dom0's tree, only for runs with a virsh guest ----
+# libvirtd with the libxl driver and virsh pull in about 60 libraries (glib, gnutls,
+# curl, ICU's 30 MB of data ...); in dom0's own image every boot would pay for them.
+# Files dom0's image already has are left out.
+mapfile -t lv_files < <(find "$XT_TOOLS/libvirt" -type f | LC_ALL=C sort)
+lv_inputs=("$R/.stamp" "$0" "$XT_TOOLS/common.sh" "${lv_files[@]}" "$XT_BUILD/dom0.cpio.gz.stamp")
+if ! stamp_ok "$XT_BUILD/libvirt.cpio.gz" "${lv_inputs[@]}"; then
+	t0=$(xt_now)
+	T=$XT_BUILD/libvirt-tree
+	rm -rf "$T"
+	mkdir -p "$T"
+	D=usr/lib/x86_64-linux-gnu/libvirt/connection-driver
+	put_bin "$T" usr/sbin/libvirtd usr/bin/virsh $D/libvirt_driver_libxl.so
+	# The libxl driver names the host CPU from libvirt's CPU map or does not start; the
+	# map gets one model of ours that fits Xen-under-TCG's host CPU (see the file).
+	M=usr/share/libvirt/cpu_map
+	(cd "$R" && find $M -name 'x86_*.xml') | while read -r f; do put "$T" "$f"; done
+	install -m 644 "$XT_TOOLS/libvirt/x86_xenolith-nested.xml" "$T/$M/"
+	sed "s|<include filename='x86_486.xml'/>|&\n    <include filename='x86_xenolith-nested.xml'/>|" \
+		"$R/$M/index.xml" >"$T/$M/index.xml"
+	grep -q xenolith-nested "$T/$M/index.xml" || xt_die "libvirt's $M/index.xml: no x86_486.xml include"
+	install -D -m 644 "$XT_TOOLS/libvirt/libvirtd.conf" "$T/etc/libvirt/libvirtd.conf"
+	install -D -m 755 "$XT_TOOLS/libvirt/libvirt-up" "$T/usr/sbin/libvirt-up"
+	# glibc's getpwuid (libvirt asks who root is) reads /etc/passwd.
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$T/etc/passwd"
+	echo 'root:x:0:' >"$T/etc/group"
+	(cd "$T" && find . -type f) | while read -r f; do
+		if cmp -s "$T/$f" "$XT_BUILD/dom0-tree/$f"; then rm "$T/$f"; fi
+	done
+	mkcpio "$T" "$XT_BUILD/libvirt.cpio.gz"
+	stamp_set "$XT_BUILD/libvirt.cpio.gz"
+	xt_log "libvirt archive: $(du -h "$XT_BUILD/libvirt.cpio.gz" | cut -f1) in $(xt_since "$t0") s"
 fi
 
 # ---- the Linux peer guest: uncompressed kernel and its own initramfs ----

@@ -14,9 +14,13 @@ XT_XENBIN=/usr/lib/xen-$XT_XENVER/bin
 # Debian packages for dom0 and the Linux peer guest. The kernel package is looked up from
 # linux-image-amd64's Depends at run time (its name changes with security updates), and
 # the shared libraries come in through the Depends closure (see fetch.sh).
+# libvirt's Xen (libxl) driver, libvirtd and virsh go into a separate archive
+# (build/xen/libvirt.cpio.gz) that a run carries only when a guest starts with virsh.
+XT_LIBVIRT_PACKAGES=(libvirt-daemon-driver-xen libvirt-daemon libvirt-clients)
 XT_PACKAGES=(
 	xen-hypervisor-$XT_XENVER-amd64 xen-utils-$XT_XENVER xen-utils-common xenstore-utils
-	busybox-static bash util-linux mount coreutils ${XT_EXTRA_PACKAGES:-}
+	busybox-static bash util-linux mount coreutils "${XT_LIBVIRT_PACKAGES[@]}"
+	${XT_EXTRA_PACKAGES:-}
 )
 
 xt_log() { printf '[xen] %s\n' "$*" >&2; }

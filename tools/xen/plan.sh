@@ -43,7 +43,7 @@ xt_plan() {
 	local lineno=0 key rest name="" in_block=0
 	local -a keys=() steps=() disks=()
 	local -A cfg=()
-	local kernel ramdisk timeout expect reboots skip
+	local kernel ramdisk timeout expect reboots skip start
 
 	err() { xt_die "$manifest:$lineno: $*"; }
 	# host file for a manifest path: @linux names are the harness's own Linux peer
@@ -67,8 +67,29 @@ xt_plan() {
 		[[ -n ${cfg[$1]+x} ]] || keys+=("$1")
 		cfg[$1]=$2
 	}
+	# start virsh: the guest's libvirt domain XML, cfg/NAME.xml. "virsh FILE": FILE
+	# with its <name>, <kernel> (and <initrd>) set to the guest's; "virsh" alone:
+	# tools/xlcfg's translation of the guest's xl config.
+	virsh_xml() {
+		local xml=$tree/cfg/$name.xml src k r
+		if [[ $start == virsh ]]; then
+			"$XT_ROOT/tools/xlcfg" libvirt "$tree/cfg/$name.cfg" >"$xml" ||
+				err "guest $name: tools/xlcfg libvirt could not convert its xl config"
+			return 0
+		fi
+		src=$(hostfile "${start#virsh }")
+		[[ -f $src ]] || err "guest $name: no domain XML $src"
+		k=$(stage_file "$kernel")
+		r=""
+		[[ -z $ramdisk ]] || r=$(stage_file "$ramdisk")
+		sed -e "0,/<name>[^<]*<\/name>/s||<name>$name</name>|" \
+			-e "s|<kernel>[^<]*</kernel>|<kernel>$k</kernel>|" \
+			-e "s|<initrd>[^<]*</initrd>|<initrd>$r</initrd>|" "$src" >"$xml"
+		grep -q "<name>$name</name>" "$xml" && grep -q "<kernel>$k</kernel>" "$xml" ||
+			err "guest $name: $src needs a <name> and a <kernel> element, each on one line"
+	}
 	open_block() {
-		name=$1 in_block=1 kernel="" ramdisk="" timeout=30 expect=poweroff reboots=0 skip=""
+		name=$1 in_block=1 kernel="" ramdisk="" timeout=30 expect=poweroff reboots=0 skip="" start=xl
 		keys=() steps=() disks=() cfg=()
 		setcfg name "\"$name\""
 		setcfg type '"pvh"'
@@ -117,12 +138,14 @@ xt_plan() {
 		for k in "${keys[@]}"; do
 			[[ -n ${cfg[$k]+x} ]] && printf '%s = %s\n' "$k" "${cfg[$k]}"
 		done >"$tree/cfg/$name.cfg"
+		[[ $start == xl ]] || virsh_xml
 		{
 			echo "guest $name"
 			echo "timeout $timeout"
 			echo "expect $expect"
 			echo "reboots $reboots"
 			for d in "${disks[@]}"; do echo "disk $d"; done
+			[[ $start == xl ]] || echo "start virsh /xt/cfg/$name.xml"
 			((${#steps[@]})) && printf '%s\n' "${steps[@]}"
 			echo end
 		} >>"$tree/plan"
@@ -180,6 +203,12 @@ xt_plan() {
 			steps+=("$key") ;;
 		skip) skip=${rest:-skipped} ;;
 		paused) steps+=("paused 1") ;;
+		start)
+			case $rest in
+			xl | virsh) start=$rest ;;
+			"virsh "*) start=$rest ;;
+			*) err "start: 'xl' (the default), 'virsh' or 'virsh XMLFILE'" ;;
+			esac ;;
 		tool)
 			local src
 			src=$(hostfile "$rest")
@@ -196,8 +225,13 @@ xt_plan() {
 	return 0
 }
 
-# xt_pack RUNDIR -> RUNDIR/run.cpio.gz, the archive appended to dom0's initramfs
+# xt_pack RUNDIR -> RUNDIR/run.cpio.gz, the archive appended to dom0's initramfs; with
+# libvirt's archive in front when a guest starts with virsh (concatenated gzip'd cpio
+# archives: the kernel unpacks them in turn).
 xt_pack() {
-	(cd "$1/tree" && find . -mindepth 1 | LC_ALL=C sort |
-		"$XT_STAGE/bin/busybox" cpio -o -H newc 2>/dev/null) | gzip -1 >"$1/run.cpio.gz"
+	{
+		if grep -q '^start virsh ' "$1/tree/xt/plan"; then cat "$XT_BUILD/libvirt.cpio.gz"; fi
+		(cd "$1/tree" && find . -mindepth 1 | LC_ALL=C sort |
+			"$XT_STAGE/bin/busybox" cpio -o -H newc 2>/dev/null) | gzip -1
+	} >"$1/run.cpio.gz"
 }

@@ -9,7 +9,8 @@
 #   timeout S | expect REASON | reboots N | disk VDEV BYTES FILL |
 #   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT | paused 1 |
 #   save | restore | checkpoint | migrate   (xl save, restore -F, save -c, migrate to
-#   this host: see save_guest)
+#   this host: see save_guest) | start virsh XML (virsh create instead of xl create:
+#   see virsh_start)
 #
 # It reports to the host on the console (hvc0 -> Xen -> serial), one "@@XT ..." line
 # per event, so the host can follow along and survive a crash at any point:
@@ -58,6 +59,7 @@ reason_name() {
 }
 # xl_state: sets domid, ncodes (shutdowns seen), last (last code), nreboots
 xl_state() {
+	[ -n "$virsh" ] && { virsh_state; return; }
 	domid='' ncodes=0 last='' nreboots=0
 	while read -r _l; do
 		case $_l in
@@ -84,6 +86,7 @@ poll_state() {  # sets pstate (flags, empty: no such domain), preason, pdomid
 # alive: the monitor (xl create -F / restore -F) still runs (a zombie counts as gone; read
 # is a builtin: no fork), or, polled, the domain exists and has not shut down
 alive() {
+	[ -n "$virsh" ] && { virsh_alive; return; }
 	if [ -n "$polled" ]; then
 		poll_state
 		case $pstate in '' | *s* | *c*) return 1 ;; esac
@@ -92,6 +95,7 @@ alive() {
 	[ -n "$xlpid" ] && read -r _ _ _st _ 2>/dev/null <"/proc/$xlpid/stat" && [ "$_st" != Z ]
 }
 destroy() {
+	[ -n "$virsh" ] && virsh destroy "$name" >>"$G/out" 2>&1
 	xl destroy "$name" >>"$G/out" 2>&1
 	kill "$xlpid" 2>/dev/null
 	wait "$xlpid" 2>/dev/null
@@ -194,12 +198,79 @@ restore_guest() {
 	export DOMID=$domid
 }
 
+# ---- guests started with virsh: libvirt's Xen (libxl) driver instead of xl ----
+# libvirtd starts before the first such guest (libvirt-up, from libvirt's archive,
+# which the host adds to the run only then). A transient domain (virsh create) leaves
+# libvirt as soon as it stops, so its fate comes from one `virsh event` watcher that
+# runs from then on: "event 'lifecycle' for domain 'NAME': Stopped Shutdown".
+export LIBVIRT_DEFAULT_URI=xen:///system
+events=/tmp/xt/libvirt-events
+libvirt_up() {
+	[ -n "$libvirt_ready" ] && return 0
+	libvirt-up >"$G/libvirt-up" 2>&1
+	_rc=$?
+	sed "s/^/@@XT OUT $name|/" "$G/libvirt-up"
+	cat "$G/libvirt-up" >>"$G/out"
+	[ $_rc -eq 0 ] || { fail "libvirt: $(tail -n 1 "$G/libvirt-up")"; return 1; }
+	# The watcher counts once it has connected (one more libvirt-sock connection in
+	# /proc/net/unix) and registered (a moment later).
+	_n0=$(grep -c libvirt-sock /proc/net/unix)
+	virsh event --loop --event lifecycle >"$events" 2>&1 &
+	evpid=$!
+	_i=0
+	while [ "$(grep -c libvirt-sock /proc/net/unix)" -le "$_n0" ] && [ $_i -lt 50 ]; do
+		sleep $tick; _i=$((_i + 1))
+	done
+	sleep 0.5
+	libvirt_ready=1
+}
+# After the last virsh guest of the plan: libvirtd and the watcher go, so that the
+# guests after it have dom0 as xl alone left it.
+libvirt_down() {
+	virsh_left=$((virsh_left - 1))
+	[ "$virsh_left" -gt 0 ] || [ -z "$libvirt_ready" ] && return 0
+	kill "$evpid" 2>/dev/null
+	[ -f /run/libvirtd.pid ] && kill "$(cat /run/libvirtd.pid)" 2>/dev/null
+	libvirt_ready=''
+}
+# virsh_start XML: virsh create; virsh returns once the domain runs. Sets domid ("-"
+# when the domain has already gone again: hello is that quick).
+virsh_start() {
+	libvirt_up || return 0
+	ev0=$(wc -l <"$events")
+	if ! virsh create "$1" >"$G/xl.out" 2>&1; then
+		fail "virsh create failed: $(tail -n 3 "$G/xl.out" | tr '\n' ' ')"
+		return 0
+	fi
+	domid=$(xl domid "$name" 2>/dev/null) || domid=-
+}
+# the last lifecycle event of this guest since its create
+virsh_event() { tail -n +$((ev0 + 1)) "$events" | grep -F "for domain '$name': " | tail -n 1; }
+virsh_alive() {
+	case $(virsh_event) in *": Stopped "*) return 1 ;; esac
+	xl domid "$name" >/dev/null 2>&1
+}
+# As xl_state. libvirt may take the domain away a moment before its event arrives.
+virsh_state() {
+	ncodes=0 last='' nreboots=0
+	_i=0
+	while _ev=$(virsh_event) && [ "${_ev#*: Stopped }" = "$_ev" ] && [ $_i -lt 15 ] &&
+		! xl domid "$name" >/dev/null 2>&1; do
+		sleep $tick; _i=$((_i + 1))
+	done
+	case $_ev in
+	*": Stopped Shutdown"*) ncodes=1 last=0 ;;
+	*": Stopped Crashed"*) ncodes=1 last=3 ;;
+	*": Stopped Saved"*) ncodes=1 last=2 ;;
+	esac
+}
+
 # ---- one guest: its plan lines are in $G/steps ----
 run_guest() {
 	G=/tmp/xt/$name
 	log=/var/log/xen/console/guest-$name.log clog=$log clog_in=
 	rm -f "$log" "/var/log/xen/console/guest-$name--incoming.log"
-	sent=0 why='' xlpid='' nmon=0 polled=
+	sent=0 why='' xlpid='' nmon=0 polled='' virsh=''
 	for _v in $(env | sed -n 's/^\(DISK_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$_v"; done
 	export NAME=$name GUEST_DIR=$G CONSOLE=$log DOMID=
 	xl dmesg -c >/dev/null 2>&1   # so that a failure's dmesg tail is about this guest
@@ -223,15 +294,20 @@ run_guest() {
 	# "paused": created paused, for a step to set things up and run xl unpause.
 	_paused=
 	grep -q '^paused' "$G/steps" && _paused=-p
-	xl create -F $_paused "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
-	xlpid=$!
-	wait_domid
+	virsh=$(sed -n 's/^start virsh //p' "$G/steps")
+	if [ -n "$virsh" ]; then
+		virsh_start "$virsh"
+	else
+		xl create -F $_paused "/xt/cfg/$name.cfg" </dev/null >"$G/xl.out" 2>&1 &
+		xlpid=$!
+		wait_domid
+	fi
 	export DOMID=$domid
 	created=-
 	[ -n "$domid" ] && created=$(secs_since "$t0")
 	outcome=nodomain
 	if [ -z "$domid" ]; then
-		alive && { fail "timeout: xl create did not finish in ${timeout}s"; destroy; }
+		[ -z "$virsh" ] && alive && { fail "timeout: xl create did not finish in ${timeout}s"; destroy; }
 		fail "xl create failed: $(grep -v '^Parsing config' "$G/xl.out" | tail -n 3 | tr '\n' ' ')"
 	fi
 
@@ -314,11 +390,13 @@ run_guest() {
 		echo "@@XT RESULT $name FAIL $secs $created $outcome $why"
 	fi
 	rm -f /tmp/disks/"$name"-*.img "$G/save.chk"
+	[ -z "$virsh" ] || libvirt_down
 }
 
 # ---- read the plan, one guest block at a time ----
 [ -f /xt/plan ] || { echo "@@XT DOM0-FAIL no /xt/plan"; exit 1; }
 echo "@@XT PLAN $(grep -c '^guest ' /xt/plan)"
+virsh_left=$(grep -c '^start virsh ' /xt/plan)
 while read -r key rest <&3; do
 	case $key in
 	guest)
