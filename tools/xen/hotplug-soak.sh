@@ -12,7 +12,7 @@ guest nethotplug-soak-$n
   kernel   build/tests/nethotplug.elf
   cmdline  xenolith.ip=169.254.3.5/16 $n
   xl       vif = ["bridge=xenbr0,mac=00:16:3e:00:03:04"]
-  timeout  $((120 + n * 25))
+  timeout  $((120 + n * 30))
   tool     tests/xen/hotplug/net-cycles
   wait     nethotplug-test: ready
   run      /xt/bin/net-cycles $n
@@ -25,7 +25,7 @@ guest nethotplug-soak-$n
 guest blkhotplug-soak-$n
   kernel   build/tests/blkhotplug.elf
   cmdline  $n
-  timeout  $((120 + n * 25))
+  timeout  $((120 + n * 30))
   tool     tests/xen/hotplug/blk-cycles
   wait     hotplug-test: ready
   run      /xt/bin/blk-cycles $n
