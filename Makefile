@@ -276,6 +276,13 @@ soak-suspend: all
 	tools/xen/suspend-soak.sh $(SOAK_CYCLES) > $(B)/soak/suspend-soak.manifest
 	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/suspend-soak.manifest
 
+# Device hotplug soak: the NIC and disk attach/detach guests through SOAK_CYCLES cycles
+# each (10 in make test) in one Xen boot (tools/xen/hotplug-soak.sh). Not CI.
+soak-hotplug: all
+	@mkdir -p $(B)/soak
+	tools/xen/hotplug-soak.sh $(SOAK_CYCLES) > $(B)/soak/hotplug-soak.manifest
+	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/hotplug-soak.manifest
+
 # The README's test command: everything, with the one closing summary line.
 test: deps
 	$(MAKE) all
@@ -295,5 +302,5 @@ clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a $(B)/sdklib
 
-.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak soak-suspend
+.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak soak-suspend soak-hotplug
 include tests/fuzz/fuzz.mk

@@ -20,6 +20,7 @@
 #include "core/kernel.h"
 #include "net/frame.h"
 #include "net/netstack.h"
+#include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
 #include "lwip/pbuf.h"
@@ -32,7 +33,9 @@
 #define HDR_PEEK     128 /* Ethernet + IPv6 with extension headers + TCP */
 
 struct netdev {
+    struct netdev *next; /* every device ever attached: a netdev is never freed */
     struct netif netif;
+    int added; /* in lwIP's list */
     struct net_dev *dev;
     uint32_t features;
     int tcp_csum_offload; /* lwIP leaves TCP checksums (IPv4 and IPv6) to the device */
@@ -40,9 +43,19 @@ struct netdev {
     uint64_t rx_dropped, rx_bad_csum, tx_errors;
 };
 
+static struct netdev *netdevs; /* under the core lock */
+
 static struct netdev *netdev_of(struct netif *n)
 {
     return n->state;
+}
+
+static struct netdev *netdev_of_dev(struct net_dev *d)
+{
+    struct netdev *nd = netdevs;
+    while (nd && nd->dev != d)
+        nd = nd->next;
+    return nd;
 }
 
 /* ---- receive ---- */
@@ -214,22 +227,29 @@ static void netdev_moved(struct net_dev *d, void *arg)
         printk("net: %s: could not announce the addresses after the move\n", net_dev_name(d));
 }
 
-struct netif *netdev_attach(struct net_dev *d, int index, const ip4_addr_t *ip,
-                            const ip4_addr_t *mask, const ip4_addr_t *gw)
+struct netif *netdev_attach(struct net_dev *d, const ip4_addr_t *ip, const ip4_addr_t *mask,
+                            const ip4_addr_t *gw)
 {
-    struct netdev *nd = calloc(1, sizeof(*nd));
+    /* Kept across a detach: a late frame or callback may still hold it. */
+    struct netdev *nd = netdev_of_dev(d);
+    if (nd && nd->added)
+        return &nd->netif;
+    if (!nd && (nd = calloc(1, sizeof(*nd)))) {
+        nd->dev = d;
+        nd->next = netdevs;
+        netdevs = nd;
+    }
     if (!nd)
         return NULL;
-    nd->dev = d;
+    memset(&nd->netif, 0, sizeof(nd->netif));
     nd->features = net_dev_features(d);
     /* lwIP's switch covers both IP versions: offload only when both can be. */
     nd->tcp_csum_offload =
         (nd->features & (NET_F_CSUM | NET_F_CSUM6)) == (NET_F_CSUM | NET_F_CSUM6);
     nd->queues = net_dev_queues(d);
-    if (!netif_add(&nd->netif, ip, mask, gw, nd, netdev_netif_init, tcpip_input)) {
-        free(nd);
+    if (!netif_add(&nd->netif, ip, mask, gw, nd, netdev_netif_init, tcpip_input))
         return NULL;
-    }
+    nd->added = 1;
     net_dev_set_rx(d, netdev_rx, nd);
     net_dev_set_link(d, netdev_moved, nd);
     netif_set_up(&nd->netif);
@@ -237,6 +257,27 @@ struct netif *netdev_attach(struct net_dev *d, int index, const ip4_addr_t *ip,
     netif_create_ip6_linklocal_address(&nd->netif, 1);
     netif_set_ip6_autoconfig_enabled(&nd->netif, 1);
     return &nd->netif;
+}
+
+struct netif *netdev_find(struct net_dev *d)
+{
+    struct netdev *nd = netdev_of_dev(d);
+    return nd && nd->added ? &nd->netif : NULL;
+}
+
+void netdev_detach(struct net_dev *d)
+{
+    struct netdev *nd = netdev_of_dev(d);
+    if (!nd || !nd->added)
+        return;
+    net_dev_set_rx(d, NULL, NULL);
+    if (netif_dhcp_data(&nd->netif)) {
+        dhcp_stop(&nd->netif);
+        dhcp_cleanup(&nd->netif);
+    }
+    netif_set_link_down(&nd->netif);
+    netif_remove(&nd->netif);
+    nd->added = 0;
 }
 
 const char *netdev_describe(struct netif *n, char *buf, size_t size)

@@ -1,7 +1,8 @@
 /*
  * Starting the TCP/IP stack: the tcpip thread, loopback, one interface per
- * network device, addresses from the command line or DHCP (see
+ * network device, addresses from the command line, the vif's ip= or DHCP (see
  * <xenolith/netstack.h>). Runs once, on the first socket() or netstack_init().
+ * Interfaces then come and go with their vifs (xl network-attach / -detach).
  */
 #include "core/kernel.h"
 #include "core/options.h"
@@ -99,26 +100,44 @@ static void tcpip_ready(void *arg)
     sys_sem_signal((sys_sem_t *)arg);
 }
 
-/* Bring up device `index`; returns whether it uses DHCP. Core lock held. */
-static int attach_device(struct net_dev *d, int index, struct netif **out)
+/* The vif's own address (xl's ip=, a list of words): the first, if any, into buf. */
+static int config_ip(struct net_dev *d, char *buf, size_t size)
+{
+    const char *s = net_dev_config_ip(d);
+    s += strspn(s, " ");
+    size_t n = strcspn(s, " ");
+    if (n == 0 || n >= size)
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return 1;
+}
+
+/* Bring up device d (vifN: item N of xenolith.ip); returns whether it uses DHCP. Core lock held. */
+static int attach_device(struct net_dev *d, struct netif **out)
 {
     char word[64];
     ip4_addr_t ip, mask, gw;
     ip4_addr_set_zero(&ip);
     ip4_addr_set_zero(&mask);
     ip4_addr_set_zero(&gw);
-    int dhcp = 1;
-    if (list_item(opt_ip, index, word, sizeof(word)) && strcmp(word, "dhcp") != 0) {
+    int dhcp = 1, index = (int)net_dev_id(d);
+    const char *from = "xenolith.ip";
+    int have = list_item(opt_ip, index, word, sizeof(word));
+    if (!have && (have = config_ip(d, word, sizeof(word))))
+        from = "the vif's ip=";
+    if (have && strcmp(word, "dhcp") != 0) {
+        char shown[64];
+        memcpy(shown, word, sizeof(shown));
         if (parse_ip4_prefix(word, &ip, &mask) == 0)
             dhcp = 0;
         else
-            printk("net: xenolith.ip: bad address '%s' for %s; using DHCP\n", word,
-                   net_dev_name(d));
+            printk("net: %s: bad address '%s' for %s; using DHCP\n", from, shown, net_dev_name(d));
     }
     if (!dhcp && opt_gw && ip4addr_aton(opt_gw, &gw) && !ip4_addr_netcmp(&gw, &ip, &mask))
         ip4_addr_set_zero(&gw); /* the gateway is on another device */
 
-    struct netif *n = netdev_attach(d, index, &ip, &mask, &gw);
+    struct netif *n = netdev_attach(d, &ip, &mask, &gw);
     *out = n;
     if (!n) {
         printk("net: %s: cannot attach (no memory)\n", net_dev_name(d));
@@ -138,13 +157,45 @@ static int attach_device(struct net_dev *d, int index, struct netif **out)
             printk("net: xenolith.ip6: bad or unusable address '%s'\n", word);
     }
     netif_set_status_callback(n, status_changed);
-    if (index == 0)
-        netif_set_default(n);
+    if (!netif_default)
+        netif_set_default(n); /* the first device up */
     if (dhcp && dhcp_start(n) != ERR_OK) {
         printk("net: %c%c%u: DHCP does not start\n", n->name[0], n->name[1], n->num);
         dhcp = 0;
     }
     return dhcp;
+}
+
+/* The default interface went with its device: the next one up, if any, takes over. */
+static void pick_default(void)
+{
+    struct netif *n;
+    if (netif_default)
+        return;
+    for (n = netif_list; n; n = n->next)
+        if (n->name[0] == 'e' && netif_is_up(n)) {
+            netif_set_default(n);
+            return;
+        }
+}
+
+/* A vif came or went after the start (the net hotplug thread). */
+static void device_hotplug(struct net_dev *d, int attached, void *arg)
+{
+    LOCK_TCPIP_CORE();
+    struct netif *n = netdev_find(d);
+    if (attached && !n) {
+        if (attach_device(d, &n))
+            printk("net: %c%c%u: DHCP started\n", n->name[0], n->name[1], n->num);
+        if (n)
+            print_addresses(n);
+    } else if (!attached && n) {
+        printk("net: %c%c%u (%s) removed with its device\n", n->name[0], n->name[1], n->num,
+               net_dev_name(d));
+        netdev_detach(d);
+        pick_default();
+    }
+    UNLOCK_TCPIP_CORE();
 }
 
 static int dhcp_pending(struct netif **nifs, int *dhcp, int n)
@@ -168,7 +219,10 @@ static int netstack_start(void)
     sys_sem_wait(&ready);
     sys_sem_free(&ready);
 
-    /* Finding and connecting devices may wait on xenstore: not under the core lock. */
+    /* Finding and connecting devices may wait on xenstore: not under the core lock. Hot
+     * attached ones come through the handler; a boot one it took already is skipped. */
+    if (net_on_hotplug(device_hotplug, NULL) < 0)
+        printk("net: no memory for a hotplug handler; vifs attached later get no interface\n");
     int ndev = net_dev_count();
     if (ndev < 0)
         ndev = 0;
@@ -182,8 +236,8 @@ static int netstack_start(void)
         printk("net: xenolith.gw: bad address '%s'\n", opt_gw);
     for (int i = 0; i < ndev; i++) {
         struct net_dev *d = net_dev_get(i);
-        if (d)
-            dhcp[i] = attach_device(d, i, &nifs[i]);
+        if (d && net_dev_up(d) && !netdev_find(d))
+            dhcp[i] = attach_device(d, &nifs[i]);
     }
     UNLOCK_TCPIP_CORE();
 

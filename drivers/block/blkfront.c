@@ -24,6 +24,7 @@
 #include "core/time.h"
 #include "drivers/block/blkfront.h"
 #include "drivers/xen/suspend.h"
+#include "drivers/xen/xenbus_hotplug.h"
 #include <xen/io/protocols.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,16 +64,13 @@ static int probed;
 static struct blk_dev *devs[BLKFRONT_MAX_DEVS];
 static int ndevs;
 
-static struct xs_watch vbd_watch;
-static struct waitq hotplug_wq;
-static unsigned int hotplug_kicks;
+static struct xenbus_hotplug hotplug;
 
 static struct callback_list hotplug_handlers; /* blk_hotplug_fn */
 
 static void hotplug_kick(void)
 {
-    __atomic_add_fetch(&hotplug_kicks, 1, __ATOMIC_SEQ_CST);
-    waitq_wake_all(&hotplug_wq);
+    xenbus_hotplug_kick(&hotplug);
 }
 
 /* ---- names ---- */
@@ -549,13 +547,6 @@ static void blk_resume(int new_domain, void *arg)
 
 /* ---- enumeration ---- */
 
-static int by_number(const void *a, const void *b)
-{
-    unsigned long x = strtoul(*(char *const *)a, NULL, 10);
-    unsigned long y = strtoul(*(char *const *)b, NULL, 10);
-    return x < y ? -1 : x > y;
-}
-
 static void announce(struct blk_dev *d, int attached)
 {
     callback_each(&hotplug_handlers, h)((blk_hotplug_fn)h->fn)(d, attached, h->arg);
@@ -585,15 +576,6 @@ static struct blk_dev *find_vdev(unsigned long vdev)
     return NULL;
 }
 
-/* A device the toolstack has just written: its frontend state says Initialising. */
-static int freshly_added(const char *id)
-{
-    char path[48];
-    long state;
-    ksnprintf(path, sizeof(path), "device/vbd/%s/state", id);
-    return xs_read_int(XS_NO_TX, path, &state) == 0 && state == XenbusStateInitialising;
-}
-
 static void attach(const char *id)
 {
     char *end;
@@ -605,7 +587,7 @@ static void attach(const char *id)
     struct blk_dev *d = find_vdev(vdev);
     if (d && !__atomic_load_n(&d->gone, __ATOMIC_ACQUIRE))
         return; /* connected, or detached and waiting for its backend to close */
-    if (!freshly_added(id))
+    if (!xenbus_freshly_added("vbd", id))
         return;
     int fresh = !d;
     if (fresh && (ndevs == BLKFRONT_MAX_DEVS || !(d = calloc(1, sizeof(*d))))) {
@@ -652,36 +634,6 @@ static void hotplug_scan(void)
     free(ids);
 }
 
-/* Not in the watch thread: a handshake waits for watch events. */
-static void *hotplug_thread(void *arg)
-{
-    unsigned int seen = 0;
-    for (;;) {
-        wait_event(&hotplug_wq, __atomic_load_n(&hotplug_kicks, __ATOMIC_ACQUIRE) != seen);
-        seen = __atomic_load_n(&hotplug_kicks, __ATOMIC_ACQUIRE);
-        mutex_lock(&probe_lock);
-        hotplug_scan();
-        mutex_unlock(&probe_lock);
-    }
-    return NULL;
-}
-
-static void vbd_changed(struct xs_watch *w, const char *path, void *arg)
-{
-    hotplug_kick();
-}
-
-static void hotplug_start(void)
-{
-    waitq_init(&hotplug_wq);
-    struct thread *t = thread_create("blk-hotplug", hotplug_thread, NULL, 0, 0);
-    if (!t || xs_watch(&vbd_watch, "device/vbd", vbd_changed, NULL) < 0) {
-        printk("blk: cannot watch device/vbd; disks attached later will not be seen\n");
-        return;
-    }
-    thread_detach(t);
-}
-
 int blk_on_hotplug(blk_hotplug_fn fn, void *arg)
 {
     blk_dev_count(); /* devices found, hotplug watched */
@@ -706,7 +658,7 @@ static void probe(void)
     char **ids = NULL;
     int n = xenbus_list("vbd", &ids);
     if (n > 0)
-        qsort(ids, (size_t)n, sizeof(*ids), by_number);
+        qsort(ids, (size_t)n, sizeof(*ids), xenbus_by_number);
     for (int i = 0; i < n && ndevs < BLKFRONT_MAX_DEVS; i++) {
         struct blk_dev *d = calloc(1, sizeof(*d));
         if (!d)
@@ -726,7 +678,7 @@ static void probe(void)
     free(ids);
     if (xen_suspend_register(blk_suspend, blk_resume, NULL) < 0)
         printk("blk: no memory for suspend handlers; the disks will not survive a move\n");
-    hotplug_start();
+    xenbus_hotplug_start(&hotplug, "vbd", &probe_lock, hotplug_scan);
     __atomic_store_n(&probed, 1, __ATOMIC_RELEASE);
     mutex_unlock(&probe_lock);
 }

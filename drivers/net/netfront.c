@@ -1,13 +1,15 @@
 /*
- * netfront devices: found under device/vif/ on the first net_dev_count(), each
- * connected through the xenbus handshake of io/netif.h, and the <xenolith/net.h>
- * API on top. Nothing here runs, or is even linked, unless the app calls net_*.
+ * netfront devices: each connected through the xenbus handshake of io/netif.h, and
+ * the <xenolith/net.h> API on top. Which devices exist, at boot and as the toolstack
+ * adds and removes them, is netfront_devices.c's. Nothing here runs, or is even
+ * linked, unless the app calls net_*.
  *
  * Handshake: wait for the backend's InitWait, read what it offers, set up one queue
  * per VCPU (or as asked), write our rings, event channels and wishes in one
  * transaction, go Connected, wait for the backend to follow. A monitor thread per
  * device then watches the backend's state and does the disconnect when the backend
- * leaves or breaks the protocol.
+ * leaves (xl network-detach) or breaks the protocol; the hotplug thread then releases
+ * what is left and tells the app.
  */
 #include "core/kernel.h"
 #include "core/mm.h"
@@ -38,11 +40,6 @@ static int opt_split = 1;
 KERNEL_OPTION(opt_split, "net.split", OPT_BOOL, "netfront split tx/rx event channels");
 static int opt_buffers;
 KERNEL_OPTION(opt_buffers, "net.buffers", OPT_INT, "netfront buffers per ring (0: auto)");
-
-static struct mutex probe_lock = MUTEX_INIT(probe_lock);
-static int probed;
-static struct net_dev **devs;
-static int ndevs;
 
 static const char *state_name(int s)
 {
@@ -87,6 +84,15 @@ static int read_frontend(struct net_dev *d)
     }
     d->mtu = (unsigned int)mtu;
     return 0;
+}
+
+/* The address xl's ip= gave the vif (the backend's "ip"), for the stack to use. */
+static void read_config_ip(struct net_dev *d)
+{
+    char path[sizeof(d->xb.otherend) + 8];
+    ksnprintf(path, sizeof(path), "%s/ip", d->xb.otherend);
+    if (xs_read(XS_NO_TX, path, d->config_ip, sizeof(d->config_ip)) < 0)
+        d->config_ip[0] = '\0';
 }
 
 static unsigned int pick_buffers(unsigned int nqueues)
@@ -230,6 +236,11 @@ static int queues_stopped(struct net_dev *d)
     return stopped;
 }
 
+static int all_stopped(struct net_dev *d)
+{
+    return !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE) && queues_stopped(d);
+}
+
 /* Our keys in one transaction, our state Connected, then wait for the backend's. */
 static int publish(struct net_dev *d)
 {
@@ -262,9 +273,14 @@ static int connect(struct net_dev *d)
     }
     if ((rc = negotiate(d)) < 0)
         return rc;
-    d->queues = calloc(d->nqueues, sizeof(*d->queues));
-    if (!d->queues)
-        return -ENOMEM;
+    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+        struct netfront_queue *q = calloc(d->nqueues, sizeof(*q));
+        if (!q)
+            return -ENOMEM;
+        free(d->queues);
+        d->queues = q;
+        d->queues_cap = d->nqueues;
+    }
     unsigned int nset = 0;
     for (; nset < d->nqueues; nset++) {
         if ((rc = netfront_queue_setup(d, &d->queues[nset], nset)) < 0) {
@@ -279,17 +295,19 @@ static int connect(struct net_dev *d)
     for (unsigned int i = 0; i < d->nqueues; i++)
         if ((rc = netfront_queue_start(&d->queues[i])) < 0) {
             netfront_fail(d, "cannot start queue %u (%d)", i, rc);
-            break;
+            break; /* the monitor takes it down, as after any failure */
         }
+    __atomic_store_n(&d->monitor_running, 1, __ATOMIC_RELEASE);
     d->monitor = thread_create(d->name, monitor_thread, d, 0, 0);
     if (!d->monitor) {
         /* Cannot watch it, cannot take it down cleanly: stop using it. */
+        __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
         return -ENOMEM;
     }
     thread_detach(d->monitor);
     print_connected(d);
-    return rc;
+    return 0;
 fail:
     abandon(d, nset);
     return rc;
@@ -299,8 +317,7 @@ fail:
 static void *monitor_thread(void *arg)
 {
     struct net_dev *d = arg;
-    struct xenbus_device *xb = &d->xb;
-    __atomic_store_n(&d->monitor_running, 1, __ATOMIC_RELEASE);
+    struct xenbus_device *xb = &d->xb; /* monitor_running was set for us */
     while (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING) {
         unsigned int seen = __atomic_load_n(&xb->otherend_changes, __ATOMIC_SEQ_CST);
         int s = xenbus_otherend_state(xb);
@@ -333,58 +350,64 @@ static void *monitor_thread(void *arg)
     __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
     __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
     printk("net: %s: disconnected\n", d->name);
+    netfront_hotplug_kick();
     return NULL;
 }
 
-static int probe_one(const char *id)
+/* The queues' bookkeeping, once no thread can be in it. */
+static void free_queues(struct net_dev *d)
 {
-    char *end;
-    unsigned long devid = strtoul(id, &end, 10);
-    if (*id == '\0' || *end != '\0' || devid > 65535) {
-        printk("net: ignoring device/vif/%s: not a device number\n", id);
-        return -EINVAL;
-    }
-    struct net_dev *d = calloc(1, sizeof(*d));
-    if (!d)
-        return -ENOMEM;
-    d->devid = (unsigned int)devid;
-    ksnprintf(d->name, sizeof(d->name), "vif%lu", devid);
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        netfront_queue_destroy(&d->queues[i]);
+}
+
+int netfront_connect(struct net_dev *d, const char *id)
+{
     d->state = NETFRONT_CONNECTING;
+    d->config_ip[0] = '\0';
     int rc = xenbus_device_init(&d->xb, "vif", id);
-    if (rc == 0 && (rc = read_frontend(d)) == 0 && (rc = connect(d)) == 0) {
-        devs[ndevs++] = d;
+    if (rc < 0)
+        return rc;
+    read_config_ip(d);
+    if ((rc = read_frontend(d)) == 0 && (rc = connect(d)) == 0)
         return 0;
-    }
-    printk("net: %s not connected (%d)\n", d->name, rc);
-    if (!d->queues) { /* nothing was shared with the backend */
-        xenbus_device_release(&d->xb);
-        free(d);
-    }
+    if (d->queues && netfront_idle(d))
+        free_queues(d); /* abandon() released their pages */
+    xenbus_device_release(&d->xb);
+    __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
     return rc;
 }
 
-static int by_number(const void *a, const void *b)
+int netfront_idle(struct net_dev *d)
 {
-    unsigned long x = strtoul(*(char *const *)a, NULL, 10);
-    unsigned long y = strtoul(*(char *const *)b, NULL, 10);
-    return x < y ? -1 : x > y;
+    return !__atomic_load_n(&d->tx_active, __ATOMIC_SEQ_CST) && all_stopped(d);
+}
+
+int netfront_release(struct net_dev *d)
+{
+    /* Senders see the state and leave; the queue threads have been told to. */
+    uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
+    while (!netfront_idle(d) && time_now_ns() < deadline)
+        thread_sleep_ns(1000000);
+    xenbus_device_release(&d->xb);
+    if (!netfront_idle(d))
+        return -EBUSY;
+    for (unsigned int i = 0; i < d->nqueues; i++)
+        netfront_queue_release(&d->queues[i]); /* what a late thread kept, now free */
+    free_queues(d);
+    return 0;
 }
 
 /* ---- suspend and resume ---- */
-
-static int all_stopped(struct net_dev *d)
-{
-    return !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE) && queues_stopped(d);
-}
 
 /*
  * Before the domain suspends: the queue threads and the monitor leave (the rings
  * and pages stay); senders get ENETDOWN meanwhile, as on a link that is down.
  */
-static void net_suspend(void *arg)
+void netfront_suspend(void *arg)
 {
-    for (int i = 0; i < ndevs; i++) {
-        struct net_dev *d = devs[i];
+    for (int i = 0; i < netfront_ndevs(); i++) {
+        struct net_dev *d = netfront_dev(i);
         int expect = NETFRONT_RUNNING;
         if (!__atomic_compare_exchange_n(&d->state, &expect, NETFRONT_SUSPENDED, 0,
                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -411,8 +434,10 @@ static int restart(struct net_dev *d)
             return rc;
         }
     }
+    __atomic_store_n(&d->monitor_running, 1, __ATOMIC_RELEASE);
     d->monitor = thread_create(d->name, monitor_thread, d, 0, 0);
     if (!d->monitor) {
+        __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
         netfront_fail(d, "no memory for its monitor");
         return -ENOMEM;
     }
@@ -461,8 +486,8 @@ static int reconnect(struct net_dev *d)
 /* Not in the watch thread: the handshake waits for watch events. */
 static void *reconnect_thread(void *arg)
 {
-    for (int i = 0; i < ndevs; i++) {
-        struct net_dev *d = devs[i];
+    for (int i = 0; i < netfront_ndevs(); i++) {
+        struct net_dev *d = netfront_dev(i);
         if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_SUSPENDED)
             continue;
         int rc = reconnect(d);
@@ -479,12 +504,12 @@ static void *reconnect_thread(void *arg)
     return NULL;
 }
 
-static void net_resume(int new_domain, void *arg)
+void netfront_resume(int new_domain, void *arg)
 {
     if (!new_domain) {
-        for (int i = 0; i < ndevs; i++)
-            if (__atomic_load_n(&devs[i]->state, __ATOMIC_ACQUIRE) == NETFRONT_SUSPENDED)
-                restart(devs[i]);
+        for (int i = 0; i < netfront_ndevs(); i++)
+            if (__atomic_load_n(&netfront_dev(i)->state, __ATOMIC_ACQUIRE) == NETFRONT_SUSPENDED)
+                restart(netfront_dev(i));
         return;
     }
     struct thread *t = thread_create("net-reconnect", reconnect_thread, NULL, 0, 0);
@@ -494,51 +519,21 @@ static void net_resume(int new_domain, void *arg)
         printk("net: no memory to reconnect after the domain moved\n");
 }
 
-static void probe_all(void)
-{
-    char **ids = NULL;
-    if (!xen.present)
-        return;
-    int n = xenbus_list("vif", &ids);
-    if (n <= 0) {
-        if (n < 0)
-            printk("net: cannot list device/vif (%d)\n", n);
-        free(ids);
-        return;
-    }
-    devs = calloc((size_t)n, sizeof(*devs));
-    if (devs) {
-        qsort(ids, (size_t)n, sizeof(*ids), by_number);
-        for (int i = 0; i < n; i++)
-            probe_one(ids[i]);
-    }
-    free(ids);
-    if (ndevs > 0 && xen_suspend_register(net_suspend, net_resume, NULL) < 0)
-        printk("net: no memory for a resume handler\n");
-}
-
 /* ---- <xenolith/net.h> ---- */
-
-int net_dev_count(void)
-{
-    mutex_lock(&probe_lock);
-    if (!probed) {
-        probe_all();
-        probed = 1;
-    }
-    mutex_unlock(&probe_lock);
-    return ndevs;
-}
-
-struct net_dev *net_dev_get(int index)
-{
-    int n = net_dev_count();
-    return index >= 0 && index < n ? devs[index] : NULL;
-}
 
 const char *net_dev_name(struct net_dev *d)
 {
     return d->name;
+}
+
+unsigned int net_dev_id(struct net_dev *d)
+{
+    return d->devid;
+}
+
+const char *net_dev_config_ip(struct net_dev *d)
+{
+    return d->config_ip;
 }
 
 void net_dev_mac(struct net_dev *d, uint8_t mac[6])
@@ -588,16 +583,22 @@ int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, 
     int rc = netif_tx_check(d->features, d->mtu, frags, nfrags, off, &len, &m);
     if (rc < 0)
         return rc;
+    /* Counted before the state is looked at: a detach waits for us before it frees. */
+    __atomic_add_fetch(&d->tx_active, 1, __ATOMIC_SEQ_CST);
     if (!net_dev_up(d))
-        return -ENETDOWN;
-    return netfront_queue_transmit(&d->queues[queue % d->nqueues], frags, nfrags, len, &m);
+        rc = -ENETDOWN;
+    else
+        rc = netfront_queue_transmit(&d->queues[queue % d->nqueues], frags, nfrags, len, &m);
+    __atomic_sub_fetch(&d->tx_active, 1, __ATOMIC_SEQ_CST);
+    return rc;
 }
 
 void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st)
 {
     memset(st, 0, sizeof(*st));
-    for (unsigned int i = 0; i < d->nqueues; i++) {
-        if (queue < d->nqueues && i != queue)
+    unsigned int n = MIN(d->nqueues, d->queues_cap);
+    for (unsigned int i = 0; i < n; i++) {
+        if (queue < n && i != queue)
             continue;
         struct netfront_queue *q = &d->queues[i];
         st->rx_frames += q->rx_frames;

@@ -67,6 +67,10 @@ struct net_dev {
     int sg, rx_gso, rx_csum, split;
     unsigned int nqueues, nbufs;
     struct netfront_queue *queues;
+    unsigned int queues_cap; /* entries in queues: kept across a detach, reused on re-attach */
+    int tx_active;           /* senders inside net_tx: a detach frees nothing under them */
+    int gone;                /* detached and released; waits for the same devid to come back */
+    char config_ip[48];      /* the vif's ip= (the backend's "ip"), "" if none */
     net_rx_fn rx_fn;
     void *rx_arg;
     int state; /* enum netfront_state */
@@ -108,6 +112,35 @@ int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *fra
 
 /* Wake whoever waits on the queue (handler set, device going down). */
 void netfront_queue_kick(struct netfront_queue *q);
+
+/* Free the ring bookkeeping of a queue whose pages are released and whose thread is gone. */
+void netfront_queue_destroy(struct netfront_queue *q);
+
+/*
+ * netfront.c for netfront_devices.c: connect device d (devid `id`, fields zeroed or
+ * left from an earlier attach) from scratch: read the frontend, handshake, start.
+ * 0, or -errno with nothing of it left in use.
+ */
+int netfront_connect(struct net_dev *d, const char *id);
+
+/* No sender, queue thread or monitor is running in d. */
+int netfront_idle(struct net_dev *d);
+
+/* After a detach (state NETFRONT_CLOSED): wait for senders and threads, free the rings'
+ * bookkeeping, stop watching the backend. 0, or -EBUSY if something is still running
+ * (then what it may touch stays allocated). */
+int netfront_release(struct net_dev *d);
+
+/* Suspend and resume of every device (registered by netfront_devices.c). */
+void netfront_suspend(void *arg);
+void netfront_resume(int new_domain, void *arg);
+
+/* The device table (netfront_devices.c): count and slots, without probing. */
+int netfront_ndevs(void);
+struct net_dev *netfront_dev(int i);
+
+/* A device went to NETFRONT_CLOSED: the hotplug thread releases it and tells the app. */
+void netfront_hotplug_kick(void);
 
 /*
  * The backend broke the protocol or went away: say so once, stop the data path and

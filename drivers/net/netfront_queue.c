@@ -217,6 +217,12 @@ void netfront_queue_release(struct netfront_queue *q)
                q->dev->name, q->index);
 }
 
+void netfront_queue_destroy(struct netfront_queue *q)
+{
+    netif_txq_destroy(&q->tx);
+    netif_rxq_destroy(&q->rx);
+}
+
 /* ---- receive ---- */
 
 static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)

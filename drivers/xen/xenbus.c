@@ -22,6 +22,13 @@ const char *xenbus_state_name(int state)
     return state >= 0 && (size_t)state < ARRAY_SIZE(state_names) ? state_names[state] : "invalid";
 }
 
+int xenbus_by_number(const void *a, const void *b)
+{
+    unsigned long x = strtoul(*(char *const *)a, NULL, 10);
+    unsigned long y = strtoul(*(char *const *)b, NULL, 10);
+    return x < y ? -1 : x > y;
+}
+
 int xenbus_list(const char *type, char ***ids)
 {
     char path[64];

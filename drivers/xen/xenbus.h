@@ -61,6 +61,9 @@ int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const
 
 const char *xenbus_state_name(int state);
 
+/* qsort order of device ids (char * elements) by their number: "2" before "10". */
+int xenbus_by_number(const void *a, const void *b);
+
 /* Stop watching the backend (device going away). */
 void xenbus_device_release(struct xenbus_device *dev);
 

@@ -22,13 +22,42 @@ struct net_dev;
 #define NET_F_CSUM6  (1u << 4) /* as NET_F_CSUM, for TCP/UDP over IPv6 */
 #define NET_F_RX_GSO (1u << 5) /* received TCP frames may exceed the MTU (see net_rx_fn) */
 
-/* Number of connected devices; the first call finds and connects them. */
+/*
+ * Number of device slots; the first call finds and connects the vifs the domain
+ * has and starts watching for more. A slot, once given, stays: a detached device
+ * keeps its slot (net_dev_up says 0) and gets it back when attached again.
+ */
 int net_dev_count(void);
 
-/* Device `index` (0 .. count-1, in vif order), or NULL. */
+/* Device `index` (0 .. count-1: the boot's vifs in devid order, then hot-attached ones). */
 struct net_dev *net_dev_get(int index);
 
+/* Its slot (what net_dev_get takes), or -1. */
+int net_dev_index(struct net_dev *d);
+
+/*
+ * Devices that come and go while the domain runs (xl network-attach / -detach):
+ * fn(d, 1, arg) once a vif attached after the start is connected; fn(d, 0, arg)
+ * once a detached one is released (the backend went to Closing, we followed it to
+ * Closed: from the detach on, net_tx says -ENETDOWN, frames in flight are dropped;
+ * then every grant was ended and page freed). The struct net_dev stays valid:
+ * attaching the same devid again brings it back in the same slot (fn(d, 1) again);
+ * its rx handler stays set, its counters start again from 0. A device disconnected
+ * for a protocol error is reported as detached too. Runs in the net hotplug thread,
+ * one call at a time, every handler in the order registered. 0 or -ENOMEM.
+ */
+typedef void (*net_hotplug_fn)(struct net_dev *d, int attached, void *arg);
+int net_on_hotplug(net_hotplug_fn fn, void *arg);
+
 const char *net_dev_name(struct net_dev *d); /* "vif0", ... */
+unsigned int net_dev_id(struct net_dev *d);  /* the vif's devid: 0 for vif0 */
+
+/*
+ * The address the toolstack gave the vif (xl's `ip=`, the backend's "ip" node),
+ * as written there ("" if none): the sockets layer uses its first word when the
+ * command line names no address for the device.
+ */
+const char *net_dev_config_ip(struct net_dev *d);
 void net_dev_mac(struct net_dev *d, uint8_t mac[6]);
 unsigned int net_dev_mtu(struct net_dev *d);
 unsigned int net_dev_queues(struct net_dev *d);
@@ -109,11 +138,15 @@ struct net_stats {
     uint64_t rx_gso_frames; /* frames received with GSO extra info: beyond the MTU (NET_F_RX_GSO) */
 };
 
-/* One queue's counters; queue NET_STATS_ALL (or any queue >= the count) sums them. */
+/*
+ * One queue's counters; queue NET_STATS_ALL (or any queue >= the count) sums them.
+ * They count the current connection (after a detach: the last one's, until the
+ * device is attached again).
+ */
 #define NET_STATS_ALL (~0u)
 void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st);
 
-/* Connected (1), or disconnected after a backend error or departure (0). */
+/* Connected (1), or disconnected after a backend error, departure or detach (0). */
 int net_dev_up(struct net_dev *d);
 
 #endif

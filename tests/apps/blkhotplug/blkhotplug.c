@@ -2,7 +2,8 @@
  * Disks that come and go: dom0 attaches xvdb (xl block-attach), the app writes
  * 1 MiB of that cycle's data, reads it back, prints its sha256 (dom0 checks the
  * image against it after the detach), then reads in a loop until dom0 detaches
- * the disk and a read fails with EIO. 10 cycles (tests/xen/hotplug.manifest);
+ * the disk and a read fails with EIO. 10 cycles (tests/xen/hotplug.manifest; argv[1]
+ * sets another count, as make soak-hotplug does);
  * grants in use at the start and the end must be equal, and blk_dev_count
  * must have grown by one (the same device comes back on each re-attach).
  */
@@ -15,9 +16,8 @@
 #include "drivers/xen/gnttab.h"
 #include "tests/apps/blk/sha256.h"
 
-#define MS     1000000ULL
-#define CYCLES 10
-#define DATA   (1024 * 1024)
+#define MS   1000000ULL
+#define DATA (1024 * 1024)
 
 static struct blk_dev *volatile dev;
 static volatile int attaches, detaches;
@@ -103,8 +103,9 @@ static int cycle(int c, uint8_t *buf, uint8_t *back)
     return blk_dev_connected(dev) ? -1 : 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int cycles = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 10;
     int before = blk_dev_count();
     unsigned int grants_start = gnttab_in_use();
     if (blk_on_hotplug(on_hotplug, NULL) < 0)
@@ -113,7 +114,7 @@ int main(void)
     if (!buf || !back)
         return 1;
     printf("hotplug-test: ready: %d disk(s), %u grants in use\n", before, grants_start);
-    for (int c = 1; c <= CYCLES; c++)
+    for (int c = 1; c <= cycles; c++)
         if (cycle(c, buf, back) < 0)
             return 1;
     unsigned int grants_end = gnttab_in_use();
@@ -121,7 +122,7 @@ int main(void)
     printf("hotplug-test: %d attaches, %d detaches, disks %d -> %d, grants in use %u at start, %u "
            "at end\n",
            attaches, detaches, before, after, grants_start, grants_end);
-    if (grants_end != grants_start || after != before + 1 || attaches != CYCLES) {
+    if (grants_end != grants_start || after != before + 1 || attaches != cycles) {
         printf("hotplug-test: FAIL\n");
         return 1;
     }
