@@ -14,6 +14,7 @@
  * A vif that cannot be used (no backend path, no MAC, a backend that never answers)
  * is reported once and then ignored until its node goes away.
  */
+#include "core/callbacks.h"
 #include "core/kernel.h"
 #include "drivers/net/netfront.h"
 #include "drivers/xen/suspend.h"
@@ -41,12 +42,7 @@ static struct refused *refused;
 static struct xenbus_hotplug hotplug;
 static int hotplug_live; /* boot's devices are connected: later ones are hot-attached */
 
-struct hotplug_handler {
-    struct hotplug_handler *next;
-    net_hotplug_fn fn;
-    void *arg;
-};
-static struct hotplug_handler *hotplug_handlers;
+static struct callback_list hotplug_handlers; /* net_hotplug_fn */
 
 int netfront_ndevs(void)
 {
@@ -65,9 +61,7 @@ void netfront_hotplug_kick(void)
 
 static void announce(struct net_dev *d, int attached)
 {
-    for (struct hotplug_handler *h = __atomic_load_n(&hotplug_handlers, __ATOMIC_ACQUIRE); h;
-         h = h->next)
-        h->fn(d, attached, h->arg);
+    callback_each(&hotplug_handlers, h)((net_hotplug_fn)h->fn)(d, attached, h->arg);
 }
 
 /* ---- refused ids ---- */
@@ -249,19 +243,7 @@ int net_dev_index(struct net_dev *d)
 
 int net_on_hotplug(net_hotplug_fn fn, void *arg)
 {
-    struct hotplug_handler *h = malloc(sizeof(*h));
-    if (!h)
-        return -ENOMEM;
-    h->fn = fn;
-    h->arg = arg;
-    h->next = NULL;
     net_dev_count(); /* devices found, hotplug watched */
     /* In the order registered: the sockets layer's interface is there for the app's. */
-    mutex_lock(&probe_lock);
-    struct hotplug_handler **p = &hotplug_handlers;
-    while (*p)
-        p = &(*p)->next;
-    __atomic_store_n(p, h, __ATOMIC_RELEASE);
-    mutex_unlock(&probe_lock);
-    return 0;
+    return callback_add(&hotplug_handlers, (callback_fn)fn, arg);
 }
