@@ -1,6 +1,6 @@
 /*
  * The toolstack's requests through xenstore "control/": shutdown (poweroff,
- * halt, reboot, suspend: drivers/xen/suspend.c) and sysrq: 't'
+ * halt, reboot, suspend: drivers/xen/suspend.c when the image links it) and sysrq: 't'
  * prints every VCPU's and thread's state (the harness asks before it destroys a
  * guest that timed out); other keys are ignored.
  */
@@ -38,16 +38,24 @@ static void shutdown_changed(struct xs_watch *w, const char *path, void *arg)
     int rc = xs_read(XS_NO_TX, "control/shutdown", what, sizeof(what));
     if (rc <= 0)
         return; /* gone or empty: nothing asked, or our own acknowledgement */
+    int down = !strcmp(what, "poweroff") || !strcmp(what, "halt");
+    int reboot = !strcmp(what, "reboot");
+    int suspend = !strcmp(what, "suspend") && xen_suspend;
+    if (!down && !reboot && !suspend) {
+        /* Left unacknowledged, as the toolstack expects of a request not honoured. */
+        if (!strcmp(what, "suspend"))
+            printk("control: suspend requested, but this image has no suspend support "
+                   "(XENOLITH_LINK(suspend), <xenolith/link.h>); the domain goes on\n");
+        else
+            printk("control: unknown shutdown request \"%s\" ignored\n", what);
+        return;
+    }
     /* Acknowledge by clearing the node, as the toolstack expects. */
     xs_write(XS_NO_TX, "control/shutdown", "");
-    if (!strcmp(what, "poweroff") || !strcmp(what, "halt"))
-        go_down(XENOLITH_SHUTDOWN_POWEROFF);
-    if (!strcmp(what, "reboot"))
-        go_down(XENOLITH_SHUTDOWN_REBOOT);
-    if (!strcmp(what, "suspend"))
+    if (suspend)
         xen_suspend();
     else
-        printk("control: unknown shutdown request \"%s\" ignored\n", what);
+        go_down(reboot ? XENOLITH_SHUTDOWN_REBOOT : XENOLITH_SHUTDOWN_POWEROFF);
 }
 
 static void sysrq_changed(struct xs_watch *w, const char *path, void *arg)
@@ -69,7 +77,8 @@ int control_init(void)
     /* Tell the toolstack which requests we honour. */
     xs_write(XS_NO_TX, "control/feature-poweroff", "1");
     xs_write(XS_NO_TX, "control/feature-reboot", "1");
-    xs_write(XS_NO_TX, "control/feature-suspend", "1");
+    if (xen_suspend)
+        xs_write(XS_NO_TX, "control/feature-suspend", "1");
     int rc = xs_watch(&shutdown_watch, "control/shutdown", shutdown_changed, NULL);
     if (rc < 0) {
         printk("control: cannot watch control/shutdown (%d)\n", rc);

@@ -27,8 +27,11 @@
 #include "drivers/xen/suspend.h"
 #include "drivers/xen/xenstore_internal.h"
 #include <xenolith/lifecycle.h>
+#include <xenolith/link.h>
 #include <xen/sched.h>
 #include <stdlib.h>
+
+const char xenolith_link_suspend = 1;
 
 /* Drivers first, then the app, in registration order; resume runs backwards. */
 typedef void (*suspend_fn)(void *arg);

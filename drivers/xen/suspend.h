@@ -5,9 +5,10 @@
 /*
  * Suspend the domain; runs in a thread on VCPU 0. Returns 1 once resumed in a
  * new domain (restore, migration), 0 when the suspend was cancelled (checkpoint)
- * and the domain simply goes on, or -errno when it did not suspend.
+ * and the domain simply goes on, or -errno when it did not suspend. Weak: NULL
+ * in an image that links no suspend support (<xenolith/link.h>).
  */
-int xen_suspend(void);
+extern int xen_suspend(void) __attribute__((weak));
 
 /*
  * A driver's part: suspend(arg) before (threads still run: stop issuing, keep

@@ -1,0 +1,27 @@
+/*
+ * What the toolstack may ask of a running domain beyond poweroff and reboot is
+ * linked only into the images that want it, so the others do not carry its bytes.
+ * An app gets a part by calling its API (named below), or by naming it in any one
+ * of its source files:
+ *
+ *     #include <xenolith/link.h>
+ *     XENOLITH_LINK(suspend);
+ *
+ * suspend       xl save, restore, save -c, migrate. Also linked by
+ *               xenolith_on_suspend() / xenolith_on_resume() and by the disk and
+ *               network drivers. Without it the domain does not offer
+ *               control/feature-suspend and answers a suspend request with a
+ *               console line (the toolstack's save then times out).
+ *
+ * An image built from the installed SDK (one kernel object) carries every part.
+ */
+#ifndef XENOLITH_LINK_H
+#define XENOLITH_LINK_H
+
+extern const char xenolith_link_suspend;
+
+/* A reference the linker resolves from the kernel library: it brings the part in. */
+#define XENOLITH_LINK(part)                                                                        \
+    __attribute__((used)) static const char *const xenolith_link_ref_##part = &xenolith_link_##part
+
+#endif
