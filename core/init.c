@@ -128,7 +128,8 @@ static void *xen_services_late(void *arg)
     if (rc == 0)
         rc = control_init();
     if (rc == 0) {
-        balloon_init();
+        if (balloon_init)
+            balloon_init();
         vcpu_hotplug_init();
     }
     printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");

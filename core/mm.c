@@ -4,7 +4,6 @@
  * from the first RAM range that fits. The heap lives at its own virtual address
  * and is backed page by page, so malloc can use all free RAM however fragmented.
  */
-#include "core/callbacks.h"
 #include "core/kernel.h"
 #include "core/mm.h"
 #include "core/spinlock.h"
@@ -127,20 +126,6 @@ void xenolith_memory_info(uint64_t *total, uint64_t *free)
         *total = (total_pages - frames.nabsent) * PAGE_SIZE;
     if (free)
         *free = frames.nfree * PAGE_SIZE;
-}
-
-static struct callback_list watchers; /* xenolith_memory_fn */
-
-int xenolith_memory_on_change(xenolith_memory_fn fn, void *arg)
-{
-    return callback_add(&watchers, (callback_fn)fn, arg);
-}
-
-void mm_notify_change(void)
-{
-    uint64_t total, free;
-    xenolith_memory_info(&total, &free);
-    callback_each(&watchers, m)((xenolith_memory_fn)m->fn)(total, free, m->arg);
 }
 
 uint64_t mm_balloon_take(uint64_t *pfns, uint64_t n, uint64_t keep_free)

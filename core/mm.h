@@ -41,9 +41,6 @@ uint64_t mm_balloon_take(uint64_t *pfns, uint64_t n, uint64_t keep_free);
 uint64_t mm_balloon_absent(uint64_t *pfns, uint64_t n);
 void mm_balloon_give(uint64_t pfn);
 
-/* Tell xenolith_memory_on_change's callbacks that the domain's size changed. */
-void mm_notify_change(void);
-
 /* A stack of `bytes` with an unmapped guard page below it; returns its top. */
 void *stack_alloc(size_t bytes);
 

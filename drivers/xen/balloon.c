@@ -10,11 +10,14 @@
  * Runs in the xenstore watch thread, one request at a time.
  */
 #include "core/kernel.h"
+#include "core/callbacks.h"
 #include "core/mm.h"
 #include "arch/x86/hypercall.h"
 #include "arch/x86/paging.h"
 #include "drivers/xen/balloon.h"
 #include <xen/memory.h>
+#include <xenolith/link.h>
+#include <xenolith/memory.h>
 #include <xenolith/xenstore.h>
 
 #define BALLOON_BATCH     512
@@ -23,6 +26,23 @@
 static uint64_t batch[BALLOON_BATCH];
 static struct xs_watch target_watch;
 static uint64_t given_total, taken_total; /* frames given to Xen / got back, ever */
+
+const char xenolith_link_balloon = 1;
+
+static struct callback_list watchers; /* xenolith_memory_fn */
+
+/* Here, not in core/mm.c: the size changes only by ballooning, so a watcher links it. */
+int xenolith_memory_on_change(xenolith_memory_fn fn, void *arg)
+{
+    return callback_add(&watchers, (callback_fn)fn, arg);
+}
+
+static void notify_change(void)
+{
+    uint64_t total, free;
+    xenolith_memory_info(&total, &free);
+    callback_each(&watchers, m)((xenolith_memory_fn)m->fn)(total, free, m->arg);
+}
 
 static uint64_t current_pages(void)
 {
@@ -175,7 +195,7 @@ static void target_changed(struct xs_watch *w, const char *path, void *arg)
            (unsigned long)(current_pages() * 4), (unsigned long)(max * 4),
            (unsigned long)(want * 4), (unsigned long)(mm_free_pages() * 4),
            (unsigned long)given_total, (unsigned long)taken_total);
-    mm_notify_change();
+    notify_change();
 }
 
 int balloon_init(void)

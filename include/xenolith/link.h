@@ -11,14 +11,15 @@
  *               xenolith_on_suspend() / xenolith_on_resume() and by the disk and
  *               network drivers. Without it the domain does not offer
  *               control/feature-suspend and answers a suspend request with a
- *               console line (the toolstack's save then times out).
- *
- * An image built from the installed SDK (one kernel object) carries every part.
+ *               console line, leaving it unacknowledged; the domain goes on.
+ * balloon       xl mem-set (memory/target). Also linked by xenolith_memory_on_change().
+ *               Without it the domain keeps the memory it booted with.
  */
 #ifndef XENOLITH_LINK_H
 #define XENOLITH_LINK_H
 
 extern const char xenolith_link_suspend;
+extern const char xenolith_link_balloon;
 
 /* A reference the linker resolves from the kernel library: it brings the part in. */
 #define XENOLITH_LINK(part)                                                                        \
