@@ -130,7 +130,8 @@ static void *xen_services_late(void *arg)
     if (rc == 0) {
         if (balloon_init)
             balloon_init();
-        vcpu_hotplug_init();
+        if (vcpu_hotplug_init)
+            vcpu_hotplug_init();
     }
     printk("xenstore: %s\n", rc == 0 ? "connected, watching control/shutdown" : "unavailable");
     return NULL;

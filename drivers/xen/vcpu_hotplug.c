@@ -9,8 +9,11 @@
 #include "core/percpu.h"
 #include "core/smp.h"
 #include "drivers/xen/vcpu_hotplug.h"
+#include <xenolith/link.h>
 #include <xenolith/xenstore.h>
 #include <string.h>
+
+const char xenolith_link_vcpu_hotplug = 1;
 
 static struct xs_watch cpu_watch;
 static unsigned char refused[MAX_CPUS]; /* offline asked and refused: said once */

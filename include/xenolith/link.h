@@ -14,12 +14,15 @@
  *               console line, leaving it unacknowledged; the domain goes on.
  * balloon       xl mem-set (memory/target). Also linked by xenolith_memory_on_change().
  *               Without it the domain keeps the memory it booted with.
+ * vcpu_hotplug  xl vcpu-set (cpu/N/availability). Without it the domain keeps the
+ *               VCPUs it booted with.
  */
 #ifndef XENOLITH_LINK_H
 #define XENOLITH_LINK_H
 
 extern const char xenolith_link_suspend;
 extern const char xenolith_link_balloon;
+extern const char xenolith_link_vcpu_hotplug;
 
 /* A reference the linker resolves from the kernel library: it brings the part in. */
 #define XENOLITH_LINK(part)                                                                        \

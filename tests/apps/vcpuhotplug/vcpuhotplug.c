@@ -7,6 +7,7 @@
  * run again on every VCPU.
  */
 #include <stdio.h>
+#include <xenolith/link.h>
 #include <xenolith/thread.h>
 #include <xenolith/xenstore.h>
 #include "core/percpu.h"
@@ -14,6 +15,8 @@
 #define MS   1000000ULL
 #define ADDS 200000
 #define WANT 4
+
+XENOLITH_LINK(vcpu_hotplug); /* no API of it to call: the toolstack drives it */
 
 static volatile uint64_t sum;
 static int ran_on[WANT];
