@@ -1,26 +1,51 @@
 /*
- * Looking an address up in the symbol table (layout in ksyms.h): bisection over the
- * offsets, then a walk over the names to the one found and its expansion. Names
- * carry no index of their own to keep the table small; this runs only when a
- * backtrace is printed.
+ * Looking an address up in the symbol table (layout in ksyms.h): a walk over the
+ * entries, adding up the distances, to the last function that starts at or below
+ * the address; then its name's expansion. Entries carry no index and no absolute
+ * address to keep the table small; this runs only when a backtrace is printed.
  */
 #include "core/ksyms.h"
 
+/* The distance at p (at most 5 bytes: 32 bits); returns the byte after it. */
+static const unsigned char *read_distance(const unsigned char *p, uint32_t *d)
+{
+    uint32_t v = 0;
+    for (unsigned int shift = 0; shift < 35; shift += 7) {
+        unsigned char b = *p++;
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *d = v;
+    return p;
+}
+
+static const unsigned char *skip_name(const unsigned char *p)
+{
+    while (*p++)
+        ;
+    return p;
+}
+
 long ksyms_find(const struct ksyms *t, uint32_t off, uint32_t *within)
 {
-    uint32_t lo = 0, hi = t->count;
+    const unsigned char *p = t->entries;
+    uint32_t start = 0, found_start = 0;
+    long found = -1;
 
-    if (hi == 0 || off < t->offsets[0])
-        return -1;
-    while (hi - lo > 1) { /* last symbol at or below off */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (t->offsets[mid] <= off)
-            lo = mid;
-        else
-            hi = mid;
+    for (uint32_t i = 0; i < t->count; i++) {
+        uint32_t d;
+        p = read_distance(p, &d);
+        if (d > off - start)
+            break; /* this one starts past off (start <= off holds throughout) */
+        start += d;
+        found = i;
+        found_start = start;
+        p = skip_name(p);
     }
-    *within = off - t->offsets[lo];
-    return lo;
+    if (found >= 0)
+        *within = off - found_start;
+    return found;
 }
 
 /*
@@ -42,13 +67,13 @@ static size_t expand(const struct ksyms *t, unsigned int c, unsigned int below, 
 
 size_t ksyms_name(const struct ksyms *t, uint32_t i, char *buf, size_t size)
 {
-    const unsigned char *p = t->names;
+    const unsigned char *p = t->entries;
     size_t len = 0;
+    uint32_t d;
 
     for (; i; i--)
-        while (*p++)
-            ;
-    for (; *p; p++)
+        p = skip_name(read_distance(p, &d));
+    for (p = read_distance(p, &d); *p; p++)
         len = expand(t, *p, 128, buf, size, len);
     if (size)
         buf[len < size ? len : size - 1] = '\0';

@@ -1,9 +1,12 @@
 /*
  * The image's symbol table for backtraces, as tools/ksyms.sh lays it out in .ksyms:
- * count, each function's start as a 32-bit offset from the start of text
- * (ascending), then the names in the same order, each NUL-terminated and compressed:
- * a byte from 0x80 up is token (byte - 0x80), which stands for the two bytes at
- * tokens[2 * token]; each of those is a character or an earlier token.
+ * count, the tokens, then one entry per function in address order: its start as the
+ * distance from the previous function's start (the first: from the start of text),
+ * in LEB128 (7 bits a byte, low first, the top bit set on all but the last byte),
+ * then its name, NUL-terminated and compressed: a byte from 0x80 up is token
+ * (byte - 0x80), which stands for the two bytes at tokens[2 * token]; each of those
+ * is a character or an earlier token. Most functions are under 128 bytes long, so
+ * most starts take one byte.
  */
 #ifndef XENOLITH_KSYMS_H
 #define XENOLITH_KSYMS_H
@@ -13,8 +16,7 @@
 
 struct ksyms {
     uint32_t count;
-    const uint32_t *offsets;
-    const unsigned char *names;
+    const unsigned char *entries;
     uint32_t ntokens;
     const unsigned char *tokens;
 };

@@ -16,13 +16,11 @@
 #include "core/time.h"
 
 extern const uint32_t ksyms_count, ksyms_ntokens;
-extern const uint32_t ksyms_offsets[];
-extern const unsigned char ksyms_names[], ksyms_tokens[];
+extern const unsigned char ksyms_entries[], ksyms_tokens[];
 
 int symbol_lookup(uintptr_t addr, char *name, size_t size, uintptr_t *offset)
 {
-    const struct ksyms table = {ksyms_count, ksyms_offsets, ksyms_names, ksyms_ntokens,
-                                ksyms_tokens};
+    const struct ksyms table = {ksyms_count, ksyms_entries, ksyms_ntokens, ksyms_tokens};
     uint32_t within;
 
     if (addr < (uintptr_t)__text_start || addr >= (uintptr_t)__text_end)

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Emit the .ksyms section (assembly) for backtraces from a linked image's text
-# symbols, in the layout of core/ksyms.h: a count, 32-bit offsets from __text_start
-# (ascending), the names in that order, NUL-terminated and compressed with up to 128
-# tokens (bytes 0x80-0xff), each the most frequent pair of bytes (literal or token)
-# left when it was made. Of several names at one address only the first is kept.
+# symbols, in the layout of core/ksyms.h: a count, the tokens, then each function's
+# start as the LEB128 distance from the one before (the first: from __text_start) and
+# its name, NUL-terminated and compressed with up to 128 tokens (bytes 0x80-0xff), each
+# the most frequent pair of bytes (literal or token) left when it was made. Of several
+# names at one address only the first is kept.
 # Usage: ksyms.sh NM ELF
 set -eu
 export LC_ALL=C
@@ -39,15 +40,16 @@ export LC_ALL=C
         }
         print "\t.section .ksyms, \"a\""
         print "\t.balign 4"
-        print "\t.globl ksyms_count, ksyms_offsets, ksyms_names, ksyms_ntokens, ksyms_tokens"
+        print "\t.globl ksyms_count, ksyms_ntokens, ksyms_tokens, ksyms_entries"
         print "ksyms_count:\n\t.long " n
         print "ksyms_ntokens:\n\t.long " t
-        print "ksyms_offsets:"
-        for (i = 0; i < n; i++) print "\t.long 0x" addr[i] " - 0x" base
         print "ksyms_tokens:"
         for (i = 0; i < t; i++) print "\t.byte " ord[substr(tok[i], 1, 1)] ", " ord[substr(tok[i], 2, 1)]
-        print "ksyms_names:"
+        print "ksyms_entries:"
+        prev = base
         for (i = 0; i < n; i++) {
+            print "\t.uleb128 0x" addr[i] " - 0x" prev
+            prev = addr[i]
             line = "\t.byte "
             for (j = 1; j <= length(name[i]); j++) line = line ord[substr(name[i], j, 1)] ", "
             print line "0"
