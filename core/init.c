@@ -170,11 +170,8 @@ static void xen_services_early(void)
         panic("xen: no event channel upcall");
     xen_console_init(opt_debugcon);
     printk("events: %s, %s %#x\n", evtchn_abi_name(), evtchn_upcall_name(), VECTOR_UPCALL);
-    unsigned int frames, max;
-    if (gnttab_init() < 0)
+    if (gnttab_init && gnttab_init() < 0) /* linked only when something grants */
         panic("xen: no grant table");
-    gnttab_frames(&frames, &max);
-    printk("grants: v1, %u of %u frames mapped (%u refs each)\n", frames, max, 512);
 }
 
 void kernel_start(uint32_t start_info_paddr);

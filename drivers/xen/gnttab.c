@@ -96,6 +96,9 @@ int gnttab_init(void)
     uint64_t flags = spin_lock_irqsave(&gnttab_lock);
     int r = grow_one_frame();
     spin_unlock_irqrestore(&gnttab_lock, flags);
+    if (r == 0)
+        printk("grants: v1, %u of %u frames mapped (%u refs each)\n", nr_mapped, max_frames,
+               (unsigned int)ENTRIES_PER_FRAME);
     return r;
 }
 

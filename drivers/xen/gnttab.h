@@ -8,10 +8,14 @@
 #include <stdint.h>
 #include <xen/grant_table.h>
 
-/* Query the table size, reserve guest-physical room for all of it, map the first frame. */
-int gnttab_init(void);
-/* Resume in a new domain: map the table's frames again. */
-int gnttab_resume(void);
+/*
+ * Query the table size, reserve guest-physical room for all of it, map the first
+ * frame (boot, on the boot VCPU). Resume in a new domain: map the table's frames
+ * again. Both weak: NULL in an image that grants nothing (no driver, no call of
+ * the functions below), which then sets up no grant table at all.
+ */
+extern int gnttab_init(void) __attribute__((weak));
+extern int gnttab_resume(void) __attribute__((weak));
 
 /*
  * Grant `domid` access to the page at guest frame `gfn` (read-only if readonly).

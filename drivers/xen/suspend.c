@@ -84,7 +84,7 @@ static int resume_domain(void)
     }
     if (rc == 0)
         rc = xen_cpu_setup(c, 1);
-    if (rc == 0)
+    if (rc == 0 && gnttab_resume)
         rc = gnttab_resume();
     if (rc == 0)
         rc = xen_console_resume();
