@@ -52,7 +52,9 @@ COLD_SRC := boot/start_info.c boot/pv_legacy.c core/init.c core/memmap.c core/cm
 	core/stdio_printf.c core/printk.c core/shutdown.c arch/x86/acpi_tables.c \
 	arch/x86/smp_boot.c arch/x86/cpu.c arch/x86/hypercall.c arch/x86/paging.c \
 	drivers/xen/xenstore.c drivers/xen/xs_wire.c drivers/xen/xs_ring.c drivers/xen/xenbus.c \
-	drivers/xen/control.c drivers/xen/physmap.c drivers/xen/shared_info.c drivers/xen/suspend.c
+	drivers/xen/control.c drivers/xen/physmap.c drivers/xen/shared_info.c drivers/xen/suspend.c \
+	boot/start_info_read.c core/callbacks.c drivers/xen/balloon.c drivers/xen/vcpu_hotplug.c \
+	drivers/xen/xenbus_parse.c
 $(patsubst %,$(B)/k/%.o,$(COLD_SRC)): KCFLAGS += -Os
 
 all: $(B)/hello.elf test-apps $(B)/tools/hostile $(B)/sdklib/libxenolith.a
