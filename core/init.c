@@ -33,6 +33,11 @@
 
 int main(int argc, char **argv);
 
+/* Linked only into the images that use them (<xenolith/link.h>): NULL otherwise. */
+#pragma weak balloon_init
+#pragma weak vcpu_hotplug_init
+#pragma weak gnttab_init
+
 /* Apps may define these to override the defaults. */
 __attribute__((weak)) const char xenolith_app_name[] = "app";
 __attribute__((weak)) const size_t xenolith_main_stack_size = 256 * 1024;

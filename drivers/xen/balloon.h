@@ -3,9 +3,9 @@
 #define XENOLITH_BALLOON_H
 
 /*
- * Watch memory/target (needs xenstore). 0 or negative errno. Weak: NULL in an image
- * that links no ballooning (<xenolith/link.h>).
+ * Watch memory/target (needs xenstore). 0 or negative errno. Boot calls it through a
+ * weak reference: an image that links no ballooning (<xenolith/link.h>) has none.
  */
-extern int balloon_init(void) __attribute__((weak));
+int balloon_init(void);
 
 #endif

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Linked only into the images that use it (<xenolith/link.h>): NULL otherwise. */
+#pragma weak xen_suspend
+
 static struct callback_list handlers; /* xenolith_shutdown_fn */
 static struct xs_watch shutdown_watch, sysrq_watch;
 

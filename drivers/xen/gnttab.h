@@ -11,11 +11,12 @@
 /*
  * Query the table size, reserve guest-physical room for all of it, map the first
  * frame (boot, on the boot VCPU). Resume in a new domain: map the table's frames
- * again. Both weak: NULL in an image that grants nothing (no driver, no call of
- * the functions below), which then sets up no grant table at all.
+ * again. Boot and resume call both through weak references (#pragma weak): an image
+ * that grants nothing (no driver, no call of the functions below) links neither and
+ * sets up no grant table at all.
  */
-extern int gnttab_init(void) __attribute__((weak));
-extern int gnttab_resume(void) __attribute__((weak));
+int gnttab_init(void);
+int gnttab_resume(void);
 
 /*
  * Grant `domid` access to the page at guest frame `gfn` (read-only if readonly).

@@ -33,6 +33,8 @@
 
 const char xenolith_link_suspend = 1;
 
+#pragma weak gnttab_resume /* linked only into images that grant */
+
 /* Drivers first, then the app, in registration order; resume runs backwards. */
 typedef void (*suspend_fn)(void *arg);
 typedef void (*resume_fn)(int new_domain, void *arg);

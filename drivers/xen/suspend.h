@@ -5,10 +5,11 @@
 /*
  * Suspend the domain; runs in a thread on VCPU 0. Returns 1 once resumed in a
  * new domain (restore, migration), 0 when the suspend was cancelled (checkpoint)
- * and the domain simply goes on, or -errno when it did not suspend. Weak: NULL
- * in an image that links no suspend support (<xenolith/link.h>).
+ * and the domain simply goes on, or -errno when it did not suspend. control.c
+ * calls it through a weak reference: an image that links no suspend support
+ * (<xenolith/link.h>) has none.
  */
-extern int xen_suspend(void) __attribute__((weak));
+int xen_suspend(void);
 
 /*
  * A driver's part: suspend(arg) before (threads still run: stop issuing, keep

@@ -3,9 +3,9 @@
 #define XENOLITH_VCPU_HOTPLUG_H
 
 /*
- * Watch cpu/ (needs xenstore). 0 or negative errno. Weak: NULL in an image that
- * links no VCPU hotplug (<xenolith/link.h>).
+ * Watch cpu/ (needs xenstore). 0 or negative errno. Boot calls it through a weak
+ * reference: an image that links no VCPU hotplug (<xenolith/link.h>) has none.
  */
-extern int vcpu_hotplug_init(void) __attribute__((weak));
+int vcpu_hotplug_init(void);
 
 #endif
