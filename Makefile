@@ -166,7 +166,7 @@ $(B)/k/ksyms_empty.o: core/ksyms_empty.S
 	@$(CC) $(ASFLAGS) -c $< -o $@
 
 define app_rule
-$(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.a $(if $(call uses_net,$(2)),$(B)/liblwip.a) $(B)/k/ksyms_empty.o linker.ld tools/ksyms.sh
+$(B)/$(1).elf: $(patsubst %,$(B)/app/%.o,$(wildcard $(2)/*.c)) $(B)/libxenolith.a $(if $(call uses_net,$(2)),$(B)/liblwip.a) $(B)/k/ksyms_empty.o linker.ld tools/ksyms.sh $(NEWLIB)/lib/libc.a
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
 	@$$(call LINK,$$(filter $(B)/app/%.o,$$^) $(B)/k/ksyms_empty.o,$$@.pass1,$$(filter %/liblwip.a,$$^))
