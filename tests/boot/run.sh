@@ -139,6 +139,18 @@ t_puts() {
 
 # One formatter: printf links ours (with floating point), never newlib's engines or
 # dtoa; an app without formatted output links neither (printk needs no newlib).
+# Parts linked only when used (<xenolith/link.h>): none in hello; each in the test app
+# that needs it, through its API, a driver or XENOLITH_LINK.
+t_link_parts() {
+    local bad want elf fn
+    bad=$(nm $B/hello.elf | grep -E ' T (xen_suspend|balloon_init|vcpu_hotplug_init|gnttab_init)$')
+    [ -z "$bad" ] || { echo "FAIL link_parts: hello.elf links optional parts: $bad"; return 1; }
+    for want in suspend:xen_suspend blk:xen_suspend blk:gnttab_init tcpbulk:xen_suspend \
+        balloon:balloon_init vcpuhotplug:vcpu_hotplug_init grants:gnttab_init; do
+        elf=$B/tests/${want%%:*}.elf fn=${want#*:}
+        nm "$elf" | grep " T $fn\$" >/dev/null || { echo "FAIL link_parts: $elf has no $fn"; return 1; }
+    done
+}
 t_link_printf() {
     local bad
     bad=$(nm $B/hello.elf | grep -E ' (_dtoa_r|__sprint_r|__ssprint_r|_fputwc_r|_localeconv_r)$')
@@ -215,7 +227,7 @@ t_microvm_files() {
             "fs: / is the initrd (cpio newc): 12 entries" ", 0 failed"
 }
 
-for t in ${BOOT_ONLY:-link_gc link_printf hello printf puts small_memory kernel_option exit3 fault_null \
+for t in ${BOOT_ONLY:-link_gc link_parts link_printf hello printf puts small_memory kernel_option exit3 fault_null \
     fault_stack timers primes threads tcploop udploop tcpbulk files files_corrupt files_none \
     clock microvm_hello microvm_timers microvm_clock microvm_files}; do
     run "$t" "t_$t"
