@@ -120,7 +120,7 @@ step=configure
 		--enable-newlib-io-c99-formats \
 		--enable-newlib-io-float \
 		--disable-newlib-nano-formatted-io \
-		--enable-newlib-nano-malloc \
+		--disable-newlib-nano-malloc \
 		CC_FOR_TARGET="$TCC" \
 		AR_FOR_TARGET="${CROSS_COMPILE}ar" \
 		AS_FOR_TARGET="${CROSS_COMPILE}as" \
