@@ -4,18 +4,6 @@
 
 #define BIT(s) (1u << (s))
 
-struct publish {
-    struct xenbus_device *xb;
-    const struct xenbus_frontend *f;
-};
-
-static int publish_tx(xs_tx_t tx, void *arg)
-{
-    struct publish *p = arg;
-    int rc = p->f->write_keys(tx, p->f->drv);
-    return rc < 0 ? rc : xenbus_printf(tx, p->xb, "state", "%d", p->f->publish_state);
-}
-
 static const char *wait_failure(int s)
 {
     return s == -ETIMEDOUT ? "timed out" : s < 0 ? "not answering" : xenbus_state_name(s);
@@ -35,8 +23,9 @@ int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_fronte
     int rc = f->prepare(f->drv);
     if (rc < 0)
         return rc;
-    struct publish p = {xb, f};
-    if ((rc = xs_transaction(publish_tx, &p)) < 0) {
+    /* The keys are all there before the state that tells the backend to read them. */
+    if ((rc = xs_transaction(f->write_keys, f->drv)) < 0 ||
+        (rc = xenbus_switch_state(xb, f->publish_state)) < 0) {
         printk("%s: cannot write our keys to xenstore (%d)\n", f->who, rc);
         return rc;
     }

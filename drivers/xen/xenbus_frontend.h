@@ -3,8 +3,8 @@
  * for its first connect and for the reconnect to a new backend after a resume.
  *
  *   backend InitWait -> the driver prepares (reads the backend's limits, sets up
- *   or re-grants its rings) -> the driver's keys and our state in one transaction
- *   -> backend Connected -> the driver finishes -> our state Connected.
+ *   or re-grants its rings) -> the driver's keys in one transaction, then our
+ *   state -> backend Connected -> the driver finishes -> our state Connected.
  *
  * A backend that is elsewhere in its life (Closing, Closed, already Connected),
  * leaves during the handshake, or is silent past the timeout ends it with one
