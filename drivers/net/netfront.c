@@ -275,7 +275,12 @@ static int prepare_queues(void *arg)
     return 0;
 }
 
-/* netback connects once we say Connected: our state goes with the keys. */
+static int handshake_keys(xs_tx_t tx, void *arg)
+{
+    return write_keys(tx, ((struct handshake *)arg)->d);
+}
+
+/* netback connects once we say Connected. */
 static int handshake(struct net_dev *d, struct handshake *h, int (*prepare)(void *))
 {
     char who[24];
@@ -284,7 +289,7 @@ static int handshake(struct net_dev *d, struct handshake *h, int (*prepare)(void
         .who = who,
         .publish_state = XenbusStateConnected,
         .prepare = prepare,
-        .write_keys = write_keys,
+        .write_keys = handshake_keys,
         .drv = h,
         .timeout_ns = BACKEND_WAIT_NS,
     };
