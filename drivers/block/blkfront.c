@@ -24,6 +24,7 @@
 #include "core/time.h"
 #include "drivers/block/blkfront.h"
 #include "drivers/xen/suspend.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/xenbus_hotplug.h"
 #include <xen/io/protocols.h>
 #include <stdio.h>
@@ -167,11 +168,14 @@ static void backend_state_changed(struct xs_watch *w, const char *path, void *ar
         hotplug_kick(); /* closed or gone: the hotplug thread releases the device */
 }
 
-/* ---- the handshake ---- */
+/* ---- the handshake (drivers/xen/xenbus_frontend.c runs it) ---- */
 
-struct publish {
+struct handshake {
     struct blk_dev *d;
     unsigned int order;
+    unsigned int made;   /* queues set up so far (first connect) */
+    int started;         /* their threads run: a failure breaks the device, no cleanup */
+    struct blk_info was; /* a reconnect: what the rings were made for */
 };
 
 static int write_ring(xs_tx_t tx, struct blk_dev *d, const char *dir, struct blk_queue *q,
@@ -196,10 +200,10 @@ static int write_ring(xs_tx_t tx, struct blk_dev *d, const char *dir, struct blk
     return xenbus_printf(tx, &d->xb, name, "%u", q->port);
 }
 
-/* Our half of the connection, and state Initialised, in one transaction. */
-static int publish_tx(xs_tx_t tx, void *arg)
+/* Our half of the connection (the state goes with it). */
+static int write_keys(xs_tx_t tx, void *arg)
 {
-    struct publish *p = arg;
+    struct handshake *p = arg;
     struct blk_dev *d = p->d;
     /* A one-page ring is published as "ring-ref", as every backend understands. */
     int rc = 0, single = p->order == 0;
@@ -217,8 +221,6 @@ static int publish_tx(xs_tx_t tx, void *arg)
         rc = xenbus_printf(tx, &d->xb, "protocol", "%s", XEN_IO_PROTO_ABI_NATIVE);
     if (rc == 0)
         rc = xenbus_printf(tx, &d->xb, "feature-persistent", "%u", opt_persistent ? 1 : 0);
-    if (rc == 0)
-        rc = xenbus_printf(tx, &d->xb, "state", "%d", XenbusStateInitialised);
     return rc;
 }
 
@@ -324,6 +326,101 @@ static void release_queues(struct blk_dev *d, unsigned int n)
     d->nqueues = 0;
 }
 
+static unsigned long backend_max_order(struct blk_dev *d)
+{
+    unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
+    return max_order != ~0UL ? max_order
+                             : floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
+}
+
+/* First connect: ring pages and queues, each clamped to what we can use (and said so). */
+static int prepare_rings(void *arg)
+{
+    struct handshake *h = arg;
+    struct blk_dev *d = h->d;
+    char who[24];
+    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
+    unsigned int order = (unsigned int)xenbus_fit_report(
+        who, "max-ring-page-order", backend_max_order(d), 0, BLKFRONT_MAX_RING_ORDER);
+    if (opt_ring_order >= 0 && (unsigned int)opt_ring_order < order)
+        order = (unsigned int)opt_ring_order;
+    h->order = order;
+    unsigned long max_queues =
+        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, max_queues));
+
+    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+        free(d->queues);
+        d->queues = calloc(d->nqueues, sizeof(*d->queues));
+        d->queues_cap = d->queues ? d->nqueues : 0;
+    }
+    if (!d->queues)
+        return -ENOMEM;
+    for (; h->made < d->nqueues; h->made++) {
+        int rc = blkq_init(&d->queues[h->made], d, h->made, order);
+        if (rc < 0) {
+            h->made++;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* First connect: the disk, its features, then the queues' threads. */
+static int start_queues(void *arg)
+{
+    struct handshake *h = arg;
+    struct blk_dev *d = h->d;
+    int rc = read_disk(d);
+    if (rc < 0)
+        return rc;
+    read_features(d);
+    d->info.queues = d->nqueues;
+    d->info.ring_pages = 1u << h->order;
+    d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
+
+    unsigned int pool = (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
+    __atomic_store_n(&d->gone, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->broken, 0, __ATOMIC_RELEASE); /* a re-attach: live again */
+    h->started = 1;
+    for (unsigned int i = 0; i < d->nqueues; i++) {
+        rc = blkq_start(&d->queues[i], pool);
+        if (rc < 0) {
+            /* Threads already started keep running over a broken device: harmless. */
+            blkfront_break(d, -EIO, "cannot start queue %u (%d)", i, rc);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void watch_backend(struct blk_dev *d)
+{
+    char path[sizeof(d->xb.otherend) + 8];
+    ksnprintf(path, sizeof(path), "%s/state", d->xb.otherend);
+    if (xs_watch(&d->state_watch, path, backend_state_changed, d) < 0)
+        printk("blk %s: cannot watch the backend's state; removal will not be noticed\n",
+               d->info.name);
+}
+
+static int handshake(struct blk_dev *d, struct handshake *h, int (*prepare)(void *),
+                     int (*finish)(void *))
+{
+    char who[24];
+    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
+    const struct xenbus_frontend f = {
+        .who = who,
+        .publish_state = XenbusStateInitialised,
+        .prepare = prepare,
+        .write_keys = write_keys,
+        .finish = finish,
+        .drv = h,
+        .timeout_ns = CONNECT_TIMEOUT_NS,
+    };
+    return xenbus_frontend_connect(&d->xb, &f);
+}
+
 static int connect(struct blk_dev *d, const char *id)
 {
     char *end;
@@ -341,97 +438,18 @@ static int connect(struct blk_dev *d, const char *id)
     int rc = xenbus_device_init(&d->xb, "vbd", id);
     if (rc < 0)
         return rc;
-    const uint32_t ready = 1u << XenbusStateInitWait | 1u << XenbusStateInitialised |
-                           1u << XenbusStateConnected | 1u << XenbusStateClosing |
-                           1u << XenbusStateClosed;
-    int s = xenbus_wait_otherend(&d->xb, ready, CONNECT_TIMEOUT_NS);
-    if (s < 0 || s != XenbusStateInitWait) {
-        printk("blk %s: backend %s is %s, not waiting for a frontend\n", d->info.name,
-               d->xb.otherend, s < 0 ? "not answering" : xenbus_state_name(s));
-        xenbus_device_release(&d->xb);
-        return s < 0 ? s : -EIO;
-    }
-
-    /* Transport: ring pages and queues, each clamped to what we can use (and said so). */
-    char who[24];
-    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
-    unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
-    if (max_order == ~0UL)
-        max_order = floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
-    unsigned int order = (unsigned int)xenbus_fit_report(who, "max-ring-page-order", max_order, 0,
-                                                         BLKFRONT_MAX_RING_ORDER);
-    if (opt_ring_order >= 0 && (unsigned int)opt_ring_order < order)
-        order = (unsigned int)opt_ring_order;
-    unsigned long max_queues =
-        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
-    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, max_queues));
-
-    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
-        free(d->queues);
-        d->queues = calloc(d->nqueues, sizeof(*d->queues));
-        d->queues_cap = d->queues ? d->nqueues : 0;
-    }
-    if (!d->queues) {
-        xenbus_device_release(&d->xb);
-        return -ENOMEM;
-    }
-    unsigned int made = 0;
-    for (; made < d->nqueues; made++) {
-        rc = blkq_init(&d->queues[made], d, made, order);
-        if (rc < 0) {
-            made++;
-            goto fail;
-        }
-    }
-    struct publish p = {d, order};
-    rc = xs_transaction(publish_tx, &p);
+    struct handshake h = {.d = d};
+    rc = handshake(d, &h, prepare_rings, start_queues);
+    if (rc < 0 && h.started)
+        return rc; /* broken, with its threads: taken down like any broken device */
     if (rc < 0) {
-        printk("blk %s: cannot publish the rings (%d)\n", d->info.name, rc);
-        goto fail;
+        xenbus_switch_state(&d->xb, XenbusStateClosing);
+        release_queues(d, h.made);
+        xenbus_device_release(&d->xb);
+        return rc;
     }
-
-    s = xenbus_wait_otherend(
-        &d->xb, 1u << XenbusStateConnected | 1u << XenbusStateClosing | 1u << XenbusStateClosed,
-        CONNECT_TIMEOUT_NS);
-    if (s != XenbusStateConnected) {
-        printk("blk %s: backend did not connect (%s)\n", d->info.name,
-               s < 0 ? "timed out" : xenbus_state_name(s));
-        rc = s < 0 ? s : -EIO;
-        goto fail;
-    }
-    rc = read_disk(d);
-    if (rc < 0)
-        goto fail;
-    read_features(d);
-    d->info.queues = d->nqueues;
-    d->info.ring_pages = 1u << order;
-    d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
-
-    unsigned int pool = (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
-    __atomic_store_n(&d->gone, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&d->broken, 0, __ATOMIC_RELEASE); /* a re-attach: live again */
-    for (unsigned int i = 0; i < d->nqueues; i++) {
-        rc = blkq_start(&d->queues[i], pool);
-        if (rc < 0) {
-            /* Threads already started keep running over a broken device: harmless. */
-            blkfront_break(d, -EIO, "cannot start queue %u (%d)", i, rc);
-            return rc;
-        }
-    }
-    xenbus_switch_state(&d->xb, XenbusStateConnected);
-    char path[sizeof(d->xb.otherend) + 8];
-    ksnprintf(path, sizeof(path), "%s/state", d->xb.otherend);
-    if (xs_watch(&d->state_watch, path, backend_state_changed, d) < 0)
-        printk("blk %s: cannot watch the backend's state; removal will not be noticed\n",
-               d->info.name);
+    watch_backend(d);
     return 0;
-
-fail:
-    xenbus_switch_state(&d->xb, XenbusStateClosing);
-    release_queues(d, made);
-    xenbus_device_release(&d->xb);
-    return rc;
 }
 
 /* ---- suspend and resume ---- */
@@ -450,6 +468,49 @@ static void blk_suspend(void *arg)
     }
 }
 
+/* A reconnect: the same rings go to the new backend, which must be able to take them. */
+static int reuse_rings(void *arg)
+{
+    struct handshake *h = arg;
+    struct blk_dev *d = h->d;
+    h->order = floor_log2(d->queues[0].ring_pages);
+    if (backend_max_order(d) < h->order ||
+        (d->nqueues > 1 &&
+         xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1) < d->nqueues)) {
+        printk("blk %s: the new backend offers fewer queues or a smaller ring than we use\n",
+               d->info.name);
+        return -EOPNOTSUPP;
+    }
+    for (unsigned int k = 0; k < d->nqueues; k++) {
+        int rc = blkq_reconnect(&d->queues[k]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A reconnect: the same disk, its features again, the pools granted to the new backend. */
+static int regrant_pools(void *arg)
+{
+    struct handshake *h = arg;
+    struct blk_dev *d = h->d;
+    int rc = read_disk(d);
+    if (rc < 0)
+        return rc;
+    if (d->info.sectors != h->was.sectors || d->info.sector_size != h->was.sector_size) {
+        printk("blk %s: the disk is not the same size after the move\n", d->info.name);
+        return -EIO;
+    }
+    read_features(d);
+    d->info.queues = h->was.queues;
+    d->info.ring_pages = h->was.ring_pages;
+    d->info.ring_slots = h->was.ring_slots;
+    for (unsigned int k = 0; k < d->nqueues; k++)
+        if ((rc = blkq_regrant_pool(&d->queues[k])) < 0)
+            return rc;
+    return 0;
+}
+
 /*
  * In a new domain: the backend is a new one (maybe with other limits), found
  * where xenstore now says. The same queues, rings and pages go to it; what
@@ -459,54 +520,13 @@ static int reconnect(struct blk_dev *d)
 {
     char id[12];
     ksnprintf(id, sizeof(id), "%u", d->info.vdev);
-    struct blk_info was = d->info;
+    struct handshake h = {.d = d, .was = d->info};
     xs_unwatch(&d->state_watch);
     xenbus_device_release(&d->xb);
     int rc = xenbus_device_init(&d->xb, "vbd", id);
-    if (rc < 0)
+    if (rc < 0 || (rc = handshake(d, &h, reuse_rings, regrant_pools)) < 0)
         return rc;
-    int s = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, CONNECT_TIMEOUT_NS);
-    if (s != XenbusStateInitWait)
-        return s < 0 ? s : -EIO;
-    unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
-    if (max_order == ~0UL)
-        max_order = floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
-    unsigned int order = floor_log2(d->queues[0].ring_pages);
-    if (max_order < order ||
-        (d->nqueues > 1 &&
-         xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1) < d->nqueues)) {
-        printk("blk %s: the new backend offers fewer queues or a smaller ring than we use\n",
-               d->info.name);
-        return -EOPNOTSUPP;
-    }
-    for (unsigned int k = 0; k < d->nqueues; k++)
-        if ((rc = blkq_reconnect(&d->queues[k])) < 0)
-            return rc;
-    struct publish p = {d, order};
-    if ((rc = xs_transaction(publish_tx, &p)) < 0)
-        return rc;
-    s = xenbus_wait_otherend(
-        &d->xb, 1u << XenbusStateConnected | 1u << XenbusStateClosing | 1u << XenbusStateClosed,
-        CONNECT_TIMEOUT_NS);
-    if (s != XenbusStateConnected)
-        return s < 0 ? s : -EIO;
-    if ((rc = read_disk(d)) < 0)
-        return rc;
-    if (d->info.sectors != was.sectors || d->info.sector_size != was.sector_size) {
-        printk("blk %s: the disk is not the same size after the move\n", d->info.name);
-        return -EIO;
-    }
-    read_features(d);
-    d->info.queues = was.queues;
-    d->info.ring_pages = was.ring_pages;
-    d->info.ring_slots = was.ring_slots;
-    for (unsigned int k = 0; k < d->nqueues; k++)
-        if ((rc = blkq_regrant_pool(&d->queues[k])) < 0)
-            return rc;
-    xenbus_switch_state(&d->xb, XenbusStateConnected);
-    char path[sizeof(d->xb.otherend) + 8];
-    ksnprintf(path, sizeof(path), "%s/state", d->xb.otherend);
-    xs_watch(&d->state_watch, path, backend_state_changed, d);
+    watch_backend(d);
     for (unsigned int k = 0; k < d->nqueues; k++)
         blkq_resume(&d->queues[k]);
     return 0;

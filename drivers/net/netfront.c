@@ -20,6 +20,7 @@
 #include "drivers/net/netfront.h"
 #include "drivers/net/netif_mac.h"
 #include "drivers/xen/suspend.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,37 +242,19 @@ static int all_stopped(struct net_dev *d)
     return !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE) && queues_stopped(d);
 }
 
-/* Our keys in one transaction, our state Connected, then wait for the backend's. */
-static int publish(struct net_dev *d)
-{
-    int rc = xs_transaction(write_keys, d);
-    if (rc < 0) {
-        printk("net: %s: cannot write our keys to xenstore (%d)\n", d->name, rc);
-        return rc;
-    }
-    if ((rc = xenbus_switch_state(&d->xb, XenbusStateConnected)) < 0)
-        return rc;
-    rc = xenbus_wait_otherend(&d->xb,
-                              (1u << XenbusStateConnected) | (1u << XenbusStateClosing) |
-                                  (1u << XenbusStateClosed),
-                              BACKEND_WAIT_NS);
-    if (rc != XenbusStateConnected) {
-        printk("net: %s: backend did not connect (%s)\n", d->name,
-               rc < 0 ? "timed out" : state_name(rc));
-        return rc < 0 ? rc : -ECONNREFUSED;
-    }
-    return 0;
-}
+struct handshake {
+    struct net_dev *d;
+    unsigned int nset; /* queues set up so far (first connect) */
+    int setting_up;    /* past negotiating: a failure from here is undone with abandon */
+};
 
-static int connect(struct net_dev *d)
+/* First connect: what to use, then the queues' rings, pages and event channels. */
+static int prepare_queues(void *arg)
 {
-    int rc = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, BACKEND_WAIT_NS);
-    if (rc < 0) {
-        printk("net: %s: backend %s never offered to connect (%d, state %s)\n", d->name,
-               d->xb.otherend, rc, state_name(xenbus_otherend_state(&d->xb)));
-        return rc;
-    }
-    if ((rc = negotiate(d)) < 0)
+    struct handshake *h = arg;
+    struct net_dev *d = h->d;
+    int rc = negotiate(d);
+    if (rc < 0)
         return rc;
     if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
         struct netfront_queue *q = calloc(d->nqueues, sizeof(*q));
@@ -281,16 +264,47 @@ static int connect(struct net_dev *d)
         d->queues = q;
         d->queues_cap = d->nqueues;
     }
-    unsigned int nset = 0;
-    for (; nset < d->nqueues; nset++) {
-        if ((rc = netfront_queue_setup(d, &d->queues[nset], nset)) < 0) {
-            printk("net: %s: cannot set up queue %u (%d)\n", d->name, nset, rc);
-            nset++;
-            goto fail;
+    h->setting_up = 1;
+    for (; h->nset < d->nqueues; h->nset++) {
+        if ((rc = netfront_queue_setup(d, &d->queues[h->nset], h->nset)) < 0) {
+            printk("net: %s: cannot set up queue %u (%d)\n", d->name, h->nset, rc);
+            h->nset++;
+            return rc;
         }
     }
-    if ((rc = publish(d)) < 0)
-        goto fail;
+    return 0;
+}
+
+static int handshake_keys(xs_tx_t tx, void *arg)
+{
+    return write_keys(tx, ((struct handshake *)arg)->d);
+}
+
+/* netback connects once we say Connected. */
+static int handshake(struct net_dev *d, struct handshake *h, int (*prepare)(void *))
+{
+    char who[24];
+    ksnprintf(who, sizeof(who), "net: %s", d->name);
+    const struct xenbus_frontend f = {
+        .who = who,
+        .publish_state = XenbusStateConnected,
+        .prepare = prepare,
+        .write_keys = handshake_keys,
+        .drv = h,
+        .timeout_ns = BACKEND_WAIT_NS,
+    };
+    return xenbus_frontend_connect(&d->xb, &f);
+}
+
+static int connect(struct net_dev *d)
+{
+    struct handshake h = {.d = d};
+    int rc = handshake(d, &h, prepare_queues);
+    if (rc < 0) {
+        if (h.setting_up)
+            abandon(d, h.nset);
+        return rc;
+    }
     __atomic_store_n(&d->state, NETFRONT_RUNNING, __ATOMIC_RELEASE);
     for (unsigned int i = 0; i < d->nqueues; i++)
         if ((rc = netfront_queue_start(&d->queues[i])) < 0) {
@@ -308,9 +322,6 @@ static int connect(struct net_dev *d)
     thread_detach(d->monitor);
     print_connected(d);
     return 0;
-fail:
-    abandon(d, nset);
-    return rc;
 }
 
 /* Watches the backend; takes the device down when it leaves or netfront_fail says so. */
@@ -447,27 +458,15 @@ static int restart(struct net_dev *d)
     return 0;
 }
 
-/*
- * In a new domain: a new backend (found where xenstore now says), which must offer
- * what this device already uses (queues, event channels, sg, GSO, offloads): the
- * same rings and pages are granted to it.
- */
-static int reconnect(struct net_dev *d)
+/* A reconnect: the new backend must offer what the rings and pages were set up for. */
+static int reuse_queues(void *arg)
 {
-    /* What the rings and pages were set up for: the new backend must offer the same. */
+    struct net_dev *d = ((struct handshake *)arg)->d;
     const uint32_t features = d->features;
     const int sg = d->sg, rx_gso = d->rx_gso, split = d->split;
     const unsigned int nqueues = d->nqueues, nbufs = d->nbufs;
-    char id[12];
-    ksnprintf(id, sizeof(id), "%u", d->devid);
-    xenbus_device_release(&d->xb);
-    int rc = xenbus_device_init(&d->xb, "vif", id);
+    int rc = negotiate(d);
     if (rc < 0)
-        return rc;
-    rc = xenbus_wait_otherend(&d->xb, 1u << XenbusStateInitWait, BACKEND_WAIT_NS);
-    if (rc < 0)
-        return rc;
-    if ((rc = negotiate(d)) < 0)
         return rc;
     d->nbufs = nbufs; /* the pools are sized already */
     if (d->nqueues != nqueues || d->split != split || d->sg != sg || d->rx_gso != rx_gso ||
@@ -478,7 +477,22 @@ static int reconnect(struct net_dev *d)
     for (unsigned int k = 0; k < d->nqueues; k++)
         if ((rc = netfront_queue_reconnect(&d->queues[k])) < 0)
             return rc;
-    if ((rc = publish(d)) < 0)
+    return 0;
+}
+
+/*
+ * In a new domain: a new backend (found where xenstore now says), which must offer
+ * what this device already uses (queues, event channels, sg, GSO, offloads): the
+ * same rings and pages are granted to it.
+ */
+static int reconnect(struct net_dev *d)
+{
+    char id[12];
+    ksnprintf(id, sizeof(id), "%u", d->devid);
+    xenbus_device_release(&d->xb);
+    struct handshake h = {.d = d};
+    int rc = xenbus_device_init(&d->xb, "vif", id);
+    if (rc < 0 || (rc = handshake(d, &h, reuse_queues)) < 0)
         return rc;
     return restart(d);
 }

@@ -1,0 +1,44 @@
+/* The frontend handshake shared by blkfront and netfront (xenbus_frontend.h). */
+#include "core/kernel.h"
+#include "drivers/xen/xenbus_frontend.h"
+
+#define BIT(s) (1u << (s))
+
+static const char *wait_failure(int s)
+{
+    return s == -ETIMEDOUT ? "timed out" : s < 0 ? "not answering" : xenbus_state_name(s);
+}
+
+int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_frontend *f)
+{
+    const uint32_t any = BIT(XenbusStateInitWait) | BIT(XenbusStateInitialised) |
+                         BIT(XenbusStateConnected) | BIT(XenbusStateClosing) |
+                         BIT(XenbusStateClosed);
+    int s = xenbus_wait_otherend(xb, any, f->timeout_ns);
+    if (s != XenbusStateInitWait) {
+        printk("%s: backend %s is %s, not waiting for a frontend\n", f->who, xb->otherend,
+               wait_failure(s));
+        return s < 0 ? s : -EIO;
+    }
+    int rc = f->prepare(f->drv);
+    if (rc < 0)
+        return rc;
+    /* The keys are all there before the state that tells the backend to read them. */
+    if ((rc = xs_transaction(f->write_keys, f->drv)) < 0 ||
+        (rc = xenbus_switch_state(xb, f->publish_state)) < 0) {
+        printk("%s: cannot write our keys to xenstore (%d)\n", f->who, rc);
+        return rc;
+    }
+    s = xenbus_wait_otherend(
+        xb, BIT(XenbusStateConnected) | BIT(XenbusStateClosing) | BIT(XenbusStateClosed),
+        f->timeout_ns);
+    if (s != XenbusStateConnected) {
+        printk("%s: backend did not connect (%s)\n", f->who, wait_failure(s));
+        return s < 0 ? s : -EIO;
+    }
+    if (f->finish && (rc = f->finish(f->drv)) < 0)
+        return rc;
+    if (f->publish_state != XenbusStateConnected)
+        rc = xenbus_switch_state(xb, XenbusStateConnected);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * The frontend's half of the xenbus handshake: one sequence for every PV device,
+ * for its first connect and for the reconnect to a new backend after a resume.
+ *
+ *   backend InitWait -> the driver prepares (reads the backend's limits, sets up
+ *   or re-grants its rings) -> the driver's keys in one transaction, then our
+ *   state -> backend Connected -> the driver finishes -> our state Connected.
+ *
+ * A backend that is elsewhere in its life (Closing, Closed, already Connected),
+ * leaves during the handshake, or is silent past the timeout ends it with one
+ * console message naming the step.
+ */
+#ifndef XENOLITH_XENBUS_FRONTEND_H
+#define XENOLITH_XENBUS_FRONTEND_H
+
+#include "drivers/xen/xenbus.h"
+
+struct xenbus_frontend {
+    const char *who; /* "blk xvda": the start of every message */
+    /* The state published with the keys: blkback connects on Initialised, netback on Connected. */
+    XenbusState publish_state;
+    int (*prepare)(void *drv);                /* the backend waits: read its offer */
+    int (*write_keys)(xs_tx_t tx, void *drv); /* ours, inside the transaction */
+    int (*finish)(void *drv);                 /* the backend is connected; may be NULL */
+    void *drv;
+    uint64_t timeout_ns; /* for each wait on the backend */
+};
+
+/* Run the handshake on xb (already xenbus_device_init'ed). 0 or -errno. */
+int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_frontend *f);
+
+#endif
