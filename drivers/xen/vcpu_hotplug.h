@@ -2,7 +2,12 @@
 #ifndef XENOLITH_VCPU_HOTPLUG_H
 #define XENOLITH_VCPU_HOTPLUG_H
 
+struct cpu;
+
 /* Watch cpu/ (needs xenstore). 0 or negative errno. */
 int vcpu_hotplug_init(void);
+
+/* The platform's cpu_down hook: VCPUOP_down on this VCPU; returns after VCPUOP_up. */
+int xen_vcpu_down_self(struct cpu *c);
 
 #endif
