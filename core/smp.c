@@ -38,7 +38,10 @@ static struct {
 
 static void call_service(void);
 
-/* Take call_lock with interrupts off, answering calls (and parkings, if asked) meanwhile. */
+/*
+ * Take call_lock with interrupts off, answering calls (and parkings, if asked)
+ * meanwhile. Only for a CPU in the table: a call counts exactly those.
+ */
 static void call_lock_take(int may_park)
 {
     while (!spin_trylock(&call_lock)) {
@@ -59,7 +62,7 @@ void smp_register_cpu(struct cpu *c)
     BUG_ON(c->id >= MAX_CPUS);
     uint64_t f = irq_save();
     for (;;) {
-        call_lock_take(0);
+        spin_lock(&call_lock); /* not in the table yet: no call is ours to answer */
         if (__atomic_load_n(&park.released, __ATOMIC_ACQUIRE) == park.gen)
             break;
         spin_unlock(&call_lock);
@@ -416,6 +419,9 @@ void smp_dump_state(void)
 {
     for (int id = 0; id < MAX_CPUS; id++) {
         struct cpu *c = smp_cpu(id);
+        if (!c && smp_known_cpu(id))
+            printk("  vcpu %d: offline (went %lu times)\n", id,
+                   (unsigned long)smp_known_cpu(id)->smp.offlines);
         if (!c)
             continue;
         sched_dump_cpu(c);

@@ -6,9 +6,11 @@
  * only if no thread is lost or run twice. Before each offline ("N to 1") every
  * VCPU but 0 gets two threads made for it: one blocked until released (its
  * timeout timer armed there), one whose timeout must fire after its VCPU is gone,
- * on the VCPU its timers moved to. Once one VCPU is left: the offline VCPUs' idle
+ * on the VCPU its timers moved to, and a loopback event channel (a device's, as far
+ * as the kernel can tell) is bound to it. Once one VCPU is left: the offline VCPUs' idle
  * counters must stand still (read twice, a second apart), each must have handed
- * on threads and timers, and the threads made for it must end on VCPU 0. Back
+ * on threads, timers and its channel, the threads made for it must end on VCPU 0
+ * and its channel's events must be handled there. Back
  * online ("N online"), a worker pinned to each VCPU must run there and the sum
  * must be exact. Plan, from xl vcpu-set: 4 -> 1 -> 8 -> 1 -> 4.
  * With "cycles N" on the command line (the soak): N times 4 -> 1 -> 4.
@@ -20,6 +22,7 @@
 #include <xenolith/xenstore.h>
 #include "core/percpu.h"
 #include "core/sched.h"
+#include "drivers/xen/evtchn.h"
 #define CHECK_PREFIX "vcpu-test: "
 #include "tests/apps/check.h"
 
@@ -169,6 +172,69 @@ static void made_for_check(const char *when)
            when, on0, nmade, moved_wakes);
 }
 
+/* ---- a loopback event channel per VCPU: a device's port, to the kernel ---- */
+
+struct loop_chan {
+    evtchn_port_t port, peer; /* handled on port; sent from peer */
+    int count, last_cpu;
+};
+
+static struct loop_chan chans[MAXV];
+
+static void loop_event(evtchn_port_t port, void *arg)
+{
+    struct loop_chan *ch = arg;
+    __atomic_store_n(&ch->last_cpu, (int)this_cpu()->id, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&ch->count, 1, __ATOMIC_RELEASE);
+}
+
+static void loop_peer(evtchn_port_t port, void *arg)
+{
+}
+
+static void chans_open(void)
+{
+    for (int id = 1; id < MAXV; id++) {
+        struct loop_chan *ch = &chans[id];
+        int rc = evtchn_alloc_unbound(DOMID_SELF, loop_event, ch, &ch->port);
+        if (rc == 0)
+            rc = evtchn_bind_interdomain(DOMID_SELF, ch->port, loop_peer, NULL, &ch->peer);
+        CHECK(rc == 0, "loopback channel %d: %d", id, rc);
+    }
+}
+
+/* Signal it; the VCPU its handler ran on, or -1 if it did not run within 2 s. */
+static int chan_fire(struct loop_chan *ch)
+{
+    int before = __atomic_load_n(&ch->count, __ATOMIC_ACQUIRE);
+    evtchn_send(ch->peer);
+    for (int i = 0; i < 200 && __atomic_load_n(&ch->count, __ATOMIC_ACQUIRE) == before; i++)
+        thread_sleep_ns(10 * MS);
+    return __atomic_load_n(&ch->count, __ATOMIC_ACQUIRE) != before ? ch->last_cpu : -1;
+}
+
+/* Bind each channel to its VCPU, and see it handled there. */
+static void chans_bind(int online)
+{
+    for (int id = 1; id < online; id++) {
+        struct loop_chan *ch = &chans[id];
+        int rc = evtchn_bind_vcpu(ch->port, (unsigned)id), on = chan_fire(ch);
+        CHECK(rc == 0 && on == id, "channel of vcpu %d: bound %d, handled on %d", id, rc, on);
+    }
+}
+
+static void chans_check(const char *when, int from)
+{
+    int on0 = 0;
+    for (int id = 1; id < from; id++) {
+        int on = chan_fire(&chans[id]);
+        on0 += on == 0;
+        CHECK(on == 0, "%s: channel of vcpu %d handled on %d", when, id, on);
+    }
+    printf("vcpu-test: %s: %d of %d channels of offline VCPUs handled on vcpu 0\n", when, on0,
+           from - 1);
+}
+
 /* ---- online count ---- */
 
 static int wait_online(int want, int seconds)
@@ -210,9 +276,9 @@ static void moved_check(const char *when, int from)
     unsigned threads = 0, timers = 0, ports = 0;
     for (int id = 1; id < from; id++) {
         struct smp_left *l = &smp_known_cpu(id)->smp.left;
-        CHECK(l->threads >= 2 && l->timers >= 1,
-              "%s: vcpu %d moved %u threads, %u timers to vcpu %u", when, id, l->threads, l->timers,
-              l->to);
+        CHECK(l->threads >= 2 && l->timers >= 1 && l->ports >= 1,
+              "%s: vcpu %d moved %u threads, %u timers, %u ports to vcpu %u", when, id, l->threads,
+              l->timers, l->ports, l->to);
         threads += l->threads;
         timers += l->timers;
         ports += l->ports;
@@ -221,14 +287,18 @@ static void moved_check(const char *when, int from)
            timers, ports);
 }
 
-/* n to 1, then the checks; the toolstack does the rest. */
-static void offline_phase(int from)
+/* from to 1, then the checks; the toolstack does the rest. `cycle`: its number, or 0. */
+static void offline_phase(int from, int cycle)
 {
-    char when[16];
-    snprintf(when, sizeof(when), "%d to 1", from);
+    char when[32];
+    if (cycle)
+        snprintf(when, sizeof(when), "cycle %d: %d to 1", cycle, from);
+    else
+        snprintf(when, sizeof(when), "%d to 1", from);
     if (xenolith_online_cpus() != from)
         return; /* failed already */
     made_for_start(from);
+    chans_bind(from);
     thread_sleep_ns(200 * MS); /* let them block */
     printf("vcpu-test: %s: ready for offline\n", when);
     if (wait_online(1, 120) < 0)
@@ -243,6 +313,7 @@ static void offline_phase(int from)
         on0 += spread[i].last_cpu == 0;
     printf("vcpu-test: %s: %d of %d workload threads last ran on vcpu 0\n", when, on0, SPREAD);
     made_for_check(when);
+    chans_check(when, from);
 }
 
 /* ---- back online: a worker pinned to each VCPU ---- */
@@ -259,7 +330,7 @@ static void *pinned_work(void *arg)
     return NULL;
 }
 
-static void online_phase(int n)
+static void online_phase(int n, int cycle)
 {
     if (wait_online(n, 120) < 0)
         return;
@@ -278,7 +349,10 @@ static void online_phase(int n)
     }
     CHECK(where && sum == (uint64_t)ADDS * n, "%d online: workers ran where put %d, sum %llu", n,
           where, (unsigned long long)sum);
-    printf("vcpu-test: %d online: %d workers each on its own vcpu%s, sum %llu\n", n, n,
+    char when[16] = "";
+    if (cycle)
+        snprintf(when, sizeof(when), "cycle %d: ", cycle);
+    printf("vcpu-test: %s%d online: %d workers each on its own vcpu%s, sum %llu\n", when, n, n,
            where ? "" : " (NOT)", (unsigned long long)sum);
 }
 
@@ -298,18 +372,18 @@ int main(int argc, char **argv)
     int at_boot = xenolith_online_cpus();
     printf("vcpu-test: ready with %d online\n", at_boot);
     CHECK(at_boot == 4, "booted with %d online, not 4", at_boot);
+    chans_open();
     workload_start();
     if (cycles) {
         for (int c = 1; c <= cycles && !failed; c++) {
-            printf("vcpu-test: cycle %d\n", c);
-            offline_phase(4);
-            online_phase(4);
+            offline_phase(4, c);
+            online_phase(4, c);
         }
     } else {
-        offline_phase(4);
-        online_phase(8);
-        offline_phase(8);
-        online_phase(4);
+        offline_phase(4, 0);
+        online_phase(8, 0);
+        offline_phase(8, 0);
+        online_phase(4, 0);
         wait_go("done");
     }
     workload_check();
