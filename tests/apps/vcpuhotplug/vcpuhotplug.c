@@ -384,8 +384,8 @@ int main(int argc, char **argv)
         online_phase(8, 0);
         offline_phase(8, 0);
         online_phase(4, 0);
-        wait_go("done");
     }
+    wait_go("done"); /* the toolstack's last look at the VCPUs is over */
     workload_check();
     printf("vcpu-test: %d checks passed, %d failed\n", passed, failed);
     if (failed)
