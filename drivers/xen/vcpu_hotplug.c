@@ -22,6 +22,7 @@
 
 static struct xs_watch cpu_watch;
 static unsigned char said[MAX_CPUS]; /* a bad value or a refusal, said once per change */
+static unsigned char lost[MAX_CPUS]; /* offline across a restore: cannot come back */
 
 /* Platform hook (core/platform.h), on the VCPU itself, interrupts off. */
 int xen_vcpu_down_self(struct cpu *c)
@@ -61,12 +62,15 @@ static void offline_done(unsigned int id)
 /* A VCPU that was offline: up again in Xen, and it rejoins by itself. */
 static int bring_back(struct cpu *c)
 {
+    if (lost[c->id])
+        return 0; /* said already */
     long rc = hypercall_vcpu_op(VCPUOP_up, c->id, NULL);
     if (rc == -EINVAL) {
+        lost[c->id] = 1;
         printk("vcpu-hotplug: vcpu %u was offline across a restore, and Xen kept nothing of it; "
                "it cannot come back in this domain\n",
                c->id);
-        return (int)rc;
+        return 0;
     }
     if (rc < 0)
         return (int)rc;

@@ -13,7 +13,10 @@
  * and its channel's events must be handled there. Back
  * online ("N online"), a worker pinned to each VCPU must run there and the sum
  * must be exact. Plan, from xl vcpu-set: 4 -> 1 -> 8 -> 1 -> 4.
- * With "cycles N" on the command line (the soak): N times 4 -> 1 -> 4.
+ * With "cycles N" on the command line (the soak): N times 4 -> 1 -> 4. With
+ * "suspend": 4 -> 1, a checkpoint (same domain: 1 -> 4 works), 4 -> 1 again, a
+ * save and restore (a new domain: the offline VCPUs cannot come back, the domain
+ * goes on with one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,7 +377,20 @@ int main(int argc, char **argv)
     CHECK(at_boot == 4, "booted with %d online, not 4", at_boot);
     chans_open();
     workload_start();
-    if (cycles) {
+    if (argc > 1 && !strcmp(argv[1], "suspend")) {
+        offline_phase(4, 1);
+        wait_go("checkpointed");
+        printf("vcpu-test: after the checkpoint: %d online\n", xenolith_online_cpus());
+        online_phase(4, 1);
+        offline_phase(4, 2);
+        wait_go("restored");
+        printf("vcpu-test: after the restore: %d online\n", xenolith_online_cpus());
+        wait_go("asked");
+        thread_sleep_ns(S);
+        CHECK(xenolith_online_cpus() == 1, "%d online after the restore", xenolith_online_cpus());
+        printf("vcpu-test: VCPUs offline across the restore stay offline: %d online\n",
+               xenolith_online_cpus());
+    } else if (cycles) {
         for (int c = 1; c <= cycles && !failed; c++) {
             offline_phase(4, c);
             online_phase(4, c);
