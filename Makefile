@@ -285,6 +285,14 @@ soak-hotplug: all
 	tools/xen/hotplug-soak.sh $(SOAK_CYCLES) > $(B)/soak/hotplug-soak.manifest
 	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/hotplug-soak.manifest
 
+# VCPU hotplug soak: one guest (4 of 8 VCPUs, a workload all along) through
+# SOAK_VCPU_CYCLES cycles of xl vcpu-set 1 and back to 4 (tools/xen/vcpu-soak.sh). Not CI.
+SOAK_VCPU_CYCLES ?= 20
+soak-vcpu: all
+	@mkdir -p $(B)/soak
+	tools/xen/vcpu-soak.sh $(SOAK_VCPU_CYCLES) > $(B)/soak/vcpu-soak.manifest
+	XT_SUITE_LIMIT=$${XT_SUITE_LIMIT:-86400} tools/xen/suite.sh $(B)/soak/vcpu-soak.manifest
+
 # The README's test command: everything, with the one closing summary line.
 test: deps
 	$(MAKE) all
@@ -304,5 +312,5 @@ clean:
 	rm -rf $(B)/k $(B)/app $(B)/unit $(B)/*.elf $(B)/tests $(B)/libxenolith.a \
 		$(B)/lwip-obj $(B)/net $(B)/liblwip.a $(B)/sdklib
 
-.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak soak-suspend soak-hotplug
+.PHONY: install uninstall sdk-test all test-apps size deps unit boot-test xlcfg-test xen-test xen-selftest test run xen-shell format clean app soak soak-suspend soak-hotplug soak-vcpu
 include tests/fuzz/fuzz.mk

@@ -26,6 +26,15 @@ struct platform {
     void (*stop_cpu)(unsigned int id);
     /* End the domain (reason: enum shutdown_reason); returns only if it could not. */
     void (*shutdown)(int reason);
+    /*
+     * VCPU offline, both on the CPU going (interrupts off). cpu_move_events: route
+     * the device events bound to c to `to` and run what is already queued for c;
+     * returns how many moved. cpu_down: stop this CPU until it is started again;
+     * returns then (0), its hypervisor state in place, or -errno if it could not
+     * stop. NULL: CPUs cannot go offline.
+     */
+    unsigned int (*cpu_move_events)(struct cpu *c, struct cpu *to);
+    int (*cpu_down)(struct cpu *c);
     /* Per-CPU event state for the state dump, or NULL. */
     void (*dump_cpu)(struct cpu *c);
 };

@@ -12,6 +12,7 @@ void runq_init(struct runq *rq, struct sched_entity *idle)
     rq->current = idle;
     rq->idle = idle;
     rq->slice_armed = 0;
+    rq->draining = 0;
 }
 
 void sched_entity_init(struct sched_entity *e, enum thread_state state)
@@ -43,7 +44,7 @@ struct sched_entity *runq_pick(struct runq *rq, int preempted)
     if (prev != rq->idle &&
         (prev->state == THREAD_RUNNING || (preempted && prev->state == THREAD_BLOCKED)))
         runq_push(rq, prev);
-    if (!list_empty(&rq->queue)) {
+    if (!rq->draining && !list_empty(&rq->queue)) {
         next = list_entry(rq->queue.next, struct sched_entity, run_link);
         list_del(&next->run_link);
     }
@@ -51,6 +52,15 @@ struct sched_entity *runq_pick(struct runq *rq, int preempted)
     rq->current = next;
     rq->slice_armed = next != rq->idle && !list_empty(&rq->queue);
     return next;
+}
+
+struct sched_entity *runq_pop(struct runq *rq)
+{
+    if (list_empty(&rq->queue))
+        return NULL;
+    struct sched_entity *e = list_entry(rq->queue.next, struct sched_entity, run_link);
+    list_del(&e->run_link);
+    return e;
 }
 
 void runq_settle(struct runq *rq, struct sched_entity *e)

@@ -24,6 +24,7 @@ struct runq {
     struct sched_entity *current;
     struct sched_entity *idle;
     int slice_armed; /* a slice timer runs for current: others wait behind it */
+    int draining;    /* the CPU goes offline: only idle runs, the queue is moved away */
 };
 
 /* One blocked thread in a wait queue; lives on that thread's stack (see wait_event). */
@@ -48,9 +49,17 @@ int runq_wake(struct runq *rq, struct sched_entity *e);
  * Choose what runs next and make it current. The previous current goes back to
  * the tail if it was running, or, when `preempted`, even if it had said it would
  * block (it was stopped before it could look at its condition). Sets slice_armed
- * when others still wait behind the chosen one. Returns the chosen one.
+ * when others still wait behind the chosen one. While draining, the chosen one is
+ * always idle (the queue keeps the rest for runq_pop). Returns the chosen one.
  */
 struct sched_entity *runq_pick(struct runq *rq, int preempted);
+
+/*
+ * Take the first queued entity off (NULL if none), to move it to another CPU's
+ * queue: it stays RUNNABLE, so a wake-up meanwhile leaves it be, and runq_push
+ * on the other queue takes it.
+ */
+struct sched_entity *runq_pop(struct runq *rq);
 
 /* A thread that was woken while still running goes on running: off the queue. */
 void runq_settle(struct runq *rq, struct sched_entity *e);

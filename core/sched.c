@@ -5,7 +5,10 @@
  * with an IPI. Switching happens with interrupts off and no lock held: only the
  * owning CPU ever runs its threads. While threads wait for a busy CPU, a slice
  * timer runs there; when it ends, the next interrupt that lands in application
- * code switches (sched_preempt_point).
+ * code switches (sched_preempt_point). A CPU going offline runs only its idle
+ * thread from its next switch on, and that moves every thread of the CPU to CPUs
+ * that stay (sched_cpu_drain); a thread's cpu then changes under the old CPU's
+ * lock, so whoever locks t->cpu's lock looks at t->cpu again once it holds it.
  */
 #include "core/kernel.h"
 #include "core/mm.h"
@@ -79,6 +82,8 @@ static void switch_next(int preempted)
     struct thread *next = thread_of(runq_pick(&s->rq, preempted));
     int want_slice = s->rq.slice_armed;
     s->need_resched = 0;
+    if (next != prev)
+        s->prev = prev; /* under the lock: a drain sees it as not yet switched out */
     spin_unlock(&s->lock);
 
     /* A fresh turn for the next thread if others still wait behind it. */
@@ -153,24 +158,38 @@ static int enqueued_kick(struct sched_cpu *s, struct thread *t, int *local_slice
     return __atomic_load_n(&s->idle_halted, __ATOMIC_SEQ_CST) || busy;
 }
 
-static void enqueued(struct thread *t, int kick, int local_slice)
+/* After the lock is dropped: c is where t was queued (t may move on by now). */
+static void enqueued(struct cpu *c, int kick, int local_slice)
 {
     if (local_slice)
-        slice_update(&t->cpu->sched, 1);
+        slice_update(&c->sched, 1);
     if (kick)
-        smp_kick_cpu(t->cpu);
+        smp_kick_cpu(c);
+}
+
+/* Lock the CPU t lives on. t->cpu changes under that lock only: look again once held. */
+static struct cpu *lock_thread_cpu(struct thread *t, uint64_t *flags)
+{
+    for (;;) {
+        struct cpu *c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+        *flags = spin_lock_irqsave(&c->sched.lock);
+        if (__atomic_load_n(&t->cpu, __ATOMIC_RELAXED) == c)
+            return c;
+        spin_unlock_irqrestore(&c->sched.lock, *flags);
+    }
 }
 
 void thread_wake(struct thread *t)
 {
-    struct sched_cpu *s = &t->cpu->sched;
-    uint64_t flags = spin_lock_irqsave(&s->lock);
+    uint64_t flags;
+    struct cpu *c = lock_thread_cpu(t, &flags);
+    struct sched_cpu *s = &c->sched;
     int kick = 0, local_slice = 0, woken = runq_wake(&s->rq, &t->se);
     BUG_ON(woken < 0);
     if (woken)
         kick = enqueued_kick(s, t, &local_slice);
     spin_unlock_irqrestore(&s->lock, flags);
-    enqueued(t, kick, local_slice);
+    enqueued(c, kick, local_slice);
 }
 
 static void wake_timer_fired(struct timer *tm, void *arg)
@@ -374,7 +393,6 @@ static void finish_switch(struct sched_cpu *s)
 static void switch_to(struct sched_cpu *s, struct thread *prev, struct thread *next)
 {
     s->switches++;
-    s->prev = prev;
     context_switch(&prev->rsp, next->rsp);
     finish_switch(&this_cpu()->sched);
 }
@@ -428,6 +446,7 @@ struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, i
         return NULL;
     t->fn = fn;
     t->arg = arg;
+    t->made_for = cpu;
 
     /* A stack that context_switch can "return" into thread_trampoline from; the
      * trampoline then starts with rsp 16-byte aligned, as a caller would. */
@@ -442,13 +461,26 @@ struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, i
     *--sp = 0x037f00001f80ULL;            /* MXCSR default, x87 control word default */
     t->rsp = (uintptr_t)sp;
 
-    struct sched_cpu *s = &c->sched;
-    uint64_t flags = spin_lock_irqsave(&s->lock);
-    BUG_ON(runq_push(&s->rq, &t->se) < 0);
-    int local_slice = 0, kick = enqueued_kick(s, t, &local_slice);
-    spin_unlock_irqrestore(&s->lock, flags);
-    enqueued(t, kick, local_slice);
-    return t;
+    /* A CPU that started leaving meanwhile takes no threads: another one, or none if asked for it.
+     */
+    for (;;) {
+        struct sched_cpu *s = &c->sched;
+        uint64_t flags = spin_lock_irqsave(&s->lock);
+        if (!s->leaving) {
+            BUG_ON(runq_push(&s->rq, &t->se) < 0);
+            int local_slice = 0, kick = enqueued_kick(s, t, &local_slice);
+            spin_unlock_irqrestore(&s->lock, flags);
+            enqueued(c, kick, local_slice);
+            return t;
+        }
+        spin_unlock_irqrestore(&s->lock, flags);
+        if (t->made_for >= 0) {
+            thread_free(t);
+            return NULL;
+        }
+        c = smp_pick_cpu();
+        t->cpu = c;
+    }
 }
 
 _Noreturn void thread_exit(void *retval)
@@ -512,6 +544,12 @@ _Noreturn void sched_idle_loop(void)
          * other and the wake-up cannot be lost. Interrupts stay off until the halt.
          */
         __atomic_store_n(&s->idle_halted, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&s->leaving, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
+            smp_cpu_offline_self(); /* returns once this CPU is online again */
+            irq_enable();
+            continue;
+        }
         if (!list_empty((struct list *)&s->rq.queue)) {
             __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
             irq_enable();
@@ -525,6 +563,111 @@ _Noreturn void sched_idle_loop(void)
         irq_enable();
         timer_poll();
     }
+}
+
+/* ---- VCPU offline ---- */
+
+void sched_cpu_leave(struct cpu *c)
+{
+    struct sched_cpu *s = &c->sched;
+    uint64_t flags = spin_lock_irqsave(&s->lock);
+    s->leaving = 1;
+    s->rq.draining = 1;
+    s->need_resched = 1; /* the thread running there stops at its next safe point */
+    spin_unlock_irqrestore(&s->lock, flags);
+    smp_kick_cpu(c);
+}
+
+/* A thread that was made for a CPU going away: said on the console, after the locks. */
+struct pinned_note {
+    char name[24];
+    int id, made_for;
+    unsigned int to;
+};
+#define PINNED_NOTES 8
+
+/* t (queued here, taken off) goes to the tail of to's queue. Both locks held. */
+static void move_queued(struct thread *t, struct cpu *to)
+{
+    __atomic_store_n(&t->cpu, to, __ATOMIC_RELEASE);
+    BUG_ON(runq_push(&to->sched.rq, &t->se) < 0);
+}
+
+/* Note a moved thread; the first few pinned ones by name. */
+static void note_moved(struct thread *t, struct pinned_note *notes, unsigned int *pinned)
+{
+    if (t->made_for < 0)
+        return;
+    if (*pinned < PINNED_NOTES) {
+        struct pinned_note *n = &notes[*pinned];
+        memcpy(n->name, t->name, sizeof(n->name));
+        n->id = t->id;
+        n->made_for = t->made_for;
+        n->to = t->cpu->id;
+    }
+    (*pinned)++;
+}
+
+/*
+ * Queued threads first (each to the tail of a staying CPU's queue, which is kicked
+ * if it halts or must start a slice), then blocked ones: they are in no queue, so
+ * pointing them at another CPU is all it takes; their wake-up queues them there.
+ * Nothing runs here but idle, and the last switch has finished (s->prev is clear),
+ * so no moved thread is still on this CPU's stack of registers.
+ */
+unsigned int sched_cpu_drain(void)
+{
+    struct cpu *c = this_cpu();
+    struct sched_cpu *s = &c->sched;
+    struct pinned_note notes[PINNED_NOTES];
+    unsigned int n = 0, pinned = 0;
+    timer_cancel(&s->slice);
+    spin_lock(&all_lock);
+    spin_lock(&s->lock);
+    BUG_ON(s->rq.current != s->rq.idle || s->prev);
+    s->rq.slice_armed = 0;
+    struct sched_entity *e;
+    while ((e = runq_pop(&s->rq)) != NULL) {
+        struct thread *t = thread_of(e);
+        struct cpu *to = smp_pick_cpu();
+        spin_lock(&to->sched.lock);
+        move_queued(t, to);
+        int local_slice = 0, kick = enqueued_kick(&to->sched, t, &local_slice);
+        spin_unlock(&to->sched.lock);
+        if (kick)
+            smp_kick_cpu(to);
+        note_moved(t, notes, &pinned);
+        n++;
+    }
+    for (struct list *l = all_threads.next; l != &all_threads; l = l->next) {
+        struct thread *t = list_entry(l, struct thread, all_link);
+        if (t->cpu != c || &t->se == s->rq.idle || t->se.state != THREAD_BLOCKED)
+            continue;
+        __atomic_store_n(&t->cpu, smp_pick_cpu(), __ATOMIC_RELEASE);
+        note_moved(t, notes, &pinned);
+        n++;
+    }
+    s->moved += n;
+    spin_unlock(&s->lock);
+    spin_unlock(&all_lock);
+    for (unsigned int i = 0; i < pinned && i < PINNED_NOTES; i++)
+        printk("sched: thread %d %s (made for vcpu %d) moves from vcpu %u, which goes offline, "
+               "to vcpu %u\n",
+               notes[i].id, notes[i].name, notes[i].made_for, c->id, notes[i].to);
+    if (pinned > PINNED_NOTES)
+        printk("sched: and %u more threads made for a VCPU moved from vcpu %u\n",
+               pinned - PINNED_NOTES, c->id);
+    return n;
+}
+
+void sched_cpu_rejoin(void)
+{
+    struct sched_cpu *s = &this_cpu()->sched;
+    uint64_t flags = spin_lock_irqsave(&s->lock);
+    s->leaving = 0;
+    s->rq.draining = 0;
+    s->need_resched = 0;
+    spin_unlock_irqrestore(&s->lock, flags);
 }
 
 void sched_dump_cpu(struct cpu *c)

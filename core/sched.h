@@ -1,6 +1,8 @@
 /*
  * Threads and the scheduler. Each CPU has its own run queue; a thread stays on
- * the CPU it was created on, and waking it from elsewhere queues it there.
+ * the CPU it was created on, and waking it from elsewhere queues it there. When
+ * that CPU goes offline its threads move to CPUs that stay (sched_cpu_drain), for
+ * good: t->cpu changes only under the lock of the CPU it names.
  * Kernel code is cooperative: it runs until it blocks, sleeps or yields.
  * Application code is also preempted at a safe point: when other threads wait on
  * its CPU for longer than a time slice, the next interrupt that lands in the
@@ -50,6 +52,7 @@ struct thread {
     void *arg;
     void *retval;
     int detached; /* under exited.wq.lock: nobody joins; it frees itself */
+    int made_for; /* the CPU asked for at creation, or -1 (moved too if it goes offline) */
     struct completion exited;
     struct timer wake_timer; /* sleeps and timeouts */
     int timed_out;
@@ -66,6 +69,8 @@ struct sched_cpu {
     uint64_t idle_halts, idle_wakes; /* state dumps: in the halt, or stuck on the way */
     int idle_halted;                 /* blocked in the hypervisor waiting for an interrupt */
     int need_resched;                /* the slice is over: switch at the next safe point */
+    int leaving;                     /* under lock: going offline, takes no new threads */
+    uint64_t moved;                  /* threads moved away when this CPU went offline */
     struct timer slice;              /* ends the current thread's turn while others wait */
 };
 
@@ -192,6 +197,17 @@ int wait_for_completion_timeout(struct completion *c, uint64_t timeout_ns);
  * running undisturbed between its blocking points). Interrupts off.
  */
 void sched_preempt_point(uint64_t rip);
+
+/*
+ * VCPU offline. sched_cpu_leave (any CPU): c takes no new threads and stops
+ * running its own at the next safe point; its idle loop then calls
+ * smp_cpu_offline_self. sched_cpu_drain (on the leaving CPU, interrupts off,
+ * idle running): every queued and blocked thread of this CPU moves to a CPU that
+ * stays; returns how many. sched_cpu_rejoin: back online, takes threads again.
+ */
+void sched_cpu_leave(struct cpu *c);
+unsigned int sched_cpu_drain(void);
+void sched_cpu_rejoin(void);
 
 /* Print this CPU's scheduler state, and every thread (for the stall report). */
 void sched_dump_cpu(struct cpu *c);

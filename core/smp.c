@@ -2,7 +2,9 @@
  * The table of online CPUs, kicks and calls between them, and the idle wait. A
  * kick is an event channel IPI: taking the interrupt is what ends the other CPU's
  * halt (and starts its slice timer, see sched_preempt_point); the same IPI carries
- * cross-CPU calls such as TLB shootdowns.
+ * cross-CPU calls such as TLB shootdowns. A CPU leaves the table and comes back
+ * (VCPU offline and online, smp_cpu_offline_self) under the call lock, so every
+ * call and every parking counts it or not, as a whole.
  */
 #include "core/kernel.h"
 #include "core/percpu.h"
@@ -12,7 +14,8 @@
 #include "arch/x86/x86.h"
 #include "core/platform.h"
 
-static struct cpu *cpus[MAX_CPUS];
+static struct cpu *cpus[MAX_CPUS];  /* online */
+static struct cpu *known[MAX_CPUS]; /* ever set up: online, or offline and able to come back */
 static int nonline;
 static unsigned int next_pick;
 
@@ -25,16 +28,74 @@ static struct {
     int remaining;
 } call;
 
+static struct {
+    unsigned gen;      /* bumped to ask for a parking */
+    unsigned released; /* == gen: the parked may go */
+    int others;        /* CPUs asked */
+    int parked, back, failed;
+    int (*resume)(struct cpu *c);
+} park;
+
+static void call_service(void);
+
+/*
+ * Take call_lock with interrupts off, answering calls (and parkings, if asked)
+ * meanwhile. Only for a CPU in the table: a call counts exactly those.
+ */
+static void call_lock_take(int may_park)
+{
+    while (!spin_trylock(&call_lock)) {
+        call_service();
+        if (may_park)
+            smp_park_point();
+        cpu_relax();
+    }
+}
+
+/*
+ * Join the table. A CPU coming back while a parking is under way waits for its end
+ * (it was not counted, so it must not run on through a suspend), and takes no part
+ * in parkings and calls from before it joined.
+ */
 void smp_register_cpu(struct cpu *c)
 {
     BUG_ON(c->id >= MAX_CPUS);
-    /* Under call_lock: a call counts this CPU as a target, or this CPU skips it. */
-    uint64_t f = spin_lock_irqsave(&call_lock);
+    uint64_t f = irq_save();
+    for (;;) {
+        spin_lock(&call_lock); /* not in the table yet: no call is ours to answer */
+        if (__atomic_load_n(&park.released, __ATOMIC_ACQUIRE) == park.gen)
+            break;
+        spin_unlock(&call_lock);
+        spin_backoff();
+    }
     c->smp.call_seen = call.gen;
+    c->smp.park_seen = park.gen;
     c->online = 1;
+    known[c->id] = c;
     __atomic_store_n(&cpus[c->id], c, __ATOMIC_RELEASE);
     __atomic_add_fetch(&nonline, 1, __ATOMIC_SEQ_CST);
-    spin_unlock_irqrestore(&call_lock, f);
+    spin_unlock(&call_lock);
+    irq_restore(f);
+}
+
+/*
+ * Leave the table (this CPU, interrupts off). A parking that counted us is joined
+ * first; once out, no parking or call counts us again, so none waits for a CPU
+ * that is down.
+ */
+static void smp_unregister_self(struct cpu *c)
+{
+    for (;;) {
+        call_lock_take(1);
+        if (__atomic_load_n(&park.gen, __ATOMIC_ACQUIRE) == c->smp.park_seen)
+            break;
+        spin_unlock(&call_lock);
+        smp_park_point();
+    }
+    __atomic_store_n(&cpus[c->id], NULL, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&nonline, 1, __ATOMIC_SEQ_CST);
+    c->online = 0;
+    spin_unlock(&call_lock);
 }
 
 struct cpu *smp_cpu(int id)
@@ -54,15 +115,28 @@ int xenolith_online_cpus(void)
     return nonline;
 }
 
+struct cpu *smp_known_cpu(int id)
+{
+    if (id < 0 || id >= MAX_CPUS)
+        return NULL;
+    return __atomic_load_n(&known[id], __ATOMIC_ACQUIRE);
+}
+
+int smp_cpu_leaving(struct cpu *c)
+{
+    return __atomic_load_n(&c->sched.leaving, __ATOMIC_ACQUIRE);
+}
+
+/* VCPU 0 never goes offline: the answer when every other one is leaving. */
 struct cpu *smp_pick_cpu(void)
 {
     for (int tries = 0; tries < MAX_CPUS; tries++) {
         unsigned int id = __atomic_fetch_add(&next_pick, 1, __ATOMIC_RELAXED) % MAX_CPUS;
         struct cpu *c = smp_cpu((int)id);
-        if (c)
+        if (c && !smp_cpu_leaving(c))
             return c;
     }
-    return this_cpu();
+    return smp_cpu(0);
 }
 
 /* Run the call in flight if this CPU has not yet. Interrupts off. */
@@ -81,6 +155,7 @@ static void call_service(void)
 static void kick_handler(evtchn_port_t port, void *arg)
 {
     call_service();
+    timer_kicked(); /* timers moved here from a CPU going offline */
 }
 
 int smp_init_ipi(struct cpu *c)
@@ -104,11 +179,7 @@ void smp_call_others(void (*fn)(void *), void *arg)
     uint64_t flags = irq_save();
     struct cpu *me = this_cpu();
     /* Another caller may be waiting for us: answer it while we wait our turn. */
-    while (!spin_trylock(&call_lock)) {
-        call_service();
-        smp_park_point();
-        cpu_relax();
-    }
+    call_lock_take(1);
     int n = 0;
     for (int id = 0; id < MAX_CPUS; id++)
         n += cpus[id] && cpus[id] != me;
@@ -132,14 +203,6 @@ void smp_call_others(void (*fn)(void *), void *arg)
 }
 
 /* ---- parking (suspend) ---- */
-
-static struct {
-    unsigned gen;      /* bumped to ask for a parking */
-    unsigned released; /* == gen: the parked may go */
-    int others;        /* CPUs asked */
-    int parked, back, failed;
-    int (*resume)(struct cpu *c);
-} park;
 
 #define PARK_TIMEOUT_NS (10ULL * 1000000000ULL)
 
@@ -168,6 +231,9 @@ int smp_park_others(void)
     park.parked = park.back = park.failed = 0;
     park.resume = NULL;
     park.others = 0;
+    /* Under call_lock: a CPU leaving or joining the table is counted, or not, as a whole. */
+    uint64_t f = irq_save();
+    call_lock_take(0);
     unsigned gen = park.gen + 1;
     me->smp.park_seen = gen;
     __atomic_store_n(&park.gen, gen, __ATOMIC_RELEASE);
@@ -178,6 +244,8 @@ int smp_park_others(void)
             evtchn_send(c->smp.ipi_port);
         }
     }
+    spin_unlock(&call_lock);
+    irq_restore(f);
     uint64_t t0 = time_now_ns();
     while (__atomic_load_n(&park.parked, __ATOMIC_SEQ_CST) < park.others) {
         if (time_now_ns() - t0 > PARK_TIMEOUT_NS) {
@@ -202,6 +270,66 @@ int smp_release_others(int (*resume)(struct cpu *c))
         spin_backoff();
     }
     return park.failed ? -EIO : 0;
+}
+
+/* ---- VCPU offline ---- */
+
+#define OFFLINE_TIMEOUT_NS (10ULL * 1000000000ULL)
+
+int smp_offline_begin(unsigned int id)
+{
+    struct cpu *c = smp_cpu((int)id);
+    if (id == 0)
+        return -EPERM;
+    if (!platform->cpu_down)
+        return -ENOSYS;
+    if (!c)
+        return -ENOENT;
+    __atomic_store_n(&c->smp.down, 0, __ATOMIC_RELEASE);
+    sched_cpu_leave(c);
+    return 0;
+}
+
+int smp_offline_wait(unsigned int id)
+{
+    struct cpu *c = smp_known_cpu((int)id);
+    uint64_t t0 = time_now_ns();
+    while (c && !__atomic_load_n(&c->smp.down, __ATOMIC_ACQUIRE)) {
+        if (time_now_ns() - t0 > OFFLINE_TIMEOUT_NS)
+            return -ETIMEDOUT;
+        thread_sleep_ns(1000000);
+    }
+    return c ? 0 : -ENOENT;
+}
+
+/*
+ * On the CPU going offline, from its idle loop, interrupts off: threads, device
+ * events and timers go to CPUs that stay (events before timers: their handlers,
+ * run here one last time, may arm some); then out of the table, and down in the
+ * hypervisor. When the toolstack brings it back, platform->cpu_down returns here
+ * (Xen keeps a down VCPU's state in the same domain: nothing to redo), and it
+ * joins again: its TLB may hold mappings that shootdowns skipped meanwhile.
+ */
+void smp_cpu_offline_self(void)
+{
+    struct cpu *c = this_cpu();
+    struct cpu *to = smp_pick_cpu();
+    struct smp_left *left = &c->smp.left;
+    left->to = to->id;
+    left->threads = sched_cpu_drain();
+    left->ports = platform->cpu_move_events ? platform->cpu_move_events(c, to) : 0;
+    left->timers = timer_move_cpu(to);
+    smp_unregister_self(c);
+    c->smp.offlines++;
+    __atomic_store_n(&c->smp.down, 1, __ATOMIC_RELEASE);
+    int rc = platform->cpu_down(c);
+    write_cr3(read_cr3());
+    timer_rejoin_cpu();
+    sched_cpu_rejoin();
+    __atomic_store_n(&c->smp.down, 0, __ATOMIC_RELEASE);
+    smp_register_cpu(c);
+    if (rc < 0)
+        printk("smp: vcpu %u could not go down (%d); it stays online\n", c->id, rc);
 }
 
 void spin_backoff(void)
@@ -291,6 +419,9 @@ void smp_dump_state(void)
 {
     for (int id = 0; id < MAX_CPUS; id++) {
         struct cpu *c = smp_cpu(id);
+        if (!c && smp_known_cpu(id))
+            printk("  vcpu %d: offline (went %lu times)\n", id,
+                   (unsigned long)smp_known_cpu(id)->smp.offlines);
         if (!c)
             continue;
         sched_dump_cpu(c);

@@ -6,6 +6,11 @@
 
 struct cpu;
 
+/* What a CPU handed on when it last went offline, and to whom. */
+struct smp_left {
+    unsigned int threads, timers, ports, to;
+};
+
 /* Per-CPU SMP state (embedded in struct cpu). */
 struct smp_cpu {
     uint32_t ipi_port;       /* the kick / call IPI's event channel */
@@ -16,6 +21,9 @@ struct smp_cpu {
     uint64_t calls;
     uint64_t lock_sleeps;
     uint64_t irqs_before_hlt; /* upcalls that landed on the idle hlt before it ran */
+    int down;                 /* offline: out of the table, about to stop or stopped */
+    uint64_t offlines;        /* times it went offline */
+    struct smp_left left;
 };
 
 /* Make c known (online) under its VCPU id. */
@@ -24,8 +32,28 @@ void smp_register_cpu(struct cpu *c);
 /* The online CPU with VCPU id `id`, or NULL. */
 struct cpu *smp_cpu(int id);
 
-/* An online CPU for a new thread, round robin. */
+/* A CPU set up once, online or offline now (NULL if never). */
+struct cpu *smp_known_cpu(int id);
+
+/* An online CPU that is not going offline, for a new or moved thread, round robin. */
 struct cpu *smp_pick_cpu(void);
+
+/* Is c on its way offline (it takes no new threads or events)? */
+int smp_cpu_leaving(struct cpu *c);
+
+/*
+ * Take VCPU id offline (a thread, any CPU). smp_offline_begin: it stops taking
+ * threads (and is no target for what moves), moves its threads, timers and
+ * device events to CPUs that stay, leaves the table and stops
+ * (smp_cpu_offline_self, on it); 0, or -EPERM (VCPU 0), -ENOENT (not online),
+ * -ENOSYS (the platform cannot). Begin all that go at once, so none is a target
+ * for another's threads. smp_offline_wait returns once it has left the table
+ * (0) or -ETIMEDOUT; c->smp.left then says what moved. It comes back when the
+ * platform starts it again, and then rejoins the table by itself.
+ */
+int smp_offline_begin(unsigned int id);
+int smp_offline_wait(unsigned int id);
+void smp_cpu_offline_self(void);
 
 int smp_num_online(void);
 

@@ -3,12 +3,14 @@
  * deadline and asks Xen for one interrupt (set_timer_op + VIRQ_TIMER) at the
  * earliest (core/platform.h). It may come early: anything not yet due is simply
  * re-armed. Without Xen there is no timer interrupt; the idle loop polls.
+ * A CPU that goes offline hands its armed timers to another (timer_move_cpu).
  */
 #include "core/kernel.h"
 #include "core/percpu.h"
 #include "core/time.h"
 #include "core/timer.h"
 #include "core/platform.h"
+#include "core/smp.h"
 
 void timer_init(struct timer *t, timer_fn fn, void *arg)
 {
@@ -47,18 +49,77 @@ void timer_arm(struct timer *t, uint64_t deadline_ns)
     spin_unlock_irqrestore(&tc->lock, flags);
 }
 
+/* t->cpu changes only under the lock of the CPU it names: look again once locked. */
 void timer_cancel(struct timer *t)
 {
-    struct cpu *c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
-    if (!c)
-        return;
-    struct timer_cpu *tc = &c->timers;
-    uint64_t flags = spin_lock_irqsave(&tc->lock);
-    if (t->cpu == c && timer_heap_node_queued(&t->node)) {
-        timer_heap_remove(&tc->heap, &t->node);
-        program(tc);
+    for (;;) {
+        struct cpu *c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+        if (!c)
+            return;
+        struct timer_cpu *tc = &c->timers;
+        uint64_t flags = spin_lock_irqsave(&tc->lock);
+        int moved = t->cpu != c; /* fired, or handed to another CPU meanwhile */
+        if (!moved) {
+            if (timer_heap_node_queued(&t->node)) {
+                timer_heap_remove(&tc->heap, &t->node);
+                program(tc);
+            }
+            t->cpu = NULL;
+        }
+        spin_unlock_irqrestore(&tc->lock, flags);
+        if (!moved)
+            return;
     }
-    t->cpu = NULL;
+}
+
+/*
+ * This CPU goes offline (interrupts off, nothing runs here): every armed timer
+ * moves to `to`'s heap, deadlines kept. Only `to` may program its one-shot, so it
+ * is told (reprogram) and kicked; timer_kicked does it there. Lock order: the
+ * leaving CPU's, then the staying one's (a CPU that stays never moves timers).
+ */
+unsigned int timer_move_cpu(struct cpu *to)
+{
+    struct timer_cpu *from = &this_cpu()->timers, *dst = &to->timers;
+    unsigned int n = 0;
+    spin_lock(&from->lock);
+    spin_lock(&dst->lock);
+    struct timer_heap_node *node;
+    while ((node = timer_heap_peek(&from->heap)) != NULL) {
+        uint64_t deadline = timer_heap_node_deadline(node);
+        timer_heap_remove(&from->heap, node);
+        timer_heap_insert(&dst->heap, node, deadline);
+        struct timer *t = (struct timer *)((char *)node - offsetof(struct timer, node));
+        __atomic_store_n(&t->cpu, to, __ATOMIC_RELEASE);
+        n++;
+    }
+    from->moved += n;
+    dst->reprogram |= n > 0;
+    spin_unlock(&dst->lock);
+    spin_unlock(&from->lock);
+    if (n)
+        smp_kick_cpu(to);
+    return n;
+}
+
+void timer_kicked(void)
+{
+    struct timer_cpu *tc = &this_cpu()->timers;
+    if (!__atomic_load_n(&tc->reprogram, __ATOMIC_ACQUIRE))
+        return;
+    uint64_t flags = spin_lock_irqsave(&tc->lock);
+    tc->reprogram = 0;
+    program(tc);
+    spin_unlock_irqrestore(&tc->lock, flags);
+}
+
+/* Back online: whatever one-shot was asked before going down has fired or is stale. */
+void timer_rejoin_cpu(void)
+{
+    struct timer_cpu *tc = &this_cpu()->timers;
+    uint64_t flags = spin_lock_irqsave(&tc->lock);
+    tc->programmed = 0;
+    program(tc);
     spin_unlock_irqrestore(&tc->lock, flags);
 }
 

@@ -1,6 +1,7 @@
 /*
- * One-shot timers, per CPU. A timer fires on the CPU it was armed on, in interrupt
- * context, no earlier than its deadline (in time_now_ns() nanoseconds).
+ * One-shot timers, per CPU. A timer fires on the CPU it was armed on (or, if that
+ * CPU went offline first, on the one its timers moved to), in interrupt context,
+ * no earlier than its deadline (in time_now_ns() nanoseconds).
  */
 #ifndef XENOLITH_TIMER_H
 #define XENOLITH_TIMER_H
@@ -28,6 +29,8 @@ struct timer_cpu {
     uint64_t programmed; /* deadline given to the hypervisor, 0 if none */
     uint64_t fired;
     uint64_t early;     /* timer interrupts that came before the deadline */
+    uint64_t moved;     /* timers handed to another CPU when this one went offline */
+    int reprogram;      /* timers came from a CPU going offline: program the one-shot */
     uint32_t virq_port; /* VIRQ_TIMER's event channel */
 };
 
@@ -43,6 +46,16 @@ void timer_cancel(struct timer *t);
 int timer_init_cpu(struct cpu *c);
 /* Bind the timer interrupt again and reprogram it (resume in a new domain). This CPU. */
 int timer_resume_cpu(struct cpu *c);
+
+/*
+ * VCPU offline: timer_move_cpu (on the leaving CPU, interrupts off) hands all its
+ * armed timers to `to` and kicks it; returns how many. timer_kicked (every kick,
+ * on the CPU kicked) programs the one-shot for timers that came that way.
+ * timer_rejoin_cpu: this CPU is back, forget the one-shot asked before.
+ */
+unsigned int timer_move_cpu(struct cpu *to);
+void timer_kicked(void);
+void timer_rejoin_cpu(void);
 
 /* Run this CPU's expired timers and program the next deadline. */
 void timer_poll(void);

@@ -3,11 +3,14 @@
  * closing through EVTCHNOP_*, and the upcall. The table is chunked (512 ports a
  * chunk, allocated on first bind) so there is no small fixed limit and lookups
  * from interrupt context need no lock. Each port's handler runs on the VCPU the
- * port is bound to; no global lock is taken on the dispatch path.
+ * port is bound to; no global lock is taken on the dispatch path. A VCPU going
+ * offline hands its device ports to another (evtchn_move_cpu); its own IPIs and
+ * VIRQs stay with it.
  */
 #include "core/kernel.h"
 #include "core/options.h"
 #include "core/percpu.h"
+#include "core/smp.h"
 #include "core/time.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/hypercall.h"
@@ -27,6 +30,7 @@ struct port_slot {
     void *arg;
     unsigned int vcpu;
     int mask_on_event; /* the handler runs with the port masked; the worker unmasks */
+    int per_vcpu;      /* an IPI or per-VCPU VIRQ: Xen cannot move it (EVTCHNOP_bind_vcpu) */
 };
 
 /* Past this, an upcall stops and lets threads run; a timer brings it back. */
@@ -135,7 +139,8 @@ void evtchn_mask_on_event(evtchn_port_t port, int on)
 }
 
 /* Record the handler for a freshly bound port and let its events through. */
-static int attach(evtchn_port_t port, unsigned int vcpu, evtchn_handler_t fn, void *arg)
+static int attach(evtchn_port_t port, unsigned int vcpu, int per_vcpu, evtchn_handler_t fn,
+                  void *arg)
 {
     if (port >= abi->max_ports)
         return -ENOSPC;
@@ -153,6 +158,7 @@ static int attach(evtchn_port_t port, unsigned int vcpu, evtchn_handler_t fn, vo
         struct port_slot *s = slot(port);
         s->arg = arg;
         s->vcpu = vcpu;
+        s->per_vcpu = per_vcpu;
         s->mask_on_event = 0;
         __atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
     }
@@ -169,12 +175,12 @@ static void close_port(evtchn_port_t port)
 }
 
 /* Bind through Xen, then attach; undo the bind if attaching fails. */
-static int bind_and_attach(long rc, evtchn_port_t port, unsigned int vcpu, evtchn_handler_t fn,
-                           void *arg, evtchn_port_t *out)
+static int bind_and_attach(long rc, evtchn_port_t port, unsigned int vcpu, int per_vcpu,
+                           evtchn_handler_t fn, void *arg, evtchn_port_t *out)
 {
     if (rc < 0)
         return (int)rc;
-    rc = attach(port, vcpu, fn, arg);
+    rc = attach(port, vcpu, per_vcpu, fn, arg);
     if (rc < 0) {
         close_port(port);
         return (int)rc;
@@ -188,21 +194,21 @@ int evtchn_bind_virq(uint32_t virq, unsigned int vcpu, evtchn_handler_t fn, void
 {
     struct evtchn_bind_virq b = {.virq = virq, .vcpu = vcpu};
     long rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &b);
-    return bind_and_attach(rc, b.port, vcpu, fn, arg, port);
+    return bind_and_attach(rc, b.port, vcpu, 1, fn, arg, port);
 }
 
 int evtchn_bind_ipi(unsigned int vcpu, evtchn_handler_t fn, void *arg, evtchn_port_t *port)
 {
     struct evtchn_bind_ipi b = {.vcpu = vcpu};
     long rc = hypercall_event_channel_op(EVTCHNOP_bind_ipi, &b);
-    return bind_and_attach(rc, b.port, vcpu, fn, arg, port);
+    return bind_and_attach(rc, b.port, vcpu, 1, fn, arg, port);
 }
 
 int evtchn_alloc_unbound(domid_t remote, evtchn_handler_t fn, void *arg, evtchn_port_t *port)
 {
     struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
     long rc = hypercall_event_channel_op(EVTCHNOP_alloc_unbound, &a);
-    return bind_and_attach(rc, a.port, 0, fn, arg, port);
+    return bind_and_attach(rc, a.port, 0, 0, fn, arg, port);
 }
 
 int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_handler_t fn,
@@ -210,19 +216,23 @@ int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_ha
 {
     struct evtchn_bind_interdomain b = {.remote_dom = remote, .remote_port = remote_port};
     long rc = hypercall_event_channel_op(EVTCHNOP_bind_interdomain, &b);
-    return bind_and_attach(rc, b.local_port, 0, fn, arg, port);
+    return bind_and_attach(rc, b.local_port, 0, 0, fn, arg, port);
 }
 
 int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *arg)
 {
-    return attach(port, 0, fn, arg);
+    return attach(port, 0, 0, fn, arg);
 }
 
+/* To an offline VCPU (or one going) the events would wait for good: VCPU 0 takes them. */
 int evtchn_bind_vcpu(evtchn_port_t port, unsigned int vcpu)
 {
     struct port_slot *s = slot(port);
     if (!s || !s->fn)
         return -EINVAL;
+    struct cpu *c = smp_cpu((int)vcpu);
+    if (!c || smp_cpu_leaving(c))
+        vcpu = 0;
     struct evtchn_bind_vcpu b = {.port = port, .vcpu = vcpu};
     evtchn_mask(port);
     long rc = hypercall_event_channel_op(EVTCHNOP_bind_vcpu, &b);
@@ -230,6 +240,39 @@ int evtchn_bind_vcpu(evtchn_port_t port, unsigned int vcpu)
         s->vcpu = vcpu;
     evtchn_unmask(port);
     return (int)rc;
+}
+
+/*
+ * c goes offline (on c, interrupts off). Its device ports go to `to`; then what
+ * is queued for c runs here once more: a FIFO event stays linked on the queue of
+ * the VCPU it was raised for, and Xen does not queue it anywhere else until that
+ * one consumes it. (2-level: the unmask in evtchn_bind_vcpu raises a pending one
+ * on `to`.) The storm timer is per-VCPU: dropped.
+ */
+unsigned int evtchn_move_cpu(struct cpu *c, struct cpu *to)
+{
+    unsigned int moved = 0;
+    timer_cancel(&c->evtchn.resume);
+    for (unsigned int i = 0; i < MAX_CHUNKS; i++) {
+        struct port_slot *chunk = __atomic_load_n(&chunks[i], __ATOMIC_ACQUIRE);
+        for (unsigned int p = 0; chunk && p < CHUNK_PORTS; p++) {
+            struct port_slot *s = &chunk[p];
+            if (!__atomic_load_n(&s->fn, __ATOMIC_ACQUIRE) || s->vcpu != c->id || s->per_vcpu)
+                continue;
+            evtchn_port_t port = i * CHUNK_PORTS + p;
+            int rc = evtchn_bind_vcpu(port, to->id);
+            if (rc == 0)
+                moved++;
+            else
+                printk("events: port %u stays on vcpu %u, which goes offline (%d)\n", port, c->id,
+                       rc);
+        }
+    }
+    __atomic_store_n(&c->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+    while (abi->handle_pending(c, dispatch))
+        ;
+    c->evtchn.moved += moved;
+    return moved;
 }
 
 void evtchn_close(evtchn_port_t port)

@@ -24,6 +24,7 @@ struct evtchn_cpu {
     uint64_t events;               /* handlers run */
     uint64_t spurious;             /* events on ports with no handler */
     uint64_t storms;               /* upcalls cut short because events kept coming */
+    uint64_t moved;                /* device ports handed on when this VCPU went offline */
     struct timer resume;           /* brings a cut-short upcall back */
 };
 
@@ -55,8 +56,10 @@ int evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port, evtchn_ha
                             void *arg, evtchn_port_t *port);
 /* A port the toolstack already connected (console, xenstore): attach a handler. */
 int evtchn_bind_existing(evtchn_port_t port, evtchn_handler_t fn, void *arg);
-/* Deliver this port's events to another VCPU. */
+/* Deliver this port's events to another VCPU (VCPU 0 if that one is not online). */
 int evtchn_bind_vcpu(evtchn_port_t port, unsigned int vcpu);
+/* c goes offline (on c, interrupts off): its device ports go to `to`. Returns how many. */
+unsigned int evtchn_move_cpu(struct cpu *c, struct cpu *to);
 void evtchn_close(evtchn_port_t port);
 
 int evtchn_send(evtchn_port_t port);

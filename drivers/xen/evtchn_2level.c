@@ -33,13 +33,22 @@ static void mask(evtchn_port_t port)
                       1UL << (port % BITS_PER_WORD), __ATOMIC_SEQ_CST);
 }
 
+/*
+ * An event that came while masked raised nothing (Xen sets no selector bit for a
+ * masked port, nor for one already pending). EVTCHNOP_unmask raises it, but only
+ * when it finds the mask set: so masked again for Xen to clear, when pending.
+ */
 static int unmask(evtchn_port_t port)
 {
-    __atomic_fetch_and(&shared_info->evtchn_mask[port / BITS_PER_WORD],
-                       ~(1UL << (port % BITS_PER_WORD)), __ATOMIC_SEQ_CST);
-    return !!(
-        __atomic_load_n(&shared_info->evtchn_pending[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) &
-        (1UL << (port % BITS_PER_WORD)));
+    unsigned long bit = 1UL << (port % BITS_PER_WORD);
+    unsigned long *mask = &shared_info->evtchn_mask[port / BITS_PER_WORD];
+    __atomic_fetch_and(mask, ~bit, __ATOMIC_SEQ_CST);
+    int pending =
+        !!(__atomic_load_n(&shared_info->evtchn_pending[port / BITS_PER_WORD], __ATOMIC_SEQ_CST) &
+           bit);
+    if (pending)
+        __atomic_fetch_or(mask, bit, __ATOMIC_SEQ_CST);
+    return pending;
 }
 
 static void clear_pending(evtchn_port_t port)

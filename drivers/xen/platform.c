@@ -1,7 +1,8 @@
 /*
  * The hooks core/ runs through on Xen (core/platform.h): halting in the
  * hypervisor, yielding, the one-shot timer and its VIRQ, NMIs to stop the other
- * VCPUs, the TSC frequency from Xen's CPUID leaf, and SCHEDOP_shutdown.
+ * VCPUs, the TSC frequency from Xen's CPUID leaf, SCHEDOP_shutdown, and taking a
+ * VCPU offline (its device ports moved, then VCPUOP_down).
  */
 #include "core/kernel.h"
 #include "core/percpu.h"
@@ -13,6 +14,7 @@
 #include "drivers/xen/console.h"
 #include "drivers/xen/evtchn.h"
 #include "drivers/xen/platform.h"
+#include "drivers/xen/vcpu_hotplug.h"
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 
@@ -70,6 +72,8 @@ static const struct platform xen_platform = {
     .timer_init_cpu = xen_timer_init_cpu,
     .stop_cpu = xen_stop_cpu,
     .shutdown = xen_platform_shutdown,
+    .cpu_move_events = evtchn_move_cpu,
+    .cpu_down = xen_vcpu_down_self,
     .dump_cpu = evtchn_dump_cpu,
 };
 

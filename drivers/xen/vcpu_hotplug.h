@@ -2,10 +2,15 @@
 #ifndef XENOLITH_VCPU_HOTPLUG_H
 #define XENOLITH_VCPU_HOTPLUG_H
 
+struct cpu;
+
 /*
  * Watch cpu/ (needs xenstore). 0 or negative errno. Boot calls it through a weak
  * reference: an image that links no VCPU hotplug (<xenolith/link.h>) has none.
  */
 int vcpu_hotplug_init(void);
+
+/* The platform's cpu_down hook: VCPUOP_down on this VCPU; returns after VCPUOP_up. */
+int xen_vcpu_down_self(struct cpu *c);
 
 #endif

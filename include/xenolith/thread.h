@@ -13,7 +13,9 @@ struct thread;
 /*
  * Start fn(arg) in a new thread on VCPU `cpu` (-1: spread over online VCPUs), with
  * a stack of stack_size bytes (0: 64 KiB) and an unmapped guard page below it.
- * Returns NULL when out of memory or when `cpu` is not online.
+ * Returns NULL when out of memory or when `cpu` is not online (or is going
+ * offline). If that VCPU goes offline later (xl vcpu-set), the thread moves to
+ * one that stays, and stays there.
  */
 struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, int cpu,
                              size_t stack_size);
@@ -29,7 +31,7 @@ void thread_yield(void);
 /* Sleep at least ns nanoseconds. */
 void thread_sleep_ns(uint64_t ns);
 
-/* VCPUs online now (threads created with cpu -1 are spread over them). */
+/* VCPUs online now (threads created with cpu -1 are spread over them); changes with xl vcpu-set. */
 int xenolith_online_cpus(void);
 
 /* Monotonic nanoseconds. */

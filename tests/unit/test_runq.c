@@ -2,7 +2,8 @@
 // empty, the slice flag, and the interleavings that used to lose wake-ups, replayed
 // step by step: a thread preempted between waitq_prepare and its condition check,
 // a waiter chosen by wake_one that then times out, a wake-up that lands while the
-// thread still runs, double wake-ups, and a randomized run against a model.
+// thread still runs, double wake-ups, a CPU drained for going offline (its queue
+// moved to another, wake-ups meanwhile), and a randomized run against a model.
 // UNIT-SOURCES: core/runq.c
 #include <errno.h>
 #include <setjmp.h>
@@ -168,6 +169,70 @@ static void test_woken_while_running(void **state)
 }
 
 /*
+ * A CPU going offline: once draining, only idle runs there. The thread it stops
+ * (running, or preempted after saying it blocks) goes to the queue like any
+ * other, and runq_pop hands the queue out in order, each still RUNNABLE: a wake-up
+ * between the pop and the push on the other CPU changes nothing, and the push
+ * there takes it. A thread that really blocked is in no queue: it moves by its
+ * CPU pointer alone (core/sched.c) and its wake-up queues it where it lives then.
+ */
+static void test_drain_for_offline(void **state)
+{
+    struct runq other;
+    struct sched_entity other_idle;
+    sched_entity_init(&other_idle, THREAD_RUNNING);
+    runq_init(&other, &other_idle);
+
+    run(&th[0]);
+    runq_wake(&rq, &th[1]);
+    runq_wake(&rq, &th[2]);
+    prepare(3); /* th[3] blocks for real, before the drain */
+    rq.draining = 1;
+    assert_ptr_equal(runq_pick(&rq, 0), &idle); /* th[0] stopped: requeued, idle runs */
+    assert_int_equal(rq.slice_armed, 0);
+    assert_true(queued(&th[0]));
+    assert_ptr_equal(runq_pick(&rq, 0), &idle); /* and stays so with work queued */
+
+    struct sched_entity *e, *order[N];
+
+    int n = 0;
+    while ((e = runq_pop(&rq)) != NULL) {
+        assert_int_equal(e->state, THREAD_RUNNABLE);
+        assert_int_equal(runq_wake(&rq, e), 0); /* a wake-up in between: nothing to do */
+        assert_int_equal(runq_push(&other, e), 0);
+        order[n++] = e;
+    }
+    assert_int_equal(n, 3);
+    assert_ptr_equal(order[0], &th[1]);
+    assert_ptr_equal(order[1], &th[2]);
+    assert_ptr_equal(order[2], &th[0]);
+    assert_ptr_equal(runq_pick(&rq, 0), &idle);
+
+    /* th[3]'s waker now finds it through its new CPU: queued there, not here. */
+    struct waiter *x = waiters_pop(&waiters);
+    assert_ptr_equal(x, &w[3]);
+    assert_int_equal(runq_wake(&other, x->e), 1);
+    assert_false(queued(&th[3]));
+    struct sched_entity *want[] = {&th[1], &th[2], &th[0], &th[3]};
+    for (int i = 0; i < 4; i++) {
+        assert_ptr_equal(runq_pick(&other, 0), want[i]); /* in the order they came */
+        want[i]->state = THREAD_BLOCKED;
+    }
+    assert_ptr_equal(runq_pick(&other, 0), &other_idle);
+    /* A drained CPU that comes back runs its own threads again. */
+    rq.draining = 0;
+    assert_int_equal(runq_push(&rq, &th[4]), 0);
+    assert_ptr_equal(runq_pick(&rq, 0), &th[4]);
+
+    /* A thread preempted between prepare and its check is kept, and moved too. */
+    prepare(4);
+    rq.draining = 1;
+    assert_ptr_equal(runq_pick(&rq, 1), &idle);
+    assert_ptr_equal(runq_pop(&rq), &th[4]);
+    assert_null(runq_pop(&rq));
+}
+
+/*
  * Random interleavings of what threads and wakers may do, against the invariants:
  * queued exactly when RUNNABLE; only the current thread RUNNING; a thread taken off
  * the CPU by a preemption is queued; a blocked thread off the CPU waits in the list
@@ -247,6 +312,7 @@ int main(void)
         cmocka_unit_test_setup(test_preempted_before_its_check, setup),
         cmocka_unit_test_setup(test_chosen_then_timed_out, setup),
         cmocka_unit_test_setup(test_woken_while_running, setup),
+        cmocka_unit_test_setup(test_drain_for_offline, setup),
         cmocka_unit_test_setup(test_random_interleavings, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
