@@ -14,7 +14,6 @@
 #include "drivers/xen/console.h"
 #include "drivers/xen/evtchn.h"
 #include "drivers/xen/platform.h"
-#include "drivers/xen/vcpu_hotplug.h"
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 
@@ -61,6 +60,18 @@ static void xen_platform_shutdown(int reason)
     xen_shutdown(reason == SHUTDOWN_REASON_POWEROFF ? SHUTDOWN_poweroff
                  : reason == SHUTDOWN_REASON_REBOOT ? SHUTDOWN_reboot
                                                     : SHUTDOWN_crash);
+}
+
+/* Platform hook (core/platform.h), on the VCPU itself, interrupts off. */
+static int xen_vcpu_down_self(struct cpu *c)
+{
+    long rc = hypercall_vcpu_op(VCPUOP_down, c->id, NULL);
+    /*
+     * Here again after VCPUOP_up: in the same domain, since Xen saves no state of
+     * a down VCPU (a restore leaves it uninitialised, and VCPUOP_up then fails),
+     * so its vcpu_info, FIFO control block, upcall vector and ports are as left.
+     */
+    return (int)rc;
 }
 
 static const struct platform xen_platform = {

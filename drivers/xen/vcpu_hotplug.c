@@ -27,18 +27,6 @@ static struct xs_watch cpu_watch;
 static unsigned char said[MAX_CPUS]; /* a bad value or a refusal, said once per change */
 static unsigned char lost[MAX_CPUS]; /* offline across a restore: cannot come back */
 
-/* Platform hook (core/platform.h), on the VCPU itself, interrupts off. */
-int xen_vcpu_down_self(struct cpu *c)
-{
-    long rc = hypercall_vcpu_op(VCPUOP_down, c->id, NULL);
-    /*
-     * Here again after VCPUOP_up: in the same domain, since Xen saves no state of
-     * a down VCPU (a restore leaves it uninitialised, and VCPUOP_up then fails),
-     * so its vcpu_info, FIFO control block, upcall vector and ports are as left.
-     */
-    return (int)rc;
-}
-
 static int xen_vcpu_is_up(unsigned int id)
 {
     return (int)hypercall_vcpu_op(VCPUOP_is_up, id, NULL);

@@ -10,7 +10,4 @@ struct cpu;
  */
 int vcpu_hotplug_init(void);
 
-/* The platform's cpu_down hook: VCPUOP_down on this VCPU; returns after VCPUOP_up. */
-int xen_vcpu_down_self(struct cpu *c);
-
 #endif
