@@ -323,6 +323,7 @@ static void offline_phase(int from, int cycle)
 /* ---- back online: a worker pinned to each VCPU ---- */
 
 XENOLITH_LINK(vcpu_hotplug); /* no API of it to call: the toolstack drives it */
+XENOLITH_LINK(suspend);      /* the "suspend" mode checkpoints and restores */
 
 static volatile uint64_t sum;
 static int ran_on[MAXV];
