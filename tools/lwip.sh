@@ -49,8 +49,22 @@ system_mirror() {
 	echo "${m:-http://deb.debian.org/debian/}"
 }
 
+# Our lists are shared by every build using this cache, and apt runs unlocked on them:
+# readers take the lists lock shared, an update takes it alone.
+lists_lock() {
+	exec 8>"$APTDIR.lock"
+	if command -v flock >/dev/null; then flock "$1" 8; fi
+}
+lists_unlock() { exec 8>&-; }
+
+# update_lists [stale]: fetch the index, unless another build did while we waited.
 update_lists() {
 	local mirror=${XENOLITH_DEBIAN_MIRROR:-$(system_mirror)}
+	lists_lock -x
+	if [ "${1:-}" != stale ] && [ -n "$(list_version_unlocked)" ]; then
+		lists_unlock
+		return 0
+	fi
 	mkdir -p "$APTDIR/sources.list.d" "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
 	cat >"$APTDIR/sources.list.d/xenolith-src.sources" <<-EOF
 		Types: deb-src
@@ -66,13 +80,19 @@ update_lists() {
 		rm -rf "$APTDIR/lists"
 		die "cannot download Debian's source index for $SUITE from $mirror (no network?): $(grep -E '^(E|W):' "$APTDIR/update.log" | head -n2 | tr '\n' ' ')"
 	fi
+	lists_unlock
 }
 
 # The version of the lwip source package in our lists (empty if none).
-list_version() {
+list_version_unlocked() {
 	[ -d "$APTDIR/lists" ] || return 0
 	{ apt_cache_own showsrc --only-source lwip 2>/dev/null || true; } |
 		awk '/^Version:/ {print $2}' | sort -V | tail -n1
+}
+list_version() {
+	lists_lock -s
+	list_version_unlocked
+	lists_unlock
 }
 
 install_out() {
@@ -125,7 +145,7 @@ mkdir "$WORK/dl"
 echo "lwip: downloading Debian source package lwip $VERSION"
 if ! fetch; then
 	# The lists may be older than the archive (a point release replaced the version).
-	update_lists
+	update_lists stale
 	VERSION=$(list_version)
 	KEY=lwip-$VERSION-$HASH
 	CACHE=$ROOT/$KEY
