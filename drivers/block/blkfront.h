@@ -26,7 +26,7 @@ struct blk_page {
 
 /* One ring request in flight, found by its slot in the in-flight table. */
 struct blk_frag {
-    struct blk_request *req;
+    struct xenolith_blk_request *req;
     struct blk_page *data; /* data pages, in order */
     struct blk_page *ind;  /* indirect segment pages, in order */
     uint64_t started_ns;
@@ -35,7 +35,7 @@ struct blk_frag {
 };
 
 struct blk_queue {
-    struct blk_dev *dev;
+    struct xenolith_blk_dev *dev;
     unsigned int index;
     int cpu; /* the VCPU its events and thread are on */
     struct mutex lock;
@@ -53,19 +53,19 @@ struct blk_queue {
     struct blkif_inflight inflight;
     struct blkif_slot *slots;
     struct blk_frag *frags;
-    struct blk_request *pending_head, *pending_tail;
-    struct blk_request *done_head, *done_tail; /* callbacks to run */
+    struct xenolith_blk_request *pending_head, *pending_tail;
+    struct xenolith_blk_request *done_head, *done_tail; /* callbacks to run */
 
     /* Pages for data and indirect segments: a LIFO free list, up to pages_max. */
     struct blk_page *free_pages;
     unsigned int pages_total, pages_free, pages_max;
     grant_ref_t *grefs; /* scratch for the request being built */
 
-    struct blk_stats stats;
+    struct xenolith_blk_stats stats;
     struct waitq wq;      /* the queue thread sleeps here */
-    struct waitq sync_wq; /* blk_read & co. wait here for their request */
+    struct waitq sync_wq; /* xenolith_blk_read & co. wait here for their request */
     unsigned int kicks;   /* bumped by events and by anyone who needs the thread */
-    struct thread *thread;
+    struct xenolith_thread *thread;
     struct blk_page *quarantined; /* pages of requests failed in flight (fail_all) */
     int stopping, stopped;        /* blkq_teardown asked the thread to end; it has */
     int failed;                   /* ring abandoned: every request failed, nothing issued again */
@@ -73,9 +73,9 @@ struct blk_queue {
     uint64_t storm_reports;       /* event storm lines worth printing so far */
 };
 
-struct blk_dev {
+struct xenolith_blk_dev {
     struct xenbus_device xb;
-    struct blk_info info;
+    struct xenolith_blk_info info;
     blkif_vdev_t handle;
     unsigned int nqueues;
     struct blk_queue *queues;
@@ -87,14 +87,15 @@ struct blk_dev {
     int broken;        /* disconnected after a fault: every request fails with break_err */
     int break_err;
     uint64_t timeout_ns;
-    struct xs_watch state_watch; /* the backend's state, once connected */
+    struct xenolith_xs_watch state_watch; /* the backend's state, once connected */
 };
 
 /* Options shared by both files (xenolith.blk.*). */
 extern int blk_opt_ignore_readonly;
 
 /* Allocate queue q's ring, grant it, and bind an event channel for the backend. */
-int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsigned int order);
+int blkq_init(struct blk_queue *q, struct xenolith_blk_dev *d, unsigned int index,
+              unsigned int order);
 
 /* After the handshake: size the page pool and start the queue's thread. */
 int blkq_start(struct blk_queue *q, unsigned int pool_pages);
@@ -127,15 +128,15 @@ void blkq_resume(struct blk_queue *q);
 int blkq_reconnect(struct blk_queue *q);
 int blkq_regrant_pool(struct blk_queue *q);
 
-/* Queue the requests on q and issue what fits. See blk_submitv. */
-int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n);
+/* Queue the requests on q and issue what fits. See xenolith_blk_submitv. */
+int blkq_submit(struct blk_queue *q, struct xenolith_blk_request **rs, int n);
 
 /*
  * Disconnect the device after a fault of the backend's (or a timeout): say why,
  * fail every request in flight or waiting with err, refuse new ones. Any
  * context that may block; takes no queue lock.
  */
-void blkfront_break(struct blk_dev *d, int err, const char *fmt, ...)
+void blkfront_break(struct xenolith_blk_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

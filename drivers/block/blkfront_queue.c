@@ -37,7 +37,7 @@ static uint64_t gfn_of(const void *va)
     return (uint64_t)(uintptr_t)va >> 12;
 }
 
-static const char *op_name(enum blk_op op)
+static const char *op_name(enum xenolith_blk_op op)
 {
     static const char *const names[] = {"read", "write", "flush", "discard"};
     return (unsigned)op < ARRAY_SIZE(names) ? names[op] : "?";
@@ -182,30 +182,30 @@ static void wake_thread(struct blk_queue *q)
     waitq_wake_all(&q->wq);
 }
 
-static uint64_t request_total(const struct blk_request *r)
+static uint64_t request_total(const struct xenolith_blk_request *r)
 {
-    return r->op == BLK_READ || r->op == BLK_WRITE ? r->len : 1;
+    return r->op == XENOLITH_BLK_READ || r->op == XENOLITH_BLK_WRITE ? r->len : 1;
 }
 
 /* The request is over: queue its callback for the thread. */
-static void finish(struct blk_queue *q, struct blk_request *r)
+static void finish(struct blk_queue *q, struct xenolith_blk_request *r)
 {
-    struct blk_stats *st = &q->stats;
+    struct xenolith_blk_stats *st = &q->stats;
     if (r->_status)
         st->errors++;
     switch (r->op) {
-    case BLK_READ:
+    case XENOLITH_BLK_READ:
         st->reads++;
         st->read_bytes += r->_status ? 0 : r->len;
         break;
-    case BLK_WRITE:
+    case XENOLITH_BLK_WRITE:
         st->writes++;
         st->write_bytes += r->_status ? 0 : r->len;
         break;
-    case BLK_FLUSH:
+    case XENOLITH_BLK_FLUSH:
         st->flushes++;
         break;
-    case BLK_DISCARD:
+    case XENOLITH_BLK_DISCARD:
         st->discards++;
         break;
     }
@@ -243,8 +243,8 @@ static void copy_in(struct blk_page *pages, const char *src, uint32_t nbytes)
 static void frag_end(struct blk_queue *q, uint32_t slot, int err)
 {
     struct blk_frag *f = &q->frags[slot];
-    struct blk_request *r = f->req;
-    if (!err && r->op == BLK_READ)
+    struct xenolith_blk_request *r = f->req;
+    if (!err && r->op == XENOLITH_BLK_READ)
         copy_out(f);
     pool_give(q, f->data);
     pool_give(q, f->ind);
@@ -265,7 +265,7 @@ static void on_response(void *ctx, uint32_t slot, int err)
 
 static void pending_pop(struct blk_queue *q)
 {
-    struct blk_request *r = q->pending_head;
+    struct xenolith_blk_request *r = q->pending_head;
     q->pending_head = r->_next;
     if (!q->pending_head)
         q->pending_tail = NULL;
@@ -278,16 +278,16 @@ static void pending_pop(struct blk_queue *q)
  * 0 when the pool or grant table must wait for completions, or -errno when r
  * cannot proceed at all.
  */
-static int issue_one(struct blk_queue *q, struct blk_request *r)
+static int issue_one(struct blk_queue *q, struct xenolith_blk_request *r)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     blkif_request_t *dst = RING_GET_REQUEST(&q->ring, q->ring.req_prod_pvt);
     struct blk_page *data = NULL, *ind = NULL;
     uint32_t slot, nbytes = 0;
     uint64_t id;
     int waiting = q->inflight.nr_busy > 0; /* completions will free resources */
 
-    if (r->op == BLK_FLUSH) {
+    if (r->op == XENOLITH_BLK_FLUSH) {
         if (blkif_inflight_get(&q->inflight, d->flush_op, d->flush_op, &slot, &id) < 0)
             return 0;
         blkif_build_flush(dst, id, d->flush_op, d->handle);
@@ -296,7 +296,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
         else
             q->stats.flush_requests++;
         r->_issued = 1;
-    } else if (r->op == BLK_DISCARD) {
+    } else if (r->op == XENOLITH_BLK_DISCARD) {
         if (blkif_inflight_get(&q->inflight, BLKIF_OP_DISCARD, BLKIF_OP_DISCARD, &slot, &id) < 0)
             return 0;
         blkif_build_discard(dst, id, d->handle, r->offset >> BLKIF_SECTOR_SHIFT,
@@ -307,7 +307,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
         nbytes = blkif_next_chunk(r->len - r->_issued, d->max_segs);
         uint32_t nsegs = blkif_data_pages(nbytes);
         uint32_t nind = blkif_indirect_pages(nsegs);
-        uint8_t op = r->op == BLK_READ ? BLKIF_OP_READ : BLKIF_OP_WRITE;
+        uint8_t op = r->op == XENOLITH_BLK_READ ? BLKIF_OP_READ : BLKIF_OP_WRITE;
         data = pool_take(q, nsegs + nind);
         if (!data)
             return waiting ? 0 : -ENOMEM;
@@ -320,7 +320,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
             *cut = NULL;
         }
         if (!d->persistent) {
-            int rc = grant_for_request(q, data, r->op == BLK_WRITE);
+            int rc = grant_for_request(q, data, r->op == XENOLITH_BLK_WRITE);
             if (rc == 0 && ind) {
                 rc = grant_for_request(q, ind, 1);
                 if (rc < 0) {
@@ -341,7 +341,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
             /* Cannot happen: the ring had room, and there is a slot per ring entry. */
             panic("blk %s: ring has room but no in-flight slot is free", d->info.name);
         }
-        if (r->op == BLK_WRITE)
+        if (r->op == XENOLITH_BLK_WRITE)
             copy_in(data, (const char *)r->buf + r->_issued, nbytes);
 
         uint32_t i = 0;
@@ -377,8 +377,8 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
     f->ind = ind;
     f->nbytes = nbytes;
     f->buf_off = r->_issued;
-    f->started_ns = time_now_ns();
-    if (r->op == BLK_READ || r->op == BLK_WRITE)
+    f->started_ns = xenolith_time_now_ns();
+    if (r->op == XENOLITH_BLK_READ || r->op == XENOLITH_BLK_WRITE)
         r->_issued += nbytes;
     r->_inflight++;
     q->ring.req_prod_pvt++;
@@ -394,7 +394,7 @@ static void issue(struct blk_queue *q)
     if (q->suspended)
         return; /* they wait; issued once the domain has resumed */
     while (q->pending_head) {
-        struct blk_request *r = q->pending_head;
+        struct xenolith_blk_request *r = q->pending_head;
         if (r->_status) {
             /* An earlier piece failed: issue no more of it. */
             pending_pop(q);
@@ -452,7 +452,7 @@ static void fail_all(struct blk_queue *q, int err)
         if (!q->inflight.slot[s].busy)
             continue;
         struct blk_frag *f = &q->frags[s];
-        struct blk_request *r = f->req;
+        struct xenolith_blk_request *r = f->req;
         blkif_inflight_put(&q->inflight, s);
         quarantine(q, f->data);
         quarantine(q, f->ind);
@@ -463,7 +463,7 @@ static void fail_all(struct blk_queue *q, int err)
             finish(q, r);
     }
     while (q->pending_head) {
-        struct blk_request *r = q->pending_head;
+        struct xenolith_blk_request *r = q->pending_head;
         pending_pop(q);
         if (!r->_status)
             r->_status = err;
@@ -476,7 +476,7 @@ static void fail_all(struct blk_queue *q, int err)
 
 static void check_timeouts(struct blk_queue *q)
 {
-    uint64_t now = time_now_ns();
+    uint64_t now = xenolith_time_now_ns();
     for (uint32_t s = 0; s < q->inflight.n; s++) {
         if (!q->inflight.slot[s].busy)
             continue;
@@ -509,7 +509,7 @@ static int worth_reporting(uint64_t n)
  */
 static void count_idle_event(struct blk_queue *q)
 {
-    struct blk_stats *st = &q->stats;
+    struct xenolith_blk_stats *st = &q->stats;
     st->idle_events++;
     if (st->idle_events < st->ring_requests + 64)
         return;
@@ -523,7 +523,7 @@ static void count_idle_event(struct blk_queue *q)
 /* Take responses, issue what waits, watch the clock. Under q->lock. */
 static void service(struct blk_queue *q, int evented)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     if (q->failed)
         return;
     if (!__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE)) {
@@ -549,10 +549,10 @@ static void service(struct blk_queue *q, int evented)
         fail_all(q, d->break_err);
 }
 
-static void run_callbacks(struct blk_request *list)
+static void run_callbacks(struct xenolith_blk_request *list)
 {
     while (list) {
-        struct blk_request *r = list;
+        struct xenolith_blk_request *r = list;
         list = r->_next;
         r->_next = NULL;
         r->done(r, r->_status);
@@ -576,7 +576,7 @@ static void *queue_thread(void *arg)
         /* The ring has been looked at: let the next event in (it is re-sent if pending). */
         if (q->port_bound)
             evtchn_unmask(q->port);
-        struct blk_request *done = q->done_head;
+        struct xenolith_blk_request *done = q->done_head;
         q->done_head = q->done_tail = NULL;
         mutex_unlock(&q->lock);
 
@@ -602,7 +602,8 @@ static void queue_event(evtchn_port_t port, void *arg)
 
 /* ---- set-up and tear-down ---- */
 
-int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsigned int order)
+int blkq_init(struct blk_queue *q, struct xenolith_blk_dev *d, unsigned int index,
+              unsigned int order)
 {
     memset(q, 0, sizeof(*q));
     q->dev = d;
@@ -645,7 +646,7 @@ int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsign
 
 int blkq_start(struct blk_queue *q, unsigned int pool_pages)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     /* Room for at least two of the largest ring requests, so one is always in flight
      * while the next is being answered. */
     q->pages_max = MAX(pool_pages, 2 * (d->max_segs + blkif_indirect_pages(d->max_segs)));
@@ -654,10 +655,10 @@ int blkq_start(struct blk_queue *q, unsigned int pool_pages)
         return -ENOMEM;
     char name[24];
     ksnprintf(name, sizeof(name), "blk-%s-q%u", d->info.name, q->index);
-    q->thread = thread_create(name, queue_thread, q, q->cpu, 0);
+    q->thread = xenolith_thread_create(name, queue_thread, q, q->cpu, 0);
     if (!q->thread)
         return -ENOMEM;
-    thread_detach(q->thread);
+    xenolith_thread_detach(q->thread);
     return 0;
 }
 
@@ -723,10 +724,10 @@ int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns)
     mutex_lock(&q->lock);
     q->suspended = 1;
     mutex_unlock(&q->lock);
-    uint64_t deadline = time_now_ns() + timeout_ns;
+    uint64_t deadline = xenolith_time_now_ns() + timeout_ns;
     while (__atomic_load_n(&q->inflight.nr_busy, __ATOMIC_ACQUIRE) && !q->failed &&
-           time_now_ns() < deadline)
-        thread_sleep_ns(1000000);
+           xenolith_time_now_ns() < deadline)
+        xenolith_thread_sleep_ns(1000000);
     return q->inflight.nr_busy && !q->failed ? -EBUSY : 0;
 }
 
@@ -747,7 +748,7 @@ static void forget_grant(grant_ref_t ref)
 
 int blkq_reconnect(struct blk_queue *q)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     mutex_lock(&q->lock);
     int rc = 0;
     if (q->inflight.nr_busy) {
@@ -791,7 +792,7 @@ out:
 
 int blkq_regrant_pool(struct blk_queue *q)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     int rc = 0;
     mutex_lock(&q->lock);
     for (struct blk_page *p = q->free_pages; p && rc == 0 && d->persistent; p = p->next) {
@@ -804,9 +805,9 @@ int blkq_regrant_pool(struct blk_queue *q)
 
 /* ---- submitting ---- */
 
-int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n)
+int blkq_submit(struct blk_queue *q, struct xenolith_blk_request **rs, int n)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     int accepted = 0, kick = 0;
 
     mutex_lock(&q->lock);
@@ -815,7 +816,7 @@ int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n)
         return -EIO;
     }
     for (; accepted < n; accepted++) {
-        struct blk_request *r = rs[accepted];
+        struct xenolith_blk_request *r = rs[accepted];
         r->_next = NULL;
         r->_queue = q;
         r->_issued = 0;

@@ -19,7 +19,7 @@
 #pragma weak xen_suspend
 
 static struct callback_list handlers; /* xenolith_shutdown_fn */
-static struct xs_watch shutdown_watch, sysrq_watch;
+static struct xenolith_xs_watch shutdown_watch, sysrq_watch;
 
 int xenolith_on_shutdown(xenolith_shutdown_fn fn, void *arg)
 {
@@ -35,10 +35,10 @@ static _Noreturn void go_down(enum xenolith_shutdown_reason reason)
         reason == XENOLITH_SHUTDOWN_REBOOT ? SHUTDOWN_REASON_REBOOT : SHUTDOWN_REASON_POWEROFF, 0);
 }
 
-static void shutdown_changed(struct xs_watch *w, const char *path, void *arg)
+static void shutdown_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     char what[32];
-    int rc = xs_read(XS_NO_TX, "control/shutdown", what, sizeof(what));
+    int rc = xenolith_xs_read(XENOLITH_XS_NO_TX, "control/shutdown", what, sizeof(what));
     if (rc <= 0)
         return; /* gone or empty: nothing asked, or our own acknowledgement */
     int down = !strcmp(what, "poweroff") || !strcmp(what, "halt");
@@ -54,19 +54,19 @@ static void shutdown_changed(struct xs_watch *w, const char *path, void *arg)
         return;
     }
     /* Acknowledge by clearing the node, as the toolstack expects. */
-    xs_write(XS_NO_TX, "control/shutdown", "");
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "control/shutdown", "");
     if (suspend)
         xen_suspend();
     else
         go_down(reboot ? XENOLITH_SHUTDOWN_REBOOT : XENOLITH_SHUTDOWN_POWEROFF);
 }
 
-static void sysrq_changed(struct xs_watch *w, const char *path, void *arg)
+static void sysrq_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     char key[8];
-    if (xs_read(XS_NO_TX, "control/sysrq", key, sizeof(key)) <= 0)
+    if (xenolith_xs_read(XENOLITH_XS_NO_TX, "control/sysrq", key, sizeof(key)) <= 0)
         return;
-    xs_write(XS_NO_TX, "control/sysrq", "");
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "control/sysrq", "");
     if (key[0] == 't') {
         printk("control: sysrq 't': state of every VCPU and thread\n");
         smp_dump_state();
@@ -78,15 +78,15 @@ static void sysrq_changed(struct xs_watch *w, const char *path, void *arg)
 int control_init(void)
 {
     /* Tell the toolstack which requests we honour. */
-    xs_write(XS_NO_TX, "control/feature-poweroff", "1");
-    xs_write(XS_NO_TX, "control/feature-reboot", "1");
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "control/feature-poweroff", "1");
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "control/feature-reboot", "1");
     if (xen_suspend)
-        xs_write(XS_NO_TX, "control/feature-suspend", "1");
-    int rc = xs_watch(&shutdown_watch, "control/shutdown", shutdown_changed, NULL);
+        xenolith_xs_write(XENOLITH_XS_NO_TX, "control/feature-suspend", "1");
+    int rc = xenolith_xs_watch(&shutdown_watch, "control/shutdown", shutdown_changed, NULL);
     if (rc < 0) {
         printk("control: cannot watch control/shutdown (%d)\n", rc);
         return rc;
     }
-    xs_watch(&sysrq_watch, "control/sysrq", sysrq_changed, NULL);
+    xenolith_xs_watch(&sysrq_watch, "control/sysrq", sysrq_changed, NULL);
     return 0;
 }

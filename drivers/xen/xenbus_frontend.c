@@ -24,7 +24,7 @@ int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_fronte
     if (rc < 0)
         return rc;
     /* The keys are all there before the state that tells the backend to read them. */
-    if ((rc = xs_transaction(f->write_keys, f->drv)) < 0 ||
+    if ((rc = xenolith_xs_transaction(f->write_keys, f->drv)) < 0 ||
         (rc = xenbus_switch_state(xb, f->publish_state)) < 0) {
         printk("%s: cannot write our keys to xenstore (%d)\n", f->who, rc);
         return rc;

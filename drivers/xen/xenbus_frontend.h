@@ -19,9 +19,9 @@ struct xenbus_frontend {
     const char *who; /* "blk xvda": the start of every message */
     /* The state published with the keys: blkback connects on Initialised, netback on Connected. */
     XenbusState publish_state;
-    int (*prepare)(void *drv);                /* the backend waits: read its offer */
-    int (*write_keys)(xs_tx_t tx, void *drv); /* ours, inside the transaction */
-    int (*finish)(void *drv);                 /* the backend is connected; may be NULL */
+    int (*prepare)(void *drv);                         /* the backend waits: read its offer */
+    int (*write_keys)(xenolith_xs_tx_t tx, void *drv); /* ours, inside the transaction */
+    int (*finish)(void *drv);                          /* the backend is connected; may be NULL */
     void *drv;
     uint64_t timeout_ns; /* for each wait on the backend */
 };
