@@ -237,7 +237,7 @@ static int netstack_start(void)
         printk("net: xenolith.gw: bad address '%s'\n", opt_gw);
     for (int i = 0; i < ndev; i++) {
         struct xenolith_net_dev *d = xenolith_net_dev_get(i);
-        if (d && xenolith_net_dev_up(d) && !netdev_find(d))
+        if (d && xenolith_net_dev_connected(d) && !netdev_find(d))
             dhcp[i] = attach_device(d, &nifs[i]);
     }
     UNLOCK_TCPIP_CORE();

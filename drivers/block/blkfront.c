@@ -756,11 +756,12 @@ int xenolith_blk_dev_describe(struct xenolith_blk_dev *d, char *buf, size_t size
                      d->broken ? ", DISCONNECTED" : "");
 }
 
-void xenolith_blk_dev_stats(struct xenolith_blk_dev *d, int queue, struct xenolith_blk_stats *st)
+void xenolith_blk_dev_stats(struct xenolith_blk_dev *d, unsigned int queue,
+                            struct xenolith_blk_stats *st)
 {
     memset(st, 0, sizeof(*st));
     for (unsigned int i = 0; i < d->nqueues; i++) {
-        if (queue >= 0 && (unsigned int)queue != i)
+        if (queue < d->nqueues && queue != i)
             continue;
         const struct xenolith_blk_stats *s = &d->queues[i].stats;
         st->reads += s->reads;

@@ -537,6 +537,17 @@ void netfront_resume(int new_domain, void *arg)
 
 /* ---- <xenolith/net.h> ---- */
 
+void xenolith_net_dev_info(struct xenolith_net_dev *d, struct xenolith_net_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    memcpy(info->name, d->name, sizeof(info->name));
+    info->devid = d->devid;
+    memcpy(info->mac, d->mac, 6);
+    info->mtu = xenolith_net_dev_mtu(d);
+    info->queues = xenolith_net_dev_queues(d);
+    info->features = xenolith_net_dev_features(d);
+}
+
 const char *xenolith_net_dev_name(struct xenolith_net_dev *d)
 {
     return d->name;
@@ -572,7 +583,7 @@ uint32_t xenolith_net_dev_features(struct xenolith_net_dev *d)
     return d->features;
 }
 
-int xenolith_net_dev_up(struct xenolith_net_dev *d)
+int xenolith_net_dev_connected(struct xenolith_net_dev *d)
 {
     return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING;
 }
@@ -603,7 +614,7 @@ int xenolith_net_tx(struct xenolith_net_dev *d, unsigned int queue,
         return rc;
     /* Counted before the state is looked at: a detach waits for us before it frees. */
     __atomic_add_fetch(&d->tx_active, 1, __ATOMIC_SEQ_CST);
-    if (!xenolith_net_dev_up(d))
+    if (!xenolith_net_dev_connected(d))
         rc = -ENETDOWN;
     else
         rc = netfront_queue_transmit(&d->queues[queue % d->nqueues], frags, nfrags, len, &m);

@@ -29,8 +29,9 @@ struct xenolith_blk_dev;
 /* What the backend offered and we agreed to use (xenolith_blk_info.features). */
 #define XENOLITH_BLK_F_FLUSH                                                                       \
     (1u << 0) /* feature-flush-cache: xenolith_blk_flush reaches stable storage */
-#define XENOLITH_BLK_F_BARRIER (1u << 1) /* feature-barrier (used for flushes without the above)   \
-                                          */
+#define XENOLITH_BLK_F_BARRIER                                                                     \
+    (1u << 1) /* feature-barrier (used for flushes without the above)                              \
+               */
 #define XENOLITH_BLK_F_DISCARD        (1u << 2) /* feature-discard */
 #define XENOLITH_BLK_F_SECURE_DISCARD (1u << 3) /* discard-secure */
 #define XENOLITH_BLK_F_PERSISTENT     (1u << 4) /* persistent grants */
@@ -146,7 +147,7 @@ int xenolith_blk_write(struct xenolith_blk_dev *d, uint64_t offset, const void *
 int xenolith_blk_flush(struct xenolith_blk_dev *d);
 int xenolith_blk_discard(struct xenolith_blk_dev *d, uint64_t offset, uint64_t len);
 
-/* Counters, summed over the queues (queue = -1) or for one queue. */
+/* Counters for tests and benchmarks. */
 struct xenolith_blk_stats {
     uint64_t reads, writes, flushes, discards; /* caller requests completed */
     uint64_t read_bytes, write_bytes;
@@ -170,7 +171,10 @@ struct xenolith_blk_stats {
                                 * over the queues when summed); over 32 needs a multi-page ring */
 };
 
-void xenolith_blk_dev_stats(struct xenolith_blk_dev *d, int queue, struct xenolith_blk_stats *st);
+/* One queue's counters; queue XENOLITH_BLK_STATS_ALL (or any queue >= the count) sums them. */
+#define XENOLITH_BLK_STATS_ALL (~0u)
+void xenolith_blk_dev_stats(struct xenolith_blk_dev *d, unsigned int queue,
+                            struct xenolith_blk_stats *st);
 
 /* "xvda: 131072 sectors of 512, rw, 1 queue, ..." for logs. */
 int xenolith_blk_dev_describe(struct xenolith_blk_dev *d, char *buf, size_t size);

@@ -27,7 +27,7 @@ struct xenolith_net_dev;
 /*
  * Number of device slots; the first call finds and connects the vifs the domain
  * has and starts watching for more. A slot, once given, stays: a detached device
- * keeps its slot (xenolith_net_dev_up says 0) and gets it back when attached again.
+ * keeps its slot (xenolith_net_dev_connected says 0) and gets it back when attached again.
  */
 int xenolith_net_dev_count(void);
 
@@ -51,8 +51,25 @@ int xenolith_net_dev_index(struct xenolith_net_dev *d);
 typedef void (*xenolith_net_hotplug_fn)(struct xenolith_net_dev *d, int attached, void *arg);
 int xenolith_net_on_hotplug(xenolith_net_hotplug_fn fn, void *arg);
 
+/* What the device is: its name, devid, MAC, MTU, queues and offloads. */
+struct xenolith_net_info {
+    char name[16];       /* "vif0" */
+    uint32_t devid;      /* the vif's devid: 0 for vif0 */
+    uint8_t mac[6];      /* the MAC the toolstack gave it */
+    unsigned int mtu;    /* bytes of IP per frame (without GSO) */
+    unsigned int queues; /* rings in use (one per VCPU, up to the backend's maximum) */
+    uint32_t features;   /* XENOLITH_NET_F_* */
+};
+
+void xenolith_net_dev_info(struct xenolith_net_dev *d, struct xenolith_net_info *info);
+
+/* Single fields of xenolith_net_info. */
 const char *xenolith_net_dev_name(struct xenolith_net_dev *d); /* "vif0", ... */
 unsigned int xenolith_net_dev_id(struct xenolith_net_dev *d);  /* the vif's devid: 0 for vif0 */
+void xenolith_net_dev_mac(struct xenolith_net_dev *d, uint8_t mac[6]);
+unsigned int xenolith_net_dev_mtu(struct xenolith_net_dev *d);
+unsigned int xenolith_net_dev_queues(struct xenolith_net_dev *d);
+uint32_t xenolith_net_dev_features(struct xenolith_net_dev *d);
 
 /*
  * The address the toolstack gave the vif (xl's `ip=`, the backend's "ip" node),
@@ -60,10 +77,6 @@ unsigned int xenolith_net_dev_id(struct xenolith_net_dev *d);  /* the vif's devi
  * command line names no address for the device.
  */
 const char *xenolith_net_dev_config_ip(struct xenolith_net_dev *d);
-void xenolith_net_dev_mac(struct xenolith_net_dev *d, uint8_t mac[6]);
-unsigned int xenolith_net_dev_mtu(struct xenolith_net_dev *d);
-unsigned int xenolith_net_dev_queues(struct xenolith_net_dev *d);
-uint32_t xenolith_net_dev_features(struct xenolith_net_dev *d);
 
 /* One piece of a frame to send. */
 struct xenolith_net_frag {
@@ -108,8 +121,9 @@ int xenolith_net_tx(struct xenolith_net_dev *d, unsigned int queue,
 
 /* Flags of a received frame. */
 #define XENOLITH_NET_RX_CSUM_VALID (1u << 0) /* the backend checked the L4 checksum */
-#define XENOLITH_NET_RX_CSUM_BLANK (1u << 1) /* the L4 checksum was never filled in (local peer)   \
-                                              */
+#define XENOLITH_NET_RX_CSUM_BLANK                                                                 \
+    (1u << 1) /* the L4 checksum was never filled in (local peer)                                  \
+               */
 
 /*
  * Called for every received frame, in the receiving queue's thread. `data` is
@@ -154,7 +168,7 @@ struct xenolith_net_stats {
 void xenolith_net_dev_stats(struct xenolith_net_dev *d, unsigned int queue,
                             struct xenolith_net_stats *st);
 
-/* Connected (1), or disconnected after a backend error, departure or detach (0). */
-int xenolith_net_dev_up(struct xenolith_net_dev *d);
+/* 1 while the device is connected; 0 once detached or disconnected after a backend error. */
+int xenolith_net_dev_connected(struct xenolith_net_dev *d);
 
 #endif

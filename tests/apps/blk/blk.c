@@ -321,7 +321,7 @@ static void print_stats(struct xenolith_blk_dev *d, const char *name)
     xenolith_blk_dev_info(d, &in);
     for (unsigned q = 0; q < in.queues; q++) {
         struct xenolith_blk_stats st;
-        xenolith_blk_dev_stats(d, (int)q, &st);
+        xenolith_blk_dev_stats(d, q, &st);
         printf("blk-test: %s queue %u: %llu reads %llu writes %llu flushes, %llu ring requests "
                "(%llu indirect, %llu flush, %llu barrier, %llu discard; at most %llu in flight), "
                "%llu grants for %llu pages sent, %llu notifications, %llu interrupts, %llu pool "
@@ -431,9 +431,9 @@ static void check_flush(struct xenolith_blk_dev *d, const struct xenolith_blk_in
                         const char *name)
 {
     struct xenolith_blk_stats a, b;
-    xenolith_blk_dev_stats(d, -1, &a);
+    xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &a);
     int rc = xenolith_blk_flush(d);
-    xenolith_blk_dev_stats(d, -1, &b);
+    xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &b);
     uint64_t flushes = b.flush_requests - a.flush_requests;
     uint64_t barriers = b.barrier_requests - a.barrier_requests;
     if (!(in->features & (XENOLITH_BLK_F_FLUSH | XENOLITH_BLK_F_BARRIER))) {
@@ -759,7 +759,7 @@ static void step_usage(char *arg, int want)
     *colon = 0;
     struct xenolith_blk_dev *d = dev_named(arg);
     struct xenolith_blk_stats st;
-    xenolith_blk_dev_stats(d, -1, &st);
+    xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &st);
     for (char *w = strtok(colon + 1, ","); w; w = strtok(NULL, ",")) {
         char how[96];
         int u = in_use(w, &st, how, sizeof(how));

@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         }
     }
     struct xenolith_blk_stats st;
-    xenolith_blk_dev_stats(r.d, -1, &st);
+    xenolith_blk_dev_stats(r.d, XENOLITH_BLK_STATS_ALL, &st);
     printf("blk-bench: %llu ring requests (%llu indirect), %llu notifications, %llu interrupts\n",
            (unsigned long long)st.ring_requests, (unsigned long long)st.indirect_requests,
            (unsigned long long)st.notifications, (unsigned long long)st.interrupts);

@@ -281,9 +281,9 @@ static int net_test(void)
     free_while_up = mm_free_pages();
     xenolith_net_dev_set_rx(d, on_frame, NULL);
     uint64_t start = xenolith_time_now_ns();
-    while (xenolith_net_dev_up(d) && xenolith_time_now_ns() - start < 10000000000ULL)
+    while (xenolith_net_dev_connected(d) && xenolith_time_now_ns() - start < 10000000000ULL)
         xenolith_thread_sleep_ns(TICK_NS);
-    if (xenolith_net_dev_up(d))
+    if (xenolith_net_dev_connected(d))
         FAIL("vif0 still up 10 s after the backend broke the rx protocol");
     static const uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     struct xenolith_net_frag fr = {frame, sizeof(frame)};
@@ -344,9 +344,9 @@ static void net_ok_test(unsigned int want_queues)
             got += frames_on[q] > 0;
         xenolith_thread_sleep_ns(TICK_NS);
     }
-    if (got < nq || !xenolith_net_dev_up(d))
+    if (got < nq || !xenolith_net_dev_connected(d))
         FAIL("frames came in on %u of %u queues; vif0 %s", got, nq,
-             xenolith_net_dev_up(d) ? "up" : "down");
+             xenolith_net_dev_connected(d) ? "up" : "down");
     printf("hostile-test: vif0: %u queues, a frame in on each, one out on each\n", nq);
 }
 
@@ -486,7 +486,7 @@ int main(int argc, char **argv)
             xenolith_thread_sleep_ns(idle * SEC);
         }
         struct xenolith_blk_stats st;
-        xenolith_blk_dev_stats(d, -1, &st);
+        xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &st);
         printf("hostile-test: xvda: %llu ring requests, %llu indirect, %llu interrupts, %llu "
                "with no response, %llu pages the backend held on to\n",
                (unsigned long long)st.ring_requests, (unsigned long long)st.indirect_requests,

@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 
     for (int i = 0; i < 100 && __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_CLOSED; i++)
         xenolith_thread_sleep_ns(100ULL * 1000 * 1000);
-    if (xenolith_net_dev_up(d) || __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_CLOSED) {
+    if (xenolith_net_dev_connected(d) ||
+        __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_CLOSED) {
         printf("netbad: FAILED: the device is still up\n");
         return 1;
     }

@@ -109,7 +109,7 @@ void disk_report(void)
     unsigned int busy = 0;
     for (unsigned int q = 0; q < in.queues; q++) {
         struct xenolith_blk_stats st;
-        xenolith_blk_dev_stats(disk, (int)q, &st);
+        xenolith_blk_dev_stats(disk, q, &st);
         printf("netraw: %s queue %u: %llu reads %llu writes, %llu interrupts\n", disk_name, q,
                (unsigned long long)st.reads, (unsigned long long)st.writes,
                (unsigned long long)st.interrupts);

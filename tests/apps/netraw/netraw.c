@@ -355,7 +355,7 @@ static void print_stats(void)
             (unsigned long long)st.tx_bytes, (unsigned long long)st.tx_gso_frames,
             (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_errors,
             (unsigned long long)st.notifications_sent, (unsigned long long)st.interrupts,
-            xenolith_net_dev_up(f->d) ? "up" : "DOWN");
+            xenolith_net_dev_connected(f->d) ? "up" : "DOWN");
         SAY("vif%d: answered arp %llu icmp %llu udp %llu ns %llu icmp6 %llu tcp %llu; other %llu, "
             "tx failures %llu\n",
             i, (unsigned long long)f->arp, (unsigned long long)f->icmp, (unsigned long long)f->udp,
@@ -501,9 +501,11 @@ int main(int argc, char **argv)
         f->d = xenolith_net_dev_get(i);
         f->index = i;
         memcpy(f->ip, addrs[i], 4);
-        xenolith_net_dev_mac(f->d, f->mac);
-        f->features = xenolith_net_dev_features(f->d);
-        f->nq = xenolith_net_dev_queues(f->d);
+        struct xenolith_net_info info;
+        xenolith_net_dev_info(f->d, &info);
+        memcpy(f->mac, info.mac, 6);
+        f->features = info.features;
+        f->nq = info.queues;
         f->ll6[0] = 0xfe;
         f->ll6[1] = 0x80;
         f->ll6[8] = f->mac[0] ^ 2;
@@ -522,9 +524,9 @@ int main(int argc, char **argv)
             }
         }
         features_text(f->features, feat, sizeof(feat));
-        SAY("%s: %u.%u.%u.%u fe80::%x:%x:%x:%x mtu %u queues %u\n", xenolith_net_dev_name(f->d),
-            f->ip[0], f->ip[1], f->ip[2], f->ip[3], get16(f->ll6 + 8), get16(f->ll6 + 10),
-            get16(f->ll6 + 12), get16(f->ll6 + 14), xenolith_net_dev_mtu(f->d), f->nq);
+        SAY("%s: %u.%u.%u.%u fe80::%x:%x:%x:%x mtu %u queues %u\n", info.name, f->ip[0], f->ip[1],
+            f->ip[2], f->ip[3], get16(f->ll6 + 8), get16(f->ll6 + 10), get16(f->ll6 + 12),
+            get16(f->ll6 + 14), info.mtu, f->nq);
         SAY("%s features:%s\n", xenolith_net_dev_name(f->d), feat);
         if (expect_queues && f->nq != (unsigned int)expect_queues) {
             SAY("FAILED: %s has %u queues, expected %d\n", xenolith_net_dev_name(f->d), f->nq,

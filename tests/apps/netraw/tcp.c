@@ -288,7 +288,7 @@ static void report_stall(const char *what, size_t done)
         what, done, tc.state, tc.snd_una, tc.rcv_nxt, (unsigned long long)tc.segs,
         (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames,
         (unsigned long long)st.interrupts, (unsigned long long)st.notifications_sent,
-        xenolith_net_dev_up(tc.f->d) ? "up" : "DOWN");
+        xenolith_net_dev_connected(tc.f->d) ? "up" : "DOWN");
 }
 
 /* ---- the sender ---- */
