@@ -8,7 +8,9 @@
  */
 #include "core/kernel.h"
 #include "core/mm.h"
+#include "core/percpu.h"
 #include "core/smp.h"
+#include "drivers/xen/frontend_layout.h"
 #include "drivers/xen/gnttab.h"
 #include "drivers/net/netfront.h"
 #include <stdio.h>
@@ -59,6 +61,19 @@ static int running(const struct net_dev *d)
 }
 
 /* ---- set-up ---- */
+
+static int cpu_usable(int id, void *arg)
+{
+    struct cpu *c = smp_cpu(id);
+    return c && !smp_cpu_leaving(c);
+}
+
+/* The queue's VCPU: its own number while online, else another online one (VCPU 0 at worst). */
+static int home_cpu(unsigned int index)
+{
+    int cpu = frontend_layout_cpu(index, MAX_CPUS, cpu_usable, NULL);
+    return cpu < 0 ? 0 : cpu;
+}
 
 /* nbufs zeroed pages (allocated in chunks) into page[]; grants into gref[]. */
 static int pool_alloc(struct net_dev *d, void **page, grant_ref_t *gref, unsigned int nbufs,
@@ -122,10 +137,7 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
     q->index = index;
     waitq_init(&q->tx_wq);
     waitq_init(&q->wq);
-    int ncpus = smp_num_online();
-    q->cpu = ncpus > 1 && smp_cpu((int)(index % (unsigned int)ncpus))
-                 ? (int)(index % (unsigned int)ncpus)
-                 : 0;
+    q->cpu = home_cpu(index);
 
     if ((rc = ring_page(d, &page, &q->tx_ring_ref)) < 0)
         return rc;
@@ -384,12 +396,17 @@ int netfront_queue_reconnect(struct netfront_queue *q)
         return rc;
     netif_rx_refill(&q->rx);
     RING_PUSH_REQUESTS(&q->rx.ring);
+    /* Its VCPU may not have come back (Xen keeps nothing of a VCPU that was down). */
+    if (!cpu_usable(q->cpu, NULL))
+        q->cpu = home_cpu(q->index);
     return bind_events(d, q);
 }
 
 int netfront_queue_start(struct netfront_queue *q)
 {
     char name[24];
+    if (!cpu_usable(q->cpu, NULL))
+        q->cpu = home_cpu(q->index); /* went offline since: a thread there could not start */
     ksnprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
     q->thread = thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
     if (!q->thread)
