@@ -54,7 +54,7 @@ struct blk_queue {
     struct blkif_slot *slots;
     struct blk_frag *frags;
     struct blkif_reqlist pending;
-    struct blk_request *done_head, *done_tail; /* callbacks to run */
+    struct blkif_reqlist done; /* callbacks to run */
 
     /* Pages for data and indirect segments: a LIFO free list, up to pages_max. */
     struct blk_page *free_pages;
@@ -136,9 +136,6 @@ void blkq_resume(struct blk_queue *q);
 int blkq_reconnect(struct blk_queue *q, unsigned int order, unsigned int *replayed);
 unsigned int blkq_retire(struct blk_queue *q, struct blk_queue *to, unsigned int *replayed);
 int blkq_regrant_pool(struct blk_queue *q, unsigned int pool_pages);
-
-/* The VCPU for queue `index`: its own number if online, else another online one. */
-int blkq_home_cpu(unsigned int index);
 
 /* Grants the queue holds now (ring and pool). Under q->lock. */
 unsigned int blkq_grants_held(struct blk_queue *q);

@@ -23,7 +23,7 @@
 #include "core/percpu.h"
 #include "core/smp.h"
 #include "drivers/block/blkfront.h"
-#include "drivers/xen/frontend_layout.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/gnttab.h"
 #include <stdlib.h>
 #include <string.h>
@@ -210,12 +210,7 @@ static void finish(struct blk_queue *q, struct blk_request *r)
         st->discards++;
         break;
     }
-    r->_next = NULL;
-    if (q->done_tail)
-        q->done_tail->_next = r;
-    else
-        q->done_head = r;
-    q->done_tail = r;
+    blkif_reqlist_push(&q->done, r);
 }
 
 static void copy_out(struct blk_frag *f)
@@ -574,8 +569,8 @@ static void *queue_thread(void *arg)
         /* The ring has been looked at: let the next event in (it is re-sent if pending). */
         if (q->port_bound)
             evtchn_unmask(q->port);
-        struct blk_request *done = q->done_head;
-        q->done_head = q->done_tail = NULL;
+        struct blk_request *done = q->done.head;
+        q->done.head = q->done.tail = NULL;
         mutex_unlock(&q->lock);
 
         if (done) {
@@ -600,24 +595,12 @@ static void queue_event(evtchn_port_t port, void *arg)
 
 /* ---- set-up and tear-down ---- */
 
-static int cpu_usable(int id, void *arg)
-{
-    struct cpu *c = smp_cpu(id);
-    return c && !smp_cpu_leaving(c);
-}
-
-int blkq_home_cpu(unsigned int index)
-{
-    int cpu = frontend_layout_cpu(index, MAX_CPUS, cpu_usable, NULL);
-    return cpu < 0 ? 0 : cpu;
-}
-
 int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsigned int order)
 {
     memset(q, 0, sizeof(*q));
     q->dev = d;
     q->index = index;
-    q->cpu = blkq_home_cpu(index);
+    q->cpu = xenbus_frontend_queue_cpu(index, -1);
     mutex_init(&q->lock);
     waitq_init(&q->wq);
     waitq_init(&q->sync_wq);
@@ -847,8 +830,7 @@ int blkq_reconnect(struct blk_queue *q, unsigned int order, unsigned int *replay
     q->port_bound = 1;
     evtchn_mask_on_event(q->port, 1);
     /* Its VCPU may not have come back (Xen keeps nothing of a VCPU that was down). */
-    if (!cpu_usable(q->cpu, NULL))
-        q->cpu = blkq_home_cpu(q->index);
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     if (q->cpu != 0 && evtchn_bind_vcpu(q->port, (unsigned int)q->cpu) < 0)
         q->cpu = 0;
 out:
@@ -950,7 +932,7 @@ int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n)
         blkif_reqlist_push(&q->pending, r);
     }
     issue(q);
-    if (q->done_head)
+    if (q->done.head)
         kick = 1;
     mutex_unlock(&q->lock);
     if (kick)

@@ -8,9 +8,8 @@
  */
 #include "core/kernel.h"
 #include "core/mm.h"
-#include "core/percpu.h"
 #include "core/smp.h"
-#include "drivers/xen/frontend_layout.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/gnttab.h"
 #include "drivers/net/netfront.h"
 #include <stdio.h>
@@ -61,19 +60,6 @@ static int running(const struct net_dev *d)
 }
 
 /* ---- set-up ---- */
-
-static int cpu_usable(int id, void *arg)
-{
-    struct cpu *c = smp_cpu(id);
-    return c && !smp_cpu_leaving(c);
-}
-
-/* The queue's VCPU: its own number while online, else another online one (VCPU 0 at worst). */
-static int home_cpu(unsigned int index)
-{
-    int cpu = frontend_layout_cpu(index, MAX_CPUS, cpu_usable, NULL);
-    return cpu < 0 ? 0 : cpu;
-}
 
 /* nbufs zeroed pages (allocated in chunks) into page[]; grants into gref[]. */
 static int pool_alloc(struct net_dev *d, void **page, grant_ref_t *gref, unsigned int nbufs,
@@ -137,7 +123,7 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
     q->index = index;
     waitq_init(&q->tx_wq);
     waitq_init(&q->wq);
-    q->cpu = home_cpu(index);
+    q->cpu = xenbus_frontend_queue_cpu(index, -1);
 
     if ((rc = ring_page(d, &page, &q->tx_ring_ref)) < 0)
         return rc;
@@ -397,16 +383,15 @@ int netfront_queue_reconnect(struct netfront_queue *q)
     netif_rx_refill(&q->rx);
     RING_PUSH_REQUESTS(&q->rx.ring);
     /* Its VCPU may not have come back (Xen keeps nothing of a VCPU that was down). */
-    if (!cpu_usable(q->cpu, NULL))
-        q->cpu = home_cpu(q->index);
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     return bind_events(d, q);
 }
 
 int netfront_queue_start(struct netfront_queue *q)
 {
     char name[24];
-    if (!cpu_usable(q->cpu, NULL))
-        q->cpu = home_cpu(q->index); /* went offline since: a thread there could not start */
+    /* Went offline since? A thread there could not start. */
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     ksnprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
     q->thread = thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
     if (!q->thread)
