@@ -23,6 +23,8 @@
 #include "core/smp.h"
 #include "core/time.h"
 #include "drivers/block/blkfront.h"
+#include "drivers/xen/frontend_layout.h"
+#include "drivers/xen/gnttab.h"
 #include "drivers/xen/suspend.h"
 #include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/xenbus_hotplug.h"
@@ -173,9 +175,11 @@ static void backend_state_changed(struct xs_watch *w, const char *path, void *ar
 struct handshake {
     struct blk_dev *d;
     unsigned int order;
-    unsigned int made;   /* queues set up so far (first connect) */
-    int started;         /* their threads run: a failure breaks the device, no cleanup */
-    struct blk_info was; /* a reconnect: what the rings were made for */
+    unsigned int made;     /* queues set up so far (first connect) */
+    int started;           /* their threads run: a failure breaks the device, no cleanup */
+    struct blk_info was;   /* a reconnect: what the rings were made for */
+    unsigned int moved;    /* a reconnect: requests moved off queues taken away */
+    unsigned int replayed; /* a reconnect: ring requests issued again */
 };
 
 static int write_ring(xs_tx_t tx, struct blk_dev *d, const char *dir, struct blk_queue *q,
@@ -326,6 +330,13 @@ static void release_queues(struct blk_dev *d, unsigned int n)
     d->nqueues = 0;
 }
 
+/* One queue per online VCPU unless told otherwise, as many as we support at most. */
+static unsigned int want_queues(void)
+{
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    return MIN(MAX(want, 1u), (unsigned int)BLKFRONT_MAX_QUEUES);
+}
+
 static unsigned long backend_max_order(struct blk_dev *d)
 {
     unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
@@ -333,38 +344,49 @@ static unsigned long backend_max_order(struct blk_dev *d)
                              : floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
 }
 
-/* First connect: ring pages and queues, each clamped to what we can use (and said so). */
+/* The queues and ring order to use with this backend, each clamped to what we can use (and
+ * said so). `room`: queue structs there are room for (0: allocate as many as we may want). */
+static void choose_layout(struct handshake *h, unsigned int room, unsigned int *nqueues)
+{
+    struct blk_dev *d = h->d;
+    char who[24];
+    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
+    unsigned long offer = (unsigned int)xenbus_fit_report(
+        who, "max-ring-page-order", backend_max_order(d), 0, BLKFRONT_MAX_RING_ORDER);
+    h->order = frontend_layout_order(offer, BLKFRONT_MAX_RING_ORDER, opt_ring_order);
+    unsigned long max_queues =
+        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
+    *nqueues = frontend_layout_queues(want_queues(), max_queues, room ? room : BLKFRONT_MAX_QUEUES);
+}
+
+/* First connect: ring pages and queues. */
 static int prepare_rings(void *arg)
 {
     struct handshake *h = arg;
     struct blk_dev *d = h->d;
-    char who[24];
-    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
-    unsigned int order = (unsigned int)xenbus_fit_report(
-        who, "max-ring-page-order", backend_max_order(d), 0, BLKFRONT_MAX_RING_ORDER);
-    if (opt_ring_order >= 0 && (unsigned int)opt_ring_order < order)
-        order = (unsigned int)opt_ring_order;
-    h->order = order;
-    unsigned long max_queues =
-        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
-    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, max_queues));
-
-    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+    choose_layout(h, 0, &d->nqueues);
+    /* Room for as many queues as we would like, should a later backend offer more. */
+    unsigned int room = MAX(d->nqueues, want_queues());
+    if (room > d->queues_cap) { /* a re-attached device keeps its array if it fits */
         free(d->queues);
-        d->queues = calloc(d->nqueues, sizeof(*d->queues));
-        d->queues_cap = d->queues ? d->nqueues : 0;
+        d->queues = calloc(room, sizeof(*d->queues));
+        d->queues_cap = d->queues ? room : 0;
     }
     if (!d->queues)
         return -ENOMEM;
     for (; h->made < d->nqueues; h->made++) {
-        int rc = blkq_init(&d->queues[h->made], d, h->made, order);
+        int rc = blkq_init(&d->queues[h->made], d, h->made, h->order);
         if (rc < 0) {
             h->made++;
             return rc;
         }
     }
     return 0;
+}
+
+static unsigned int pool_pages(void)
+{
+    return (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
 }
 
 /* First connect: the disk, its features, then the queues' threads. */
@@ -380,7 +402,7 @@ static int start_queues(void *arg)
     d->info.ring_pages = 1u << h->order;
     d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
 
-    unsigned int pool = (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
+    unsigned int pool = pool_pages();
     __atomic_store_n(&d->gone, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&d->broken, 0, __ATOMIC_RELEASE); /* a re-attach: live again */
     h->started = 1;
@@ -468,28 +490,51 @@ static void blk_suspend(void *arg)
     }
 }
 
-/* A reconnect: the same rings go to the new backend, which must be able to take them. */
-static int reuse_rings(void *arg)
+/*
+ * A reconnect: what the new backend offers decides the queues and the ring
+ * size again, as on a first connect. Queues beyond its offer are taken away,
+ * what waited or was in flight on them moved to those that stay; queues it
+ * offers room for again are set up anew (the array has room for all we want).
+ * Every ring is granted to the new backend, resized if the order changed, and
+ * what was in flight on it is issued again once the backend is connected.
+ */
+static int renegotiate_rings(void *arg)
 {
     struct handshake *h = arg;
     struct blk_dev *d = h->d;
-    h->order = floor_log2(d->queues[0].ring_pages);
-    if (backend_max_order(d) < h->order ||
-        (d->nqueues > 1 &&
-         xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1) < d->nqueues)) {
-        printk("blk %s: the new backend offers fewer queues or a smaller ring than we use\n",
-               d->info.name);
-        return -EOPNOTSUPP;
+    unsigned int old_n = d->nqueues, new_n;
+    int rc = 0;
+    choose_layout(h, d->queues_cap, &new_n);
+    if (new_n < old_n) {
+        for (unsigned int k = new_n; k < old_n; k++) {
+            struct blk_queue *q = &d->queues[k];
+            mutex_lock(&q->lock);
+            q->retired = 1; /* no caller queues more on it from here */
+            mutex_unlock(&q->lock);
+        }
+        __atomic_store_n(&d->nqueues, new_n, __ATOMIC_RELEASE);
+        for (unsigned int k = new_n; k < old_n; k++)
+            h->moved += blkq_retire(&d->queues[k], &d->queues[frontend_layout_target(k, new_n)],
+                                    &h->replayed);
     }
-    for (unsigned int k = 0; k < d->nqueues; k++) {
-        int rc = blkq_reconnect(&d->queues[k]);
-        if (rc < 0)
+    for (unsigned int k = 0; k < MIN(old_n, new_n); k++)
+        if ((rc = blkq_reconnect(&d->queues[k], h->order, &h->replayed)) < 0)
             return rc;
+    for (h->made = old_n; h->made < new_n; h->made++) {
+        struct blk_queue *q = &d->queues[h->made];
+        if ((rc = blkq_init(q, d, h->made, h->order)) < 0) {
+            blkq_release(q);
+            return rc;
+        }
+        q->suspended = 1; /* issues nothing until the backend is connected */
     }
+    if (new_n > old_n)
+        __atomic_store_n(&d->nqueues, new_n, __ATOMIC_RELEASE);
     return 0;
 }
 
-/* A reconnect: the same disk, its features again, the pools granted to the new backend. */
+/* A reconnect: the same disk, its features again, the pools for the new backend, the
+ * threads of new queues. */
 static int regrant_pools(void *arg)
 {
     struct handshake *h = arg;
@@ -502,19 +547,22 @@ static int regrant_pools(void *arg)
         return -EIO;
     }
     read_features(d);
-    d->info.queues = h->was.queues;
-    d->info.ring_pages = h->was.ring_pages;
-    d->info.ring_slots = h->was.ring_slots;
-    for (unsigned int k = 0; k < d->nqueues; k++)
-        if ((rc = blkq_regrant_pool(&d->queues[k])) < 0)
+    d->info.queues = d->nqueues;
+    d->info.ring_pages = 1u << h->order;
+    d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
+    for (unsigned int k = 0; k < d->nqueues; k++) {
+        struct blk_queue *q = &d->queues[k];
+        rc = k < h->was.queues ? blkq_regrant_pool(q, pool_pages()) : blkq_start(q, pool_pages());
+        if (rc < 0)
             return rc;
+    }
     return 0;
 }
 
 /*
  * In a new domain: the backend is a new one (maybe with other limits), found
- * where xenstore now says. The same queues, rings and pages go to it; what
- * waited in the queues is issued once it is connected.
+ * where xenstore now says. The queues and rings are renegotiated with it;
+ * what waited in the queues, or was in flight, is issued once it is connected.
  */
 static int reconnect(struct blk_dev *d)
 {
@@ -524,11 +572,16 @@ static int reconnect(struct blk_dev *d)
     xs_unwatch(&d->state_watch);
     xenbus_device_release(&d->xb);
     int rc = xenbus_device_init(&d->xb, "vbd", id);
-    if (rc < 0 || (rc = handshake(d, &h, reuse_rings, regrant_pools)) < 0)
+    if (rc < 0 || (rc = handshake(d, &h, renegotiate_rings, regrant_pools)) < 0)
         return rc;
     watch_backend(d);
     for (unsigned int k = 0; k < d->nqueues; k++)
         blkq_resume(&d->queues[k]);
+    printk("blk %s: reconnected to %s after the domain moved: queues %u -> %u, ring %u -> %u "
+           "pages, %u request%s moved, %u ring request%s replayed\n",
+           d->info.name, d->xb.otherend, h.was.queues, d->info.queues, h.was.ring_pages,
+           d->info.ring_pages, h.moved, h.moved == 1 ? "" : "s", h.replayed,
+           h.replayed == 1 ? "" : "s");
     return 0;
 }
 
@@ -542,11 +595,21 @@ static void *reconnect_thread(void *arg)
         int rc = reconnect(d);
         if (rc < 0)
             blkfront_break(d, -EIO, "cannot reconnect after the domain moved (%d)", rc);
-        else
-            printk("blk %s: reconnected to %s after the domain moved\n", d->info.name,
-                   d->xb.otherend);
     }
     return NULL;
+}
+
+unsigned int blkfront_grants_held(struct blk_dev *d, unsigned int *in_use)
+{
+    unsigned int n = 0, nq = __atomic_load_n(&d->nqueues, __ATOMIC_ACQUIRE);
+    for (unsigned int k = 0; k < nq; k++)
+        mutex_lock(&d->queues[k].lock);
+    for (unsigned int k = 0; k < nq; k++)
+        n += blkq_grants_held(&d->queues[k]);
+    *in_use = gnttab_in_use();
+    for (unsigned int k = nq; k-- > 0;)
+        mutex_unlock(&d->queues[k].lock);
+    return n;
 }
 
 static void blk_resume(int new_domain, void *arg)
@@ -836,10 +899,15 @@ int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n)
         }
         ok++;
     }
-    struct blk_queue *q = queue_of_caller(d);
-    if (!q || __atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
-        return -EIO;
-    return blkq_submit(q, rs, ok);
+    for (;;) {
+        struct blk_queue *q = queue_of_caller(d);
+        if (!q || __atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
+            return -EIO;
+        int rc = blkq_submit(q, rs, ok);
+        if (rc != -EAGAIN)
+            return rc;
+        thread_yield(); /* its queue was just taken away at a reconnect: pick again */
+    }
 }
 
 int blk_submit(struct blk_dev *d, struct blk_request *r)
@@ -878,10 +946,16 @@ static int sync_io(struct blk_dev *d, enum blk_op op, uint64_t offset, void *buf
     int rc = blk_submit(d, &r);
     if (rc < 0)
         return rc;
-    struct blk_queue *q = r._queue;
-    /* The queue wakes sync_wq after every batch of callbacks; the watchdog bounds the wait. */
-    wait_event(&q->sync_wq, __atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
-    return w.status;
+    /* The queue wakes sync_wq after every batch of callbacks; the watchdog bounds the wait. A
+     * reconnect may move the request to another queue, and then wakes us on the old one. */
+    for (;;) {
+        struct blk_queue *q = __atomic_load_n((struct blk_queue **)&r._queue, __ATOMIC_ACQUIRE);
+        wait_event(&q->sync_wq,
+                   __atomic_load_n(&w.done, __ATOMIC_ACQUIRE) ||
+                       __atomic_load_n((struct blk_queue **)&r._queue, __ATOMIC_ACQUIRE) != q);
+        if (__atomic_load_n(&w.done, __ATOMIC_ACQUIRE))
+            return w.status;
+    }
 }
 
 int blk_read(struct blk_dev *d, uint64_t offset, void *buf, uint64_t len)

@@ -53,8 +53,8 @@ struct blk_queue {
     struct blkif_inflight inflight;
     struct blkif_slot *slots;
     struct blk_frag *frags;
-    struct blk_request *pending_head, *pending_tail;
-    struct blk_request *done_head, *done_tail; /* callbacks to run */
+    struct blkif_reqlist pending;
+    struct blkif_reqlist done; /* callbacks to run */
 
     /* Pages for data and indirect segments: a LIFO free list, up to pages_max. */
     struct blk_page *free_pages;
@@ -70,6 +70,7 @@ struct blk_queue {
     int stopping, stopped;        /* blkq_teardown asked the thread to end; it has */
     int failed;                   /* ring abandoned: every request failed, nothing issued again */
     int suspended;                /* a domain suspend: nothing is issued until it is over */
+    int retired;                  /* taken away at a reconnect (blkq_retire) */
     uint64_t storm_reports;       /* event storm lines worth printing so far */
 };
 
@@ -117,15 +118,33 @@ int blkq_teardown(struct blk_queue *q);
  * Around a domain suspend. blkq_quiesce: issue nothing more (requests wait in
  * the queue) and wait up to timeout_ns for what is in flight; 0, or -EBUSY if
  * some is still out. blkq_resume: issue again (after a cancelled suspend, or
- * once reconnected). blkq_reconnect, in a new domain: the ring's grants and
- * event channel are void; set them up again over the same pages for the new
- * backend (nothing is in flight: quiesced). blkq_regrant_pool: with persistent
- * grants, grant the pool's pages to the new backend.
+ * once reconnected).
  */
 int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns);
 void blkq_resume(struct blk_queue *q);
-int blkq_reconnect(struct blk_queue *q);
-int blkq_regrant_pool(struct blk_queue *q);
+
+/*
+ * In a new domain, for the new backend (every grant and the event channel of
+ * the old one are void). blkq_reconnect: a ring of 2^order pages (the old one
+ * when the size stays), granted again, a new event channel; what was in flight
+ * is issued again (counted into *replayed). blkq_retire: the queue is taken
+ * away (the new backend offers fewer): its thread ends, what was in flight or
+ * waiting goes to queue `to` (how many requests), everything is freed; the
+ * struct stays (callers may still look at it). blkq_regrant_pool: the pool
+ * for the new backend's features (segments per request, persistent grants).
+ */
+int blkq_reconnect(struct blk_queue *q, unsigned int order, unsigned int *replayed);
+unsigned int blkq_retire(struct blk_queue *q, struct blk_queue *to, unsigned int *replayed);
+int blkq_regrant_pool(struct blk_queue *q, unsigned int pool_pages);
+
+/* Grants the queue holds now (ring and pool). Under q->lock. */
+unsigned int blkq_grants_held(struct blk_queue *q);
+
+/*
+ * Grants the device holds, and (*in_use) the grant table's count read at the
+ * same moment, with every queue locked: for leak checks in tests.
+ */
+unsigned int blkfront_grants_held(struct blk_dev *d, unsigned int *in_use);
 
 /* Queue the requests on q and issue what fits. See blk_submitv. */
 int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n);

@@ -19,6 +19,7 @@
 #include "arch/x86/hypercall.h"
 #include "drivers/net/netfront.h"
 #include "drivers/net/netif_mac.h"
+#include "drivers/xen/frontend_layout.h"
 #include "drivers/xen/suspend.h"
 #include "drivers/xen/xenbus_frontend.h"
 #include <stdio.h>
@@ -105,6 +106,13 @@ static unsigned int pick_buffers(unsigned int nqueues)
     return (unsigned int)MAX(MIN(budget, (uint64_t)NETIF_RX_RING_SIZE), 64);
 }
 
+/* One queue per online VCPU unless told otherwise, as many as we support at most. */
+static unsigned int want_queues(void)
+{
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    return MIN(MAX(want, 1u), (unsigned int)NETFRONT_MAX_QUEUES);
+}
+
 /* Decide what to use from what the backend offers and what we were told. */
 static int negotiate(struct net_dev *d)
 {
@@ -117,8 +125,10 @@ static int negotiate(struct net_dev *d)
     ksnprintf(who, sizeof(who), "net: %s", d->name);
     unsigned long maxq =
         xenbus_otherend_count(xb, who, "multi-queue-max-queues", 1, 1, NETFRONT_MAX_QUEUES);
-    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, maxq));
+    /* A reconnect has the queues there is room for (a first connect makes room for all). */
+    int reconnecting = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_SUSPENDED;
+    d->nqueues = frontend_layout_queues(want_queues(), maxq,
+                                        reconnecting ? d->queues_cap : NETFRONT_MAX_QUEUES);
     d->split = opt_split && xenbus_otherend_ulong(xb, "feature-split-event-channels", 0) == 1;
 
     int be_sg = xenbus_otherend_ulong(xb, "feature-sg", 0) == 1;
@@ -244,8 +254,9 @@ static int all_stopped(struct net_dev *d)
 
 struct handshake {
     struct net_dev *d;
-    unsigned int nset; /* queues set up so far (first connect) */
-    int setting_up;    /* past negotiating: a failure from here is undone with abandon */
+    unsigned int nset;       /* queues set up so far (first connect) */
+    int setting_up;          /* past negotiating: a failure from here is undone with abandon */
+    unsigned int was_queues; /* a reconnect: queues before it */
 };
 
 /* First connect: what to use, then the queues' rings, pages and event channels. */
@@ -256,13 +267,15 @@ static int prepare_queues(void *arg)
     int rc = negotiate(d);
     if (rc < 0)
         return rc;
-    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
-        struct netfront_queue *q = calloc(d->nqueues, sizeof(*q));
+    /* Room for as many queues as we would like, should a later backend offer more. */
+    unsigned int room = MAX(d->nqueues, want_queues());
+    if (room > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+        struct netfront_queue *q = calloc(room, sizeof(*q));
         if (!q)
             return -ENOMEM;
         free(d->queues);
         d->queues = q;
-        d->queues_cap = d->nqueues;
+        d->queues_cap = room;
     }
     h->setting_up = 1;
     for (; h->nset < d->nqueues; h->nset++) {
@@ -458,43 +471,73 @@ static int restart(struct net_dev *d)
     return 0;
 }
 
-/* A reconnect: the new backend must offer what the rings and pages were set up for. */
-static int reuse_queues(void *arg)
+/*
+ * A reconnect: what the new backend offers decides the queues again. Features
+ * the stack was told of must still be there (it may not use new ones: they are
+ * left off); event channels split or not as it offers. Queues beyond its offer
+ * are taken away (frames in their rings dropped, as on a link that went down),
+ * the others granted to it again, and new ones set up where it offers more.
+ */
+static int renegotiate_queues(void *arg)
 {
-    struct net_dev *d = ((struct handshake *)arg)->d;
+    struct handshake *h = arg;
+    struct net_dev *d = h->d;
     const uint32_t features = d->features;
-    const int sg = d->sg, rx_gso = d->rx_gso, split = d->split;
-    const unsigned int nqueues = d->nqueues, nbufs = d->nbufs;
+    const int sg = d->sg, rx_gso = d->rx_gso;
+    const unsigned int old_n = d->nqueues, nbufs = d->nbufs;
     int rc = negotiate(d);
+    d->nbufs = nbufs; /* the pools are sized already */
     if (rc < 0)
         return rc;
-    d->nbufs = nbufs; /* the pools are sized already */
-    if (d->nqueues != nqueues || d->split != split || d->sg != sg || d->rx_gso != rx_gso ||
-        d->features != features) {
-        printk("net: %s: the new backend offers other features or queues than we use\n", d->name);
+    if (d->sg != sg || d->rx_gso != rx_gso || (d->features & features) != features) {
+        printk("net: %s: the new backend lacks features in use (tx %#x, it offers %#x)\n", d->name,
+               features, d->features);
         return -EOPNOTSUPP;
     }
-    for (unsigned int k = 0; k < d->nqueues; k++)
+    d->features = features;
+    unsigned int new_n = d->nqueues;
+    h->was_queues = old_n;
+    if (new_n < old_n) {
+        /* No sender is left inside a queue that goes (they all see the device down). */
+        uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
+        while (__atomic_load_n(&d->tx_active, __ATOMIC_SEQ_CST) && time_now_ns() < deadline)
+            thread_sleep_ns(1000000);
+        if (__atomic_load_n(&d->tx_active, __ATOMIC_SEQ_CST)) {
+            printk("net: %s: senders still in queues that go\n", d->name);
+            return -EBUSY;
+        }
+        for (unsigned int k = new_n; k < old_n; k++) {
+            netfront_queue_release(&d->queues[k]); /* the grants are void: every page freed */
+            netfront_queue_destroy(&d->queues[k]);
+        }
+    }
+    for (unsigned int k = 0; k < MIN(old_n, new_n); k++)
         if ((rc = netfront_queue_reconnect(&d->queues[k])) < 0)
             return rc;
+    for (unsigned int k = old_n; k < new_n; k++)
+        if ((rc = netfront_queue_setup(d, &d->queues[k], k)) < 0) {
+            printk("net: %s: cannot set up queue %u (%d)\n", d->name, k, rc);
+            d->nqueues = k; /* what was set up of it is released with the device */
+            return rc;
+        }
     return 0;
 }
 
 /*
- * In a new domain: a new backend (found where xenstore now says), which must offer
- * what this device already uses (queues, event channels, sg, GSO, offloads): the
- * same rings and pages are granted to it.
+ * In a new domain: a new backend (found where xenstore now says); the queues are
+ * renegotiated with it, the rings and pages of those that stay granted to it.
  */
-static int reconnect(struct net_dev *d)
+static int reconnect(struct net_dev *d, unsigned int *was_queues)
 {
     char id[12];
     ksnprintf(id, sizeof(id), "%u", d->devid);
     xenbus_device_release(&d->xb);
-    struct handshake h = {.d = d};
+    struct handshake h = {.d = d, .was_queues = d->nqueues};
     int rc = xenbus_device_init(&d->xb, "vif", id);
-    if (rc < 0 || (rc = handshake(d, &h, reuse_queues)) < 0)
-        return rc;
-    return restart(d);
+    if (rc == 0)
+        rc = handshake(d, &h, renegotiate_queues);
+    *was_queues = h.was_queues;
+    return rc < 0 ? rc : restart(d);
 }
 
 /* Not in the watch thread: the handshake waits for watch events. */
@@ -504,9 +547,13 @@ static void *reconnect_thread(void *arg)
         struct net_dev *d = netfront_dev(i);
         if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_SUSPENDED)
             continue;
-        int rc = reconnect(d);
+        unsigned int was;
+        int rc = reconnect(d, &was);
         if (rc == 0) {
-            printk("net: %s: reconnected to %s after the domain moved\n", d->name, d->xb.otherend);
+            printk("net: %s: reconnected to %s after the domain moved: queues %u -> %u, %s event "
+                   "channel%s\n",
+                   d->name, d->xb.otherend, was, d->nqueues, d->split ? "split" : "one",
+                   d->split ? "s" : "");
             continue;
         }
         printk("net: %s: cannot reconnect after the domain moved (%d); the device is down\n",

@@ -9,6 +9,7 @@
 #include "core/kernel.h"
 #include "core/mm.h"
 #include "core/smp.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/gnttab.h"
 #include "drivers/net/netfront.h"
 #include <stdio.h>
@@ -122,10 +123,7 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
     q->index = index;
     waitq_init(&q->tx_wq);
     waitq_init(&q->wq);
-    int ncpus = smp_num_online();
-    q->cpu = ncpus > 1 && smp_cpu((int)(index % (unsigned int)ncpus))
-                 ? (int)(index % (unsigned int)ncpus)
-                 : 0;
+    q->cpu = xenbus_frontend_queue_cpu(index, -1);
 
     if ((rc = ring_page(d, &page, &q->tx_ring_ref)) < 0)
         return rc;
@@ -384,12 +382,16 @@ int netfront_queue_reconnect(struct netfront_queue *q)
         return rc;
     netif_rx_refill(&q->rx);
     RING_PUSH_REQUESTS(&q->rx.ring);
+    /* Its VCPU may not have come back (Xen keeps nothing of a VCPU that was down). */
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     return bind_events(d, q);
 }
 
 int netfront_queue_start(struct netfront_queue *q)
 {
     char name[24];
+    /* Went offline since? A thread there could not start. */
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     ksnprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
     q->thread = thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
     if (!q->thread)

@@ -29,4 +29,12 @@ struct xenbus_frontend {
 /* Run the handshake on xb (already xenbus_device_init'ed). 0 or -errno. */
 int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_frontend *f);
 
+/*
+ * The VCPU for a device's queue `index`: `now` (its VCPU so far, -1 if none)
+ * while that is online and staying, else VCPU `index` if it is, else another
+ * online one spread by index (frontend_layout_cpu). A queue made for a VCPU
+ * that went offline (or did not come back after a restore) is re-homed so.
+ */
+int xenbus_frontend_queue_cpu(unsigned int index, int now);
+
 #endif
