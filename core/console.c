@@ -65,7 +65,7 @@ static long com1_read(char *buf, size_t n)
         while (got < n && (inb(COM1 + 5) & 0x01))
             buf[got++] = (char)inb(COM1);
         if (got == 0)
-            thread_yield();
+            xenolith_thread_yield();
     }
     return (long)got;
 }

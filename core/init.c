@@ -145,10 +145,10 @@ static void *xen_services_late(void *arg)
 static void start_xen_services_late(void)
 {
     xenstore_expect();
-    struct thread *t = thread_create("xenbus-up", xen_services_late, NULL, 0, 0);
+    struct xenolith_thread *t = xenolith_thread_create("xenbus-up", xen_services_late, NULL, 0, 0);
     if (!t)
         panic("boot: no memory for the xenstore thread");
-    thread_detach(t);
+    xenolith_thread_detach(t);
 }
 
 static void *app_start(void *arg)
@@ -231,10 +231,11 @@ void kernel_start(uint32_t start_info_paddr)
 
     if (on_xen)
         start_xen_services_late();
-    struct thread *t = thread_create("main", app_start, NULL, 0, xenolith_main_stack_size);
+    struct xenolith_thread *t =
+        xenolith_thread_create("main", app_start, NULL, 0, xenolith_main_stack_size);
     if (!t)
         panic("boot: no memory for the main thread");
-    thread_detach(t);
+    xenolith_thread_detach(t);
     irq_enable();
     sched_idle_loop();
 }

@@ -18,7 +18,7 @@ struct platform {
     void (*yield)(void);
     /* TSC frequency in kHz, or 0 if the platform does not say. */
     uint32_t (*tsc_khz)(void);
-    /* Ask for this CPU's timer interrupt at deadline_ns (time_now_ns scale). */
+    /* Ask for this CPU's timer interrupt at deadline_ns (xenolith_time_now_ns scale). */
     void (*timer_set)(uint64_t deadline_ns);
     /* Route c's timer interrupt to fire(); again after a resume in a new domain. */
     int (*timer_init_cpu)(struct cpu *c, void (*fire)(void), int resume);

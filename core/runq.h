@@ -12,7 +12,7 @@
 
 enum thread_state { THREAD_RUNNING, THREAD_RUNNABLE, THREAD_BLOCKED, THREAD_EXITING, THREAD_DEAD };
 
-/* The part of a thread the run queue sees (embedded in struct thread). */
+/* The part of a thread the run queue sees (embedded in struct xenolith_thread). */
 struct sched_entity {
     struct list run_link;
     enum thread_state state;

@@ -29,15 +29,16 @@ extern char __app_text_start[], __app_text_end[];
 
 void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 void thread_trampoline(void);
-_Noreturn void thread_start(struct thread *t);
+_Noreturn void thread_start(struct xenolith_thread *t);
 
 static int next_thread_id;
-static void set_state(struct thread *t, enum thread_state st);
-static void switch_to(struct sched_cpu *s, struct thread *prev, struct thread *next);
+static void set_state(struct xenolith_thread *t, enum thread_state st);
+static void switch_to(struct sched_cpu *s, struct xenolith_thread *prev,
+                      struct xenolith_thread *next);
 
-static struct thread *thread_of(struct sched_entity *e)
+static struct xenolith_thread *thread_of(struct sched_entity *e)
 {
-    return list_entry(e, struct thread, se);
+    return list_entry(e, struct xenolith_thread, se);
 }
 
 int sched_running(void)
@@ -46,7 +47,7 @@ int sched_running(void)
     return c && c->sched.rq.current != NULL;
 }
 
-struct thread *thread_current(void)
+struct xenolith_thread *thread_current(void)
 {
     return thread_of(this_cpu()->sched.rq.current);
 }
@@ -58,7 +59,7 @@ static spinlock_t all_lock = SPINLOCK_INIT;
 static void slice_update(struct sched_cpu *s, int want)
 {
     if (want)
-        timer_arm(&s->slice, time_now_ns() + SLICE_NS);
+        timer_arm(&s->slice, xenolith_time_now_ns() + SLICE_NS);
     else
         timer_cancel(&s->slice);
 }
@@ -77,9 +78,9 @@ static void switch_next(int preempted)
     uint64_t flags = irq_save();
 
     spin_lock(&s->lock);
-    struct thread *prev = thread_current();
+    struct xenolith_thread *prev = thread_current();
     int had_slice = s->rq.slice_armed;
-    struct thread *next = thread_of(runq_pick(&s->rq, preempted));
+    struct xenolith_thread *next = thread_of(runq_pick(&s->rq, preempted));
     int want_slice = s->rq.slice_armed;
     s->need_resched = 0;
     if (next != prev)
@@ -130,10 +131,10 @@ void sched_preempt_point(uint64_t rip)
     }
     /* In kernel or library code: it will block soon; if not, try again shortly. */
     s->need_resched = 0;
-    timer_arm(&s->slice, time_now_ns() + RETRY_NS);
+    timer_arm(&s->slice, xenolith_time_now_ns() + RETRY_NS);
 }
 
-void thread_yield(void)
+void xenolith_thread_yield(void)
 {
     schedule();
 }
@@ -144,7 +145,7 @@ void thread_yield(void)
  * end that thread's turn (the kick's interrupt starts one, sched_preempt_point).
  * On this CPU, start the slice here (*local_slice: after the lock is dropped).
  */
-static int enqueued_kick(struct sched_cpu *s, struct thread *t, int *local_slice)
+static int enqueued_kick(struct sched_cpu *s, struct xenolith_thread *t, int *local_slice)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the idle loop */
     int busy = s->rq.current != s->rq.idle && !s->rq.slice_armed;
@@ -168,7 +169,7 @@ static void enqueued(struct cpu *c, int kick, int local_slice)
 }
 
 /* Lock the CPU t lives on. t->cpu changes under that lock only: look again once held. */
-static struct cpu *lock_thread_cpu(struct thread *t, uint64_t *flags)
+static struct cpu *lock_thread_cpu(struct xenolith_thread *t, uint64_t *flags)
 {
     for (;;) {
         struct cpu *c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
@@ -179,7 +180,7 @@ static struct cpu *lock_thread_cpu(struct thread *t, uint64_t *flags)
     }
 }
 
-void thread_wake(struct thread *t)
+void thread_wake(struct xenolith_thread *t)
 {
     uint64_t flags;
     struct cpu *c = lock_thread_cpu(t, &flags);
@@ -194,14 +195,14 @@ void thread_wake(struct thread *t)
 
 static void wake_timer_fired(struct timer *tm, void *arg)
 {
-    struct thread *t = arg;
+    struct xenolith_thread *t = arg;
     t->timed_out = 1;
     thread_wake(t);
 }
 
 void sched_block_until(uint64_t deadline_ns)
 {
-    struct thread *t = thread_current();
+    struct xenolith_thread *t = thread_current();
     t->timed_out = 0;
     if (deadline_ns)
         timer_arm(&t->wake_timer, deadline_ns);
@@ -210,12 +211,12 @@ void sched_block_until(uint64_t deadline_ns)
         timer_cancel(&t->wake_timer);
 }
 
-void thread_sleep_ns(uint64_t ns)
+void xenolith_thread_sleep_ns(uint64_t ns)
 {
-    struct thread *t = thread_current();
-    uint64_t deadline = time_now_ns() + ns;
+    struct xenolith_thread *t = thread_current();
+    uint64_t deadline = xenolith_time_now_ns() + ns;
     /* Timers may fire early: loop until the deadline has really passed. */
-    while (time_now_ns() < deadline) {
+    while (xenolith_time_now_ns() < deadline) {
         set_state(t, THREAD_BLOCKED);
         sched_block_until(deadline);
     }
@@ -227,7 +228,7 @@ void waitq_init(struct waitq *wq)
     list_init(&wq->waiters);
 }
 
-static void set_state(struct thread *t, enum thread_state st)
+static void set_state(struct xenolith_thread *t, enum thread_state st)
 {
     struct sched_cpu *s = &t->cpu->sched;
     uint64_t flags = spin_lock_irqsave(&s->lock);
@@ -345,14 +346,14 @@ int wait_for_completion_timeout(struct completion *c, uint64_t timeout_ns)
 
 /* ---- thread life cycle ---- */
 
-static void all_add(struct thread *t)
+static void all_add(struct xenolith_thread *t)
 {
     uint64_t flags = spin_lock_irqsave(&all_lock);
     list_add_tail(&all_threads, &t->all_link);
     spin_unlock_irqrestore(&all_lock, flags);
 }
 
-static void thread_free(struct thread *t)
+static void thread_free(struct xenolith_thread *t)
 {
     uint64_t flags = spin_lock_irqsave(&all_lock);
     list_del(&t->all_link);
@@ -367,13 +368,13 @@ static void thread_free(struct thread *t)
  */
 static void finish_switch(struct sched_cpu *s)
 {
-    struct thread *prev = s->prev;
+    struct xenolith_thread *prev = s->prev;
     s->prev = NULL;
     if (!prev || prev->se.state != THREAD_EXITING)
         return;
     /*
      * Tell the joiner as complete() would, deciding detached-or-not under the same
-     * lock as thread_detach. (This used to store DEAD and then wake the joiners: a
+     * lock as xenolith_thread_detach. (This used to store DEAD and then wake the joiners: a
      * joiner on another CPU that saw DEAD in between freed the thread, and the wake
      * took a lock and walked a list in freed memory, which spun this CPU forever
      * with interrupts off once the memory was reused.)
@@ -390,14 +391,15 @@ static void finish_switch(struct sched_cpu *s)
         thread_free(prev);
 }
 
-static void switch_to(struct sched_cpu *s, struct thread *prev, struct thread *next)
+static void switch_to(struct sched_cpu *s, struct xenolith_thread *prev,
+                      struct xenolith_thread *next)
 {
     s->switches++;
     context_switch(&prev->rsp, next->rsp);
     finish_switch(&this_cpu()->sched);
 }
 
-static void init_reent(struct thread *t)
+static void init_reent(struct xenolith_thread *t)
 {
     _REENT_INIT_PTR(&t->reent);
     /* One set of stdio streams for everyone (newlib's global stdio streams). */
@@ -406,16 +408,16 @@ static void init_reent(struct thread *t)
     t->reent._stderr = _GLOBAL_REENT->_stderr;
 }
 
-_Noreturn void thread_start(struct thread *t)
+_Noreturn void thread_start(struct xenolith_thread *t)
 {
     finish_switch(&t->cpu->sched);
     irq_enable();
     thread_exit(t->fn(t->arg));
 }
 
-static struct thread *thread_alloc(const char *name, struct cpu *c, size_t stack_size)
+static struct xenolith_thread *thread_alloc(const char *name, struct cpu *c, size_t stack_size)
 {
-    struct thread *t = calloc(1, sizeof(*t));
+    struct xenolith_thread *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     t->stack_size = ALIGN_UP(stack_size ? stack_size : DEFAULT_STACK, PAGE_SIZE);
@@ -435,13 +437,13 @@ static struct thread *thread_alloc(const char *name, struct cpu *c, size_t stack
     return t;
 }
 
-struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, int cpu,
-                             size_t stack_size)
+struct xenolith_thread *xenolith_thread_create(const char *name, void *(*fn)(void *), void *arg,
+                                               int cpu, size_t stack_size)
 {
     struct cpu *c = cpu < 0 ? smp_pick_cpu() : smp_cpu(cpu);
     if (!c)
         return NULL;
-    struct thread *t = thread_alloc(name, c, stack_size);
+    struct xenolith_thread *t = thread_alloc(name, c, stack_size);
     if (!t)
         return NULL;
     t->fn = fn;
@@ -485,14 +487,14 @@ struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, i
 
 _Noreturn void thread_exit(void *retval)
 {
-    struct thread *t = thread_current();
+    struct xenolith_thread *t = thread_current();
     t->retval = retval;
     set_state(t, THREAD_EXITING);
     schedule();
     panic("thread %s ran after exit", t->name);
 }
 
-void *thread_join(struct thread *t)
+void *xenolith_thread_join(struct xenolith_thread *t)
 {
     wait_for_completion_timeout(&t->exited, 0);
     void *ret = t->retval;
@@ -501,7 +503,7 @@ void *thread_join(struct thread *t)
 }
 
 /* Under the lock finish_switch takes: either it sees the flag, or we see it ended. */
-void thread_detach(struct thread *t)
+void xenolith_thread_detach(struct xenolith_thread *t)
 {
     uint64_t flags = spin_lock_irqsave(&t->exited.wq.lock);
     int ended = t->exited.done;
@@ -519,7 +521,7 @@ void sched_init_cpu(struct cpu *c, const char *name)
     s->lock = (spinlock_t)SPINLOCK_INIT;
 
     /* The code running now becomes this CPU's idle thread (boot stack and all). */
-    struct thread *idle = calloc(1, sizeof(*idle));
+    struct xenolith_thread *idle = calloc(1, sizeof(*idle));
     if (!idle)
         panic("sched: no memory for the idle thread");
     idle->cpu = c;
@@ -587,14 +589,14 @@ struct pinned_note {
 #define PINNED_NOTES 8
 
 /* t (queued here, taken off) goes to the tail of to's queue. Both locks held. */
-static void move_queued(struct thread *t, struct cpu *to)
+static void move_queued(struct xenolith_thread *t, struct cpu *to)
 {
     __atomic_store_n(&t->cpu, to, __ATOMIC_RELEASE);
     BUG_ON(runq_push(&to->sched.rq, &t->se) < 0);
 }
 
 /* Note a moved thread; the first few pinned ones by name. */
-static void note_moved(struct thread *t, struct pinned_note *notes, unsigned int *pinned)
+static void note_moved(struct xenolith_thread *t, struct pinned_note *notes, unsigned int *pinned)
 {
     if (t->made_for < 0)
         return;
@@ -628,7 +630,7 @@ unsigned int sched_cpu_drain(void)
     s->rq.slice_armed = 0;
     struct sched_entity *e;
     while ((e = runq_pop(&s->rq)) != NULL) {
-        struct thread *t = thread_of(e);
+        struct xenolith_thread *t = thread_of(e);
         struct cpu *to = smp_pick_cpu();
         spin_lock(&to->sched.lock);
         move_queued(t, to);
@@ -640,7 +642,7 @@ unsigned int sched_cpu_drain(void)
         n++;
     }
     for (struct list *l = all_threads.next; l != &all_threads; l = l->next) {
-        struct thread *t = list_entry(l, struct thread, all_link);
+        struct xenolith_thread *t = list_entry(l, struct xenolith_thread, all_link);
         if (t->cpu != c || &t->se == s->rq.idle || t->se.state != THREAD_BLOCKED)
             continue;
         __atomic_store_n(&t->cpu, smp_pick_cpu(), __ATOMIC_RELEASE);
@@ -676,7 +678,7 @@ void sched_dump_cpu(struct cpu *c)
     int n = 0;
     for (struct list *l = s->rq.queue.next; l != &s->rq.queue && n < 1000; l = l->next)
         n++;
-    struct thread *cur = s->rq.current ? thread_of(s->rq.current) : NULL;
+    struct xenolith_thread *cur = s->rq.current ? thread_of(s->rq.current) : NULL;
     printk(
         "  vcpu %u: running %s (state %d), %d runnable, %s, %lu switches, %lu halts, %lu wakes\n",
         c->id, cur ? cur->name : "-", cur ? (int)cur->se.state : -1, n,
@@ -689,7 +691,7 @@ void sched_dump_threads(void)
     static const char *const names[] = {"running", "runnable", "blocked", "exiting", "dead"};
     uint64_t flags = spin_lock_irqsave(&all_lock);
     for (struct list *l = all_threads.next; l != &all_threads; l = l->next) {
-        struct thread *t = list_entry(l, struct thread, all_link);
+        struct xenolith_thread *t = list_entry(l, struct xenolith_thread, all_link);
         printk("  thread %d %s on vcpu %u: %s%s, last waited on %p%s\n", t->id, t->name, t->cpu->id,
                names[t->se.state], list_linked(&t->se.run_link) ? " (queued)" : "",
                (void *)t->waiting,

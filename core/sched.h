@@ -38,7 +38,7 @@ struct completion {
     struct waitq wq;
 };
 
-struct thread {
+struct xenolith_thread {
     struct sched_entity se; /* run state and run queue place (core/runq.h) */
     uint64_t rsp;           /* saved by context_switch */
     struct list all_link;   /* every thread, for the stall report */
@@ -61,9 +61,9 @@ struct thread {
 
 /* Per-CPU scheduler state (embedded in struct cpu). */
 struct sched_cpu {
-    spinlock_t lock;     /* guards rq and the run state of this CPU's threads */
-    struct runq rq;      /* current, idle and the queue (core/runq.h) */
-    struct thread *prev; /* the thread we just switched away from */
+    spinlock_t lock;              /* guards rq and the run state of this CPU's threads */
+    struct runq rq;               /* current, idle and the queue (core/runq.h) */
+    struct xenolith_thread *prev; /* the thread we just switched away from */
     uint64_t switches;
     uint64_t preemptions;
     uint64_t idle_halts, idle_wakes; /* state dumps: in the halt, or stuck on the way */
@@ -81,28 +81,28 @@ void sched_init_cpu(struct cpu *c, const char *name);
  * Create a thread running fn(arg) on CPU `cpu` (-1: spread over online CPUs).
  * stack_size 0 means the default (64 KiB). Returns NULL when out of memory.
  */
-struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, int cpu,
-                             size_t stack_size);
+struct xenolith_thread *xenolith_thread_create(const char *name, void *(*fn)(void *), void *arg,
+                                               int cpu, size_t stack_size);
 
 /* Wait for t to end and return its result; frees it. */
-void *thread_join(struct thread *t);
+void *xenolith_thread_join(struct xenolith_thread *t);
 
 /* t frees itself when it ends; nobody joins it. */
-void thread_detach(struct thread *t);
+void xenolith_thread_detach(struct xenolith_thread *t);
 
 _Noreturn void thread_exit(void *retval);
 
-struct thread *thread_current(void);
+struct xenolith_thread *thread_current(void);
 
 /* Has this CPU's scheduler been set up (threads exist)? */
 int sched_running(void);
-void thread_yield(void);
+void xenolith_thread_yield(void);
 
 /* Sleep at least ns nanoseconds. */
-void thread_sleep_ns(uint64_t ns);
+void xenolith_thread_sleep_ns(uint64_t ns);
 
 /* Make a blocked thread runnable (from any CPU, any context, including events). */
-void thread_wake(struct thread *t);
+void thread_wake(struct xenolith_thread *t);
 
 /* Pick the next thread on this CPU and switch to it. */
 void schedule(void);
@@ -143,12 +143,12 @@ int waitq_finish(struct waitq *wq, struct waiter *w);
     ({                                                                                             \
         int _rc = 0;                                                                               \
         struct waiter _w = {{&_w.link, &_w.link}, &thread_current()->se};                          \
-        uint64_t _deadline = (timeout_ns) ? time_now_ns() + (timeout_ns) : 0;                      \
+        uint64_t _deadline = (timeout_ns) ? xenolith_time_now_ns() + (timeout_ns) : 0;             \
         for (;;) {                                                                                 \
             waitq_prepare((wq), &_w);                                                              \
             if (cond)                                                                              \
                 break;                                                                             \
-            if (_deadline && time_now_ns() >= _deadline) {                                         \
+            if (_deadline && xenolith_time_now_ns() >= _deadline) {                                \
                 _rc = -ETIMEDOUT;                                                                  \
                 break;                                                                             \
             }                                                                                      \

@@ -246,9 +246,9 @@ int smp_park_others(void)
     }
     spin_unlock(&call_lock);
     irq_restore(f);
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     while (__atomic_load_n(&park.parked, __ATOMIC_SEQ_CST) < park.others) {
-        if (time_now_ns() - t0 > PARK_TIMEOUT_NS) {
+        if (xenolith_time_now_ns() - t0 > PARK_TIMEOUT_NS) {
             printk("smp: only %d of %d VCPUs stopped for the suspend\n", park.parked, park.others);
             smp_release_others(NULL);
             return -ETIMEDOUT;
@@ -293,11 +293,11 @@ int smp_offline_begin(unsigned int id)
 int smp_offline_wait(unsigned int id)
 {
     struct cpu *c = smp_known_cpu((int)id);
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     while (c && !__atomic_load_n(&c->smp.down, __ATOMIC_ACQUIRE)) {
-        if (time_now_ns() - t0 > OFFLINE_TIMEOUT_NS)
+        if (xenolith_time_now_ns() - t0 > OFFLINE_TIMEOUT_NS)
             return -ETIMEDOUT;
-        thread_sleep_ns(1000000);
+        xenolith_thread_sleep_ns(1000000);
     }
     return c ? 0 : -ENOENT;
 }
@@ -356,7 +356,7 @@ static void lock_sleep(spinlock_t *l, struct cpu *c)
         ;
     if (w & SPIN_LOCKED) {
         c->smp.lock_sleeps++;
-        evtchn_poll(c->smp.lock_port, time_to_source_ns(time_now_ns() + LOCK_SLEEP_NS));
+        evtchn_poll(c->smp.lock_port, time_to_source_ns(xenolith_time_now_ns() + LOCK_SLEEP_NS));
     }
     __atomic_store_n(&c->smp.sleeping, NULL, __ATOMIC_SEQ_CST);
 }

@@ -24,7 +24,7 @@
 /* Each thread has its own newlib state (errno ...); before threads, the global one. */
 struct _reent *__getreent(void)
 {
-    struct thread *t = sched_running() ? thread_current() : NULL;
+    struct xenolith_thread *t = sched_running() ? thread_current() : NULL;
     return t ? &t->reent : _impure_ptr;
 }
 

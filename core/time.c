@@ -101,7 +101,7 @@ uint64_t tsc_khz(void)
     return khz;
 }
 
-uint64_t time_now_ns(void)
+uint64_t xenolith_time_now_ns(void)
 {
     return (source_now ? source_now() : tsc_now()) + (uint64_t)offset;
 }
@@ -113,7 +113,7 @@ uint64_t time_to_source_ns(uint64_t ns)
 
 void time_suspend(void)
 {
-    suspended = time_now_ns();
+    suspended = xenolith_time_now_ns();
 }
 
 void time_resume(void)
@@ -124,11 +124,11 @@ void time_resume(void)
 
 uint64_t time_ns_since_boot(void)
 {
-    return time_now_ns() - boot_ns;
+    return xenolith_time_now_ns() - boot_ns;
 }
 
 uint64_t time_wallclock_ns(void)
 {
     uint64_t base = source_wallclock ? source_wallclock() : 0;
-    return base + time_to_source_ns(time_now_ns()) - (source_wallclock ? 0 : boot_ns);
+    return base + time_to_source_ns(xenolith_time_now_ns()) - (source_wallclock ? 0 : boot_ns);
 }

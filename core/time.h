@@ -11,7 +11,7 @@ void time_init(void);
  * Monotonic nanoseconds, in the base timer deadlines use: Xen system time once
  * pvclock is up, TSC-derived before that and without Xen.
  */
-uint64_t time_now_ns(void);
+uint64_t xenolith_time_now_ns(void);
 
 uint64_t time_ns_since_boot(void);
 
@@ -26,7 +26,7 @@ void time_set_source(uint64_t (*now)(void), uint64_t (*wallclock_at_zero)(void))
 /*
  * Across a suspend the source may start again from another origin (a new host's
  * system time). time_suspend notes where our clock stood; time_resume makes it
- * carry on from there, so time_now_ns never goes back. Deadlines handed to the
+ * carry on from there, so xenolith_time_now_ns never goes back. Deadlines handed to the
  * hypervisor are converted with time_to_source_ns.
  */
 void time_suspend(void);

@@ -129,13 +129,13 @@ static void run_expired(int from_virq)
     struct timer_cpu *tc = &this_cpu()->timers;
     uint64_t flags = spin_lock_irqsave(&tc->lock);
     struct timer_heap_node *first = timer_heap_peek(&tc->heap);
-    if (from_virq && first && first->deadline > time_now_ns())
+    if (from_virq && first && first->deadline > xenolith_time_now_ns())
         tc->early++; /* counted; re-armed below */
     for (;;) {
         struct timer_heap_node *n = timer_heap_peek(&tc->heap);
         if (!n)
             break;
-        if (n->deadline > time_now_ns())
+        if (n->deadline > xenolith_time_now_ns())
             break;
         timer_heap_pop(&tc->heap);
         struct timer *t = (struct timer *)((char *)n - offsetof(struct timer, node));
@@ -185,7 +185,7 @@ void timer_dump_cpu(struct cpu *c)
 {
     struct timer_cpu *tc = &c->timers;
     struct timer_heap_node *n = timer_heap_peek(&tc->heap);
-    uint64_t now = time_now_ns();
+    uint64_t now = xenolith_time_now_ns();
     printk(
         "    timers: %u armed, next %s%lu us, programmed %s%lu us, %lu fired, %lu early\n",
         (unsigned)tc->heap.count, n && n->deadline < now ? "-" : "+",

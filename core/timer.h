@@ -1,7 +1,7 @@
 /*
  * One-shot timers, per CPU. A timer fires on the CPU it was armed on (or, if that
  * CPU went offline first, on the one its timers moved to), in interrupt context,
- * no earlier than its deadline (in time_now_ns() nanoseconds).
+ * no earlier than its deadline (in xenolith_time_now_ns() nanoseconds).
  */
 #ifndef XENOLITH_TIMER_H
 #define XENOLITH_TIMER_H

@@ -3,19 +3,19 @@
  *
  * Receive: the driver calls us in its queue thread with a frame; we copy it into
  * one pbuf and hand it to the tcpip thread (tcpip_input). Transmit: lwIP's pbuf
- * chain goes to net_tx as fragments (the driver copies them into granted pages).
+ * chain goes to xenolith_net_tx as fragments (the driver copies them into granted pages).
  *
- * Checksums. When the device takes NET_F_CSUM and NET_F_CSUM6, lwIP leaves TCP
+ * Checksums. When the device takes XENOLITH_NET_F_CSUM and XENOLITH_NET_F_CSUM6, lwIP leaves TCP
  * checksums to us and we send TCP frames with csum_blank, the checksum field holding the
  * pseudo-header sum (what Xen's netback and Linux's CHECKSUM_PARTIAL expect); UDP
  * and ICMP are summed by lwIP (UDP may be fragmented, which offload cannot do).
  * lwIP never checks TCP checksums on these netifs: we do it here, per frame,
- * unless the backend says it did (NET_RX_CSUM_VALID) or the checksum was never
- * filled in (NET_RX_CSUM_BLANK: a local peer, or a GSO frame); blank UDP
+ * unless the backend says it did (XENOLITH_NET_RX_CSUM_VALID) or the checksum was never
+ * filled in (XENOLITH_NET_RX_CSUM_BLANK: a local peer, or a GSO frame); blank UDP
  * checksums, which lwIP does check, are completed here.
  *
  * Segmentation offload: lwIP makes segments of at most the peer's MSS itself,
- * so NET_F_TSO4/6 go unused; large received frames (NET_F_RX_GSO) are fine.
+ * so XENOLITH_NET_F_TSO4/6 go unused; large received frames (XENOLITH_NET_F_RX_GSO) are fine.
  */
 #include "core/kernel.h"
 #include "net/frame.h"
@@ -36,7 +36,7 @@ struct netdev {
     struct netdev *next; /* every device ever attached: a netdev is never freed */
     struct netif netif;
     int added; /* in lwIP's list */
-    struct net_dev *dev;
+    struct xenolith_net_dev *dev;
     uint32_t features;
     int tcp_csum_offload; /* lwIP leaves TCP checksums (IPv4 and IPv6) to the device */
     unsigned int queues;
@@ -50,7 +50,7 @@ static struct netdev *netdev_of(struct netif *n)
     return n->state;
 }
 
-static struct netdev *netdev_of_dev(struct net_dev *d)
+static struct netdev *netdev_of_dev(struct xenolith_net_dev *d)
 {
     struct netdev *nd = netdevs;
     while (nd && nd->dev != d)
@@ -64,7 +64,7 @@ static struct netdev *netdev_of_dev(struct net_dev *d)
 static int rx_checksum(uint8_t *frame, size_t len, unsigned int flags, struct netdev *nd)
 {
     struct frame_l4 l4;
-    if (flags & NET_RX_CSUM_VALID && !(flags & NET_RX_CSUM_BLANK))
+    if (flags & XENOLITH_NET_RX_CSUM_VALID && !(flags & XENOLITH_NET_RX_CSUM_BLANK))
         return 0;
     if (frame_parse_l4(frame, len, len, &l4) < 0 || !l4.csum_offset)
         return 0; /* not TCP/UDP: lwIP checks the rest */
@@ -73,7 +73,7 @@ static int rx_checksum(uint8_t *frame, size_t len, unsigned int flags, struct ne
     if (l4.l4_len < (uint32_t)l4.csum_offset + 2u || l4.l4_offset + l4.l4_len > len)
         return -1;
     uint8_t *seg = frame + l4.l4_offset;
-    if (flags & NET_RX_CSUM_BLANK) {
+    if (flags & XENOLITH_NET_RX_CSUM_BLANK) {
         if (l4.proto == 6)
             return 0; /* lwIP does not look at TCP checksums here */
         /* UDP, which lwIP checks: the field holds the pseudo-header sum; finish it. */
@@ -89,7 +89,7 @@ static int rx_checksum(uint8_t *frame, size_t len, unsigned int flags, struct ne
     return csum_fold(sum) == 0xffff ? 0 : -1;
 }
 
-static void netdev_rx(struct net_dev *d, unsigned int queue, const void *data, size_t len,
+static void netdev_rx(struct xenolith_net_dev *d, unsigned int queue, const void *data, size_t len,
                       unsigned int flags, void *arg)
 {
     struct netdev *nd = arg;
@@ -131,7 +131,7 @@ static unsigned int tx_queue(struct netdev *nd, const uint8_t *hdr, size_t hdr_l
 static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
 {
     struct netdev *nd = netdev_of(n);
-    struct net_frag frags[MAX_TX_FRAGS];
+    struct xenolith_net_frag frags[MAX_TX_FRAGS];
     unsigned int nfrags = 0;
     uint8_t hdr[HDR_PEEK];
     void *flat = NULL;
@@ -140,7 +140,7 @@ static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
     struct frame_l4 l4;
     int have_l4 = frame_parse_l4(hdr, hdr_len, p->tot_len, &l4) == 0;
 
-    struct net_tx_offload off = {0};
+    struct xenolith_net_tx_offload off = {0};
     if (have_l4 && l4.proto == 6 && l4.csum_offset && nd->tcp_csum_offload) {
         /* lwIP left the TCP checksum zero for us. */
         if (l4.fragment) { /* lwIP's segments fit the MTU: never happens */
@@ -175,7 +175,8 @@ static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
         nfrags++;
     }
 
-    int rc = net_tx(nd->dev, tx_queue(nd, hdr, hdr_len, have_l4 ? &l4 : NULL), frags, nfrags, &off);
+    int rc = xenolith_net_tx(nd->dev, tx_queue(nd, hdr, hdr_len, have_l4 ? &l4 : NULL), frags,
+                             nfrags, &off);
     free(flat);
     if (rc < 0) {
         nd->tx_errors++;
@@ -192,8 +193,8 @@ static err_t netdev_netif_init(struct netif *n)
     n->name[0] = 'e';
     n->name[1] = 'n';
     n->hwaddr_len = ETH_HWADDR_LEN;
-    net_dev_mac(nd->dev, n->hwaddr);
-    unsigned int mtu = net_dev_mtu(nd->dev);
+    xenolith_net_dev_mac(nd->dev, n->hwaddr);
+    unsigned int mtu = xenolith_net_dev_mtu(nd->dev);
     n->mtu = (u16_t)(mtu > 65535 ? 65535 : mtu);
 #if LWIP_IPV6
     n->mtu6 = n->mtu;
@@ -218,17 +219,18 @@ static void announce(void *arg)
     struct netdev *nd = arg;
     netif_set_link_down(&nd->netif);
     netif_set_link_up(&nd->netif);
-    printk("net: %s: addresses announced again after the move\n", net_dev_name(nd->dev));
+    printk("net: %s: addresses announced again after the move\n", xenolith_net_dev_name(nd->dev));
 }
 
-static void netdev_moved(struct net_dev *d, void *arg)
+static void netdev_moved(struct xenolith_net_dev *d, void *arg)
 {
     if (tcpip_callback(announce, arg) != ERR_OK)
-        printk("net: %s: could not announce the addresses after the move\n", net_dev_name(d));
+        printk("net: %s: could not announce the addresses after the move\n",
+               xenolith_net_dev_name(d));
 }
 
-struct netif *netdev_attach(struct net_dev *d, const ip4_addr_t *ip, const ip4_addr_t *mask,
-                            const ip4_addr_t *gw)
+struct netif *netdev_attach(struct xenolith_net_dev *d, const ip4_addr_t *ip,
+                            const ip4_addr_t *mask, const ip4_addr_t *gw)
 {
     /* Kept across a detach: a late frame or callback may still hold it. */
     struct netdev *nd = netdev_of_dev(d);
@@ -242,16 +244,16 @@ struct netif *netdev_attach(struct net_dev *d, const ip4_addr_t *ip, const ip4_a
     if (!nd)
         return NULL;
     memset(&nd->netif, 0, sizeof(nd->netif));
-    nd->features = net_dev_features(d);
+    nd->features = xenolith_net_dev_features(d);
     /* lwIP's switch covers both IP versions: offload only when both can be. */
-    nd->tcp_csum_offload =
-        (nd->features & (NET_F_CSUM | NET_F_CSUM6)) == (NET_F_CSUM | NET_F_CSUM6);
-    nd->queues = net_dev_queues(d);
+    nd->tcp_csum_offload = (nd->features & (XENOLITH_NET_F_CSUM | XENOLITH_NET_F_CSUM6)) ==
+                           (XENOLITH_NET_F_CSUM | XENOLITH_NET_F_CSUM6);
+    nd->queues = xenolith_net_dev_queues(d);
     if (!netif_add(&nd->netif, ip, mask, gw, nd, netdev_netif_init, tcpip_input))
         return NULL;
     nd->added = 1;
-    net_dev_set_rx(d, netdev_rx, nd);
-    net_dev_set_link(d, netdev_moved, nd);
+    xenolith_net_dev_set_rx(d, netdev_rx, nd);
+    xenolith_net_dev_set_link(d, netdev_moved, nd);
     netif_set_up(&nd->netif);
     netif_set_link_up(&nd->netif);
     netif_create_ip6_linklocal_address(&nd->netif, 1);
@@ -259,18 +261,18 @@ struct netif *netdev_attach(struct net_dev *d, const ip4_addr_t *ip, const ip4_a
     return &nd->netif;
 }
 
-struct netif *netdev_find(struct net_dev *d)
+struct netif *netdev_find(struct xenolith_net_dev *d)
 {
     struct netdev *nd = netdev_of_dev(d);
     return nd && nd->added ? &nd->netif : NULL;
 }
 
-void netdev_detach(struct net_dev *d)
+void netdev_detach(struct xenolith_net_dev *d)
 {
     struct netdev *nd = netdev_of_dev(d);
     if (!nd || !nd->added)
         return;
-    net_dev_set_rx(d, NULL, NULL);
+    xenolith_net_dev_set_rx(d, NULL, NULL);
     if (netif_dhcp_data(&nd->netif)) {
         dhcp_stop(&nd->netif);
         dhcp_cleanup(&nd->netif);
@@ -283,8 +285,8 @@ void netdev_detach(struct net_dev *d)
 const char *netdev_describe(struct netif *n, char *buf, size_t size)
 {
     struct netdev *nd = netdev_of(n);
-    ksnprintf(buf, size, "%s, mtu %u, %u queue%s, tcp checksum %s", net_dev_name(nd->dev), n->mtu,
-              nd->queues, nd->queues == 1 ? "" : "s",
+    ksnprintf(buf, size, "%s, mtu %u, %u queue%s, tcp checksum %s", xenolith_net_dev_name(nd->dev),
+              n->mtu, nd->queues, nd->queues == 1 ? "" : "s",
               nd->tcp_csum_offload ? "offloaded" : "in software");
     return buf;
 }

@@ -1,7 +1,7 @@
 /*
  * Starting the TCP/IP stack: the tcpip thread, loopback, one interface per
  * network device, addresses from the command line, the vif's ip= or DHCP (see
- * <xenolith/netstack.h>). Runs once, on the first socket() or netstack_init().
+ * <xenolith/netstack.h>). Runs once, on the first socket() or xenolith_netstack_init().
  * Interfaces then come and go with their vifs (xl network-attach / -detach).
  */
 #include "core/kernel.h"
@@ -101,9 +101,9 @@ static void tcpip_ready(void *arg)
 }
 
 /* The vif's own address (xl's ip=, a list of words): the first, if any, into buf. */
-static int config_ip(struct net_dev *d, char *buf, size_t size)
+static int config_ip(struct xenolith_net_dev *d, char *buf, size_t size)
 {
-    const char *s = net_dev_config_ip(d);
+    const char *s = xenolith_net_dev_config_ip(d);
     s += strspn(s, " ");
     size_t n = strcspn(s, " ");
     if (n == 0 || n >= size)
@@ -114,14 +114,14 @@ static int config_ip(struct net_dev *d, char *buf, size_t size)
 }
 
 /* Bring up device d (vifN: item N of xenolith.ip); returns whether it uses DHCP. Core lock held. */
-static int attach_device(struct net_dev *d, struct netif **out)
+static int attach_device(struct xenolith_net_dev *d, struct netif **out)
 {
     char word[64];
     ip4_addr_t ip, mask, gw;
     ip4_addr_set_zero(&ip);
     ip4_addr_set_zero(&mask);
     ip4_addr_set_zero(&gw);
-    int dhcp = 1, index = (int)net_dev_id(d);
+    int dhcp = 1, index = (int)xenolith_net_dev_id(d);
     const char *from = "xenolith.ip";
     int have = list_item(opt_ip, index, word, sizeof(word));
     if (!have && (have = config_ip(d, word, sizeof(word))))
@@ -132,7 +132,8 @@ static int attach_device(struct net_dev *d, struct netif **out)
         if (parse_ip4_prefix(word, &ip, &mask) == 0)
             dhcp = 0;
         else
-            printk("net: %s: bad address '%s' for %s; using DHCP\n", from, shown, net_dev_name(d));
+            printk("net: %s: bad address '%s' for %s; using DHCP\n", from, shown,
+                   xenolith_net_dev_name(d));
     }
     if (!dhcp && opt_gw && ip4addr_aton(opt_gw, &gw) && !ip4_addr_netcmp(&gw, &ip, &mask))
         ip4_addr_set_zero(&gw); /* the gateway is on another device */
@@ -140,7 +141,7 @@ static int attach_device(struct net_dev *d, struct netif **out)
     struct netif *n = netdev_attach(d, &ip, &mask, &gw);
     *out = n;
     if (!n) {
-        printk("net: %s: cannot attach (no memory)\n", net_dev_name(d));
+        printk("net: %s: cannot attach (no memory)\n", xenolith_net_dev_name(d));
         return 0;
     }
     char desc[96];
@@ -180,7 +181,7 @@ static void pick_default(void)
 }
 
 /* A vif came or went after the start (the net hotplug thread). */
-static void device_hotplug(struct net_dev *d, int attached, void *arg)
+static void device_hotplug(struct xenolith_net_dev *d, int attached, void *arg)
 {
     LOCK_TCPIP_CORE();
     struct netif *n = netdev_find(d);
@@ -191,7 +192,7 @@ static void device_hotplug(struct net_dev *d, int attached, void *arg)
             print_addresses(n);
     } else if (!attached && n) {
         printk("net: %c%c%u (%s) removed with its device\n", n->name[0], n->name[1], n->num,
-               net_dev_name(d));
+               xenolith_net_dev_name(d));
         netdev_detach(d);
         pick_default();
     }
@@ -211,7 +212,7 @@ static int dhcp_pending(struct netif **nifs, int *dhcp, int n)
 
 static int netstack_start(void)
 {
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     sys_sem_t ready;
     if (sys_sem_new(&ready, 0) != ERR_OK)
         return -ENOMEM;
@@ -221,9 +222,9 @@ static int netstack_start(void)
 
     /* Finding and connecting devices may wait on xenstore: not under the core lock. Hot
      * attached ones come through the handler; a boot one it took already is skipped. */
-    if (net_on_hotplug(device_hotplug, NULL) < 0)
+    if (xenolith_net_on_hotplug(device_hotplug, NULL) < 0)
         printk("net: no memory for a hotplug handler; vifs attached later get no interface\n");
-    int ndev = net_dev_count();
+    int ndev = xenolith_net_dev_count();
     if (ndev < 0)
         ndev = 0;
     struct netif **nifs = calloc((size_t)ndev + 1, sizeof(*nifs));
@@ -235,19 +236,19 @@ static int netstack_start(void)
     if (opt_gw && !ip4addr_aton(opt_gw, &(ip4_addr_t){0}))
         printk("net: xenolith.gw: bad address '%s'\n", opt_gw);
     for (int i = 0; i < ndev; i++) {
-        struct net_dev *d = net_dev_get(i);
-        if (d && net_dev_up(d) && !netdev_find(d))
+        struct xenolith_net_dev *d = xenolith_net_dev_get(i);
+        if (d && xenolith_net_dev_connected(d) && !netdev_find(d))
             dhcp[i] = attach_device(d, &nifs[i]);
     }
     UNLOCK_TCPIP_CORE();
 
     uint64_t wait_ns = opt_dhcp_wait > 0 ? (uint64_t)opt_dhcp_wait * 1000000000 : 0;
-    uint64_t t_dhcp = time_now_ns();
+    uint64_t t_dhcp = xenolith_time_now_ns();
     int pending = dhcp_pending(nifs, dhcp, ndev);
     if (pending && wait_ns) {
         printk("net: waiting up to %d s for DHCP\n", opt_dhcp_wait);
-        while (pending && time_now_ns() - t_dhcp < wait_ns) {
-            thread_sleep_ns(20 * 1000000);
+        while (pending && xenolith_time_now_ns() - t_dhcp < wait_ns) {
+            xenolith_thread_sleep_ns(20 * 1000000);
             pending = dhcp_pending(nifs, dhcp, ndev);
         }
     }
@@ -264,13 +265,13 @@ static int netstack_start(void)
     }
     UNLOCK_TCPIP_CORE();
     printk("net: lwIP up with %d device%s and loopback in %lu ms\n", ndev, ndev == 1 ? "" : "s",
-           (unsigned long)((time_now_ns() - t0) / 1000000));
+           (unsigned long)((xenolith_time_now_ns() - t0) / 1000000));
     free(nifs);
     free(dhcp);
     return 0;
 }
 
-int netstack_init(void)
+int xenolith_netstack_init(void)
 {
     int s = __atomic_load_n(&started, __ATOMIC_ACQUIRE);
     if (s)

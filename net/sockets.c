@@ -33,7 +33,7 @@ static int stack_running(void)
 
 int socket(int domain, int type, int protocol)
 {
-    int rc = netstack_init();
+    int rc = xenolith_netstack_init();
     if (rc < 0)
         return fail(-rc);
     int nonblock = type & SOCK_NONBLOCK;
@@ -188,8 +188,8 @@ static int sleep_ms(int timeout)
 {
     if (timeout < 0)
         for (;;)
-            thread_sleep_ns(3600ULL * 1000000000);
-    thread_sleep_ns((uint64_t)timeout * 1000000);
+            xenolith_thread_sleep_ns(3600ULL * 1000000000);
+    xenolith_thread_sleep_ns((uint64_t)timeout * 1000000);
     return 0;
 }
 
@@ -226,7 +226,8 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout
             return fail(EBADF);
     if (!timeout)
         return sleep_ms(-1);
-    thread_sleep_ns((uint64_t)timeout->tv_sec * 1000000000 + (uint64_t)timeout->tv_usec * 1000);
+    xenolith_thread_sleep_ns((uint64_t)timeout->tv_sec * 1000000000 +
+                             (uint64_t)timeout->tv_usec * 1000);
     return 0;
 }
 

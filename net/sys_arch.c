@@ -1,7 +1,7 @@
 /*
  * lwIP's operating system layer (its "sys_arch") on xenolith threads: counting
  * semaphores, mutexes and bounded mailboxes built on waitqs, with timeouts from
- * wait_event_timeout; threads from thread_create; time from time_now_ns.
+ * wait_event_timeout; threads from xenolith_thread_create; time from xenolith_time_now_ns.
  *
  * Nothing of lwIP runs in interrupt context here (frames arrive in driver
  * threads), so SYS_ARCH_PROTECT is a lock between threads, recursive for its
@@ -22,7 +22,7 @@ struct sys_sem {
 
 struct sys_mutex {
     struct mutex m;
-    struct thread *owner;
+    struct xenolith_thread *owner;
 };
 
 struct sys_mbox {
@@ -38,7 +38,7 @@ void sys_init(void)
 
 u32_t sys_now(void)
 {
-    return (u32_t)(time_now_ns() / 1000000);
+    return (u32_t)(xenolith_time_now_ns() / 1000000);
 }
 
 u32_t sys_jiffies(void)
@@ -54,7 +54,7 @@ static u64_t ms_to_ns(u32_t ms)
 /* Milliseconds since start for a wait that succeeded (never SYS_ARCH_TIMEOUT). */
 static u32_t elapsed_ms(u64_t start)
 {
-    u64_t ms = (time_now_ns() - start) / 1000000;
+    u64_t ms = (xenolith_time_now_ns() - start) / 1000000;
     return ms >= SYS_ARCH_TIMEOUT ? SYS_ARCH_TIMEOUT - 1 : (u32_t)ms;
 }
 
@@ -105,7 +105,7 @@ void sys_sem_signal(sys_sem_t *sem)
 u32_t sys_arch_sem_wait(sys_sem_t *sem, u32_t timeout)
 {
     struct sys_sem *s = *sem;
-    u64_t start = time_now_ns();
+    u64_t start = xenolith_time_now_ns();
     if (wait_event_timeout(&s->wq, sem_take(s), ms_to_ns(timeout)) < 0)
         return SYS_ARCH_TIMEOUT;
     return elapsed_ms(start);
@@ -233,7 +233,7 @@ u32_t sys_arch_mbox_fetch(sys_mbox_t *mbox, void **msg, u32_t timeout)
     struct sys_mbox *m = *mbox;
     if (mbox_get(m, msg))
         return 0;
-    u64_t start = time_now_ns();
+    u64_t start = xenolith_time_now_ns();
     if (wait_event_timeout(&m->not_empty, mbox_get(m, msg), ms_to_ns(timeout)) < 0) {
         if (msg)
             *msg = NULL;
@@ -270,30 +270,30 @@ sys_thread_t sys_thread_new(const char *name, lwip_thread_fn fn, void *arg, int 
     s->fn = fn;
     s->arg = arg;
     /* lwIP's threads (tcpip) live on the boot VCPU, beside the drivers' own. */
-    struct thread *t =
-        thread_create(name, sys_thread_entry, s, 0, stacksize > 0 ? (size_t)stacksize : 0);
+    struct xenolith_thread *t =
+        xenolith_thread_create(name, sys_thread_entry, s, 0, stacksize > 0 ? (size_t)stacksize : 0);
     if (!t)
         panic("lwip: cannot create thread %s", name);
-    thread_detach(t);
+    xenolith_thread_detach(t);
     return t;
 }
 
 void sys_msleep(u32_t ms)
 {
-    thread_sleep_ns(ms_to_ns(ms));
+    xenolith_thread_sleep_ns(ms_to_ns(ms));
 }
 
 /* ---- SYS_ARCH_PROTECT: a recursive lock owned by a thread ---- */
 
 static struct {
     int locked;
-    struct thread *owner;
+    struct xenolith_thread *owner;
     unsigned int depth;
 } prot;
 
 sys_prot_t sys_arch_protect(void)
 {
-    struct thread *me = thread_current();
+    struct xenolith_thread *me = thread_current();
     if (__atomic_load_n(&prot.owner, __ATOMIC_RELAXED) == me) {
         prot.depth++;
         return 0;
@@ -301,7 +301,7 @@ sys_prot_t sys_arch_protect(void)
     /* The holder may be a thread of this VCPU that yielded (in malloc's lock, say):
      * let it run rather than spin. */
     while (__atomic_exchange_n(&prot.locked, 1, __ATOMIC_ACQUIRE))
-        thread_yield();
+        xenolith_thread_yield();
     __atomic_store_n(&prot.owner, me, __ATOMIC_RELAXED);
     prot.depth = 1;
     return 0;
@@ -334,8 +334,8 @@ _Noreturn void net_assert_failed(const char *msg, const char *file, int line)
 uint32_t net_random32(void)
 {
     static uint64_t state;
-    uint64_t z =
-        __atomic_add_fetch(&state, 0x9e3779b97f4a7c15ULL ^ time_now_ns(), __ATOMIC_RELAXED);
+    uint64_t z = __atomic_add_fetch(&state, 0x9e3779b97f4a7c15ULL ^ xenolith_time_now_ns(),
+                                    __ATOMIC_RELAXED);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return (uint32_t)(z ^ (z >> 31));

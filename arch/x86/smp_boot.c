@@ -91,7 +91,7 @@ static uint64_t read_cr4(void)
 
 static int start_ap(unsigned int id)
 {
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     size_t npages = ALIGN_UP(sizeof(struct cpu), PAGE_SIZE) / PAGE_SIZE;
     struct cpu *c = pages_alloc(npages);
     char *stack = stack_alloc(AP_STACK_SIZE);
@@ -125,14 +125,14 @@ static int start_ap(unsigned int id)
         return (int)rc;
     }
     while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
-        if (time_now_ns() - t0 > AP_TIMEOUT_NS) {
+        if (xenolith_time_now_ns() - t0 > AP_TIMEOUT_NS) {
             printk("smp: vcpu %u did not come up\n", id);
             return -ETIMEDOUT;
         }
         /* Let Xen run the new VCPU now when it shares our physical CPU. */
         hypercall_sched_op(SCHEDOP_yield, NULL);
     }
-    c->bringup_ns = time_now_ns() - t0;
+    c->bringup_ns = xenolith_time_now_ns() - t0;
     return 0;
 }
 

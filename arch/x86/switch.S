@@ -28,7 +28,7 @@ context_switch:
     popq %rbp
     ret
 
-/* First switch into a new thread lands here, with its struct thread in %r12. */
+/* First switch into a new thread lands here, with its struct xenolith_thread in %r12. */
     .globl thread_trampoline
 thread_trampoline:
     movq %r12, %rdi

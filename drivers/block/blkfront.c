@@ -23,6 +23,8 @@
 #include "core/smp.h"
 #include "core/time.h"
 #include "drivers/block/blkfront.h"
+#include "drivers/xen/frontend_layout.h"
+#include "drivers/xen/gnttab.h"
 #include "drivers/xen/suspend.h"
 #include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/xenbus_hotplug.h"
@@ -62,12 +64,12 @@ static struct mutex probe_lock = MUTEX_INIT(probe_lock);
 static int probed;
 #define BLKFRONT_MAX_DEVS 64 /* a fixed array: readers index it without a lock */
 
-static struct blk_dev *devs[BLKFRONT_MAX_DEVS];
+static struct xenolith_blk_dev *devs[BLKFRONT_MAX_DEVS];
 static int ndevs;
 
 static struct xenbus_hotplug hotplug;
 
-static struct callback_list hotplug_handlers; /* blk_hotplug_fn */
+static struct callback_list hotplug_handlers; /* xenolith_blk_hotplug_fn */
 
 static void hotplug_kick(void)
 {
@@ -128,7 +130,7 @@ static void vdev_name(uint32_t vdev, char *out, size_t size)
 
 /* ---- faults ---- */
 
-void blkfront_break(struct blk_dev *d, int err, const char *fmt, ...)
+void blkfront_break(struct xenolith_blk_dev *d, int err, const char *fmt, ...)
 {
     char why[192];
     va_list ap;
@@ -156,9 +158,9 @@ void blkfront_break(struct blk_dev *d, int err, const char *fmt, ...)
  * is being taken away (xl block-detach, or the backend gave up): fail what is
  * left and close our side, which lets the toolstack finish the removal.
  */
-static void backend_state_changed(struct xs_watch *w, const char *path, void *arg)
+static void backend_state_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
-    struct blk_dev *d = arg;
+    struct xenolith_blk_dev *d = arg;
     int s = xenbus_otherend_state(&d->xb);
     if (s >= 0 && s != XenbusStateClosing && s != XenbusStateClosed && s != XenbusStateUnknown)
         return;
@@ -171,15 +173,17 @@ static void backend_state_changed(struct xs_watch *w, const char *path, void *ar
 /* ---- the handshake (drivers/xen/xenbus_frontend.c runs it) ---- */
 
 struct handshake {
-    struct blk_dev *d;
+    struct xenolith_blk_dev *d;
     unsigned int order;
-    unsigned int made;   /* queues set up so far (first connect) */
-    int started;         /* their threads run: a failure breaks the device, no cleanup */
-    struct blk_info was; /* a reconnect: what the rings were made for */
+    unsigned int made;            /* queues set up so far (first connect) */
+    int started;                  /* their threads run: a failure breaks the device, no cleanup */
+    struct xenolith_blk_info was; /* a reconnect: what the rings were made for */
+    unsigned int moved;           /* a reconnect: requests moved off queues taken away */
+    unsigned int replayed;        /* a reconnect: ring requests issued again */
 };
 
-static int write_ring(xs_tx_t tx, struct blk_dev *d, const char *dir, struct blk_queue *q,
-                      int single_page_node)
+static int write_ring(xenolith_xs_tx_t tx, struct xenolith_blk_dev *d, const char *dir,
+                      struct blk_queue *q, int single_page_node)
 {
     char name[48];
     int rc;
@@ -201,10 +205,10 @@ static int write_ring(xs_tx_t tx, struct blk_dev *d, const char *dir, struct blk
 }
 
 /* Our half of the connection (the state goes with it). */
-static int write_keys(xs_tx_t tx, void *arg)
+static int write_keys(xenolith_xs_tx_t tx, void *arg)
 {
     struct handshake *p = arg;
-    struct blk_dev *d = p->d;
+    struct xenolith_blk_dev *d = p->d;
     /* A one-page ring is published as "ring-ref", as every backend understands. */
     int rc = 0, single = p->order == 0;
     if (!single)
@@ -235,9 +239,9 @@ static unsigned int floor_log2(unsigned long v)
 }
 
 /* What the backend says the disk is, checked. 0 or -errno. */
-static int read_disk(struct blk_dev *d)
+static int read_disk(struct xenolith_blk_dev *d)
 {
-    struct blk_info *in = &d->info;
+    struct xenolith_blk_info *in = &d->info;
     const unsigned long absent = ~0UL;
     unsigned long sectors = xenbus_otherend_ulong(&d->xb, "sectors", absent);
     unsigned long ssize = xenbus_otherend_ulong(&d->xb, "sector-size", absent);
@@ -264,14 +268,14 @@ static int read_disk(struct blk_dev *d)
 
     char path[sizeof(d->xb.otherend) + 8], mode[8] = "";
     ksnprintf(path, sizeof(path), "%s/mode", d->xb.otherend);
-    xs_read(XS_NO_TX, path, mode, sizeof(mode));
+    xenolith_xs_read(XENOLITH_XS_NO_TX, path, mode, sizeof(mode));
     in->read_only = (info & VDISK_READONLY) || !strchr(mode, 'w');
     return 0;
 }
 
-static void read_features(struct blk_dev *d)
+static void read_features(struct xenolith_blk_dev *d)
 {
-    struct blk_info *in = &d->info;
+    struct xenolith_blk_info *in = &d->info;
     unsigned long flush = xenbus_otherend_ulong(&d->xb, "feature-flush-cache", 0);
     unsigned long barrier = xenbus_otherend_ulong(&d->xb, "feature-barrier", 0);
     unsigned long discard = xenbus_otherend_ulong(&d->xb, "feature-discard", 0);
@@ -282,15 +286,15 @@ static void read_features(struct blk_dev *d)
     d->flush_op = 0;
     if (flush && opt_flush) {
         d->flush_op = BLKIF_OP_FLUSH_DISKCACHE;
-        in->features |= BLK_F_FLUSH;
+        in->features |= XENOLITH_BLK_F_FLUSH;
     } else if (barrier) {
         d->flush_op = BLKIF_OP_WRITE_BARRIER;
-        in->features |= BLK_F_BARRIER;
+        in->features |= XENOLITH_BLK_F_BARRIER;
     }
     if (discard && opt_discard) {
-        in->features |= BLK_F_DISCARD;
+        in->features |= XENOLITH_BLK_F_DISCARD;
         if (xenbus_otherend_ulong(&d->xb, "discard-secure", 0))
-            in->features |= BLK_F_SECURE_DISCARD;
+            in->features |= XENOLITH_BLK_F_SECURE_DISCARD;
         unsigned long g = xenbus_otherend_ulong(&d->xb, "discard-granularity", in->sector_size);
         unsigned long a = xenbus_otherend_ulong(&d->xb, "discard-alignment", 0);
         in->discard_granularity = g && g <= UINT32_MAX ? (uint32_t)g : in->sector_size;
@@ -298,7 +302,7 @@ static void read_features(struct blk_dev *d)
     }
     d->persistent = persistent && opt_persistent;
     if (d->persistent)
-        in->features |= BLK_F_PERSISTENT;
+        in->features |= XENOLITH_BLK_F_PERSISTENT;
     if (indirect > 0 && indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
         printk("blk %s: backend's feature-max-indirect-segments %lu is no more than a direct "
                "request carries (%u); indirect requests not used\n",
@@ -312,11 +316,11 @@ static void read_features(struct blk_dev *d)
     d->max_segs =
         blkif_segments_to_use(indirect, opt_indirect > 0 ? (unsigned long)opt_indirect : 0);
     if (d->max_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST)
-        in->features |= BLK_F_INDIRECT;
+        in->features |= XENOLITH_BLK_F_INDIRECT;
     in->max_segments = d->max_segs;
 }
 
-static void release_queues(struct blk_dev *d, unsigned int n)
+static void release_queues(struct xenolith_blk_dev *d, unsigned int n)
 {
     for (unsigned int i = 0; i < n; i++)
         blkq_release(&d->queues[i]);
@@ -326,39 +330,52 @@ static void release_queues(struct blk_dev *d, unsigned int n)
     d->nqueues = 0;
 }
 
-static unsigned long backend_max_order(struct blk_dev *d)
+/* One queue per online VCPU unless told otherwise, as many as we support at most. */
+static unsigned int want_queues(void)
+{
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    return MIN(MAX(want, 1u), (unsigned int)BLKFRONT_MAX_QUEUES);
+}
+
+static unsigned long backend_max_order(struct xenolith_blk_dev *d)
 {
     unsigned long max_order = xenbus_otherend_ulong(&d->xb, "max-ring-page-order", ~0UL);
     return max_order != ~0UL ? max_order
                              : floor_log2(xenbus_otherend_ulong(&d->xb, "max-ring-pages", 1));
 }
 
-/* First connect: ring pages and queues, each clamped to what we can use (and said so). */
+/* The queues and ring order to use with this backend, each clamped to what we can use (and
+ * said so). `room`: queue structs there are room for (0: allocate as many as we may want). */
+static void choose_layout(struct handshake *h, unsigned int room, unsigned int *nqueues)
+{
+    struct xenolith_blk_dev *d = h->d;
+    char who[24];
+    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
+    unsigned long offer = (unsigned int)xenbus_fit_report(
+        who, "max-ring-page-order", backend_max_order(d), 0, BLKFRONT_MAX_RING_ORDER);
+    h->order = frontend_layout_order(offer, BLKFRONT_MAX_RING_ORDER, opt_ring_order);
+    unsigned long max_queues =
+        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
+    *nqueues = frontend_layout_queues(want_queues(), max_queues, room ? room : BLKFRONT_MAX_QUEUES);
+}
+
+/* First connect: ring pages and queues. */
 static int prepare_rings(void *arg)
 {
     struct handshake *h = arg;
-    struct blk_dev *d = h->d;
-    char who[24];
-    ksnprintf(who, sizeof(who), "blk %s", d->info.name);
-    unsigned int order = (unsigned int)xenbus_fit_report(
-        who, "max-ring-page-order", backend_max_order(d), 0, BLKFRONT_MAX_RING_ORDER);
-    if (opt_ring_order >= 0 && (unsigned int)opt_ring_order < order)
-        order = (unsigned int)opt_ring_order;
-    h->order = order;
-    unsigned long max_queues =
-        xenbus_otherend_count(&d->xb, who, "multi-queue-max-queues", 1, 1, BLKFRONT_MAX_QUEUES);
-    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, max_queues));
-
-    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+    struct xenolith_blk_dev *d = h->d;
+    choose_layout(h, 0, &d->nqueues);
+    /* Room for as many queues as we would like, should a later backend offer more. */
+    unsigned int room = MAX(d->nqueues, want_queues());
+    if (room > d->queues_cap) { /* a re-attached device keeps its array if it fits */
         free(d->queues);
-        d->queues = calloc(d->nqueues, sizeof(*d->queues));
-        d->queues_cap = d->queues ? d->nqueues : 0;
+        d->queues = calloc(room, sizeof(*d->queues));
+        d->queues_cap = d->queues ? room : 0;
     }
     if (!d->queues)
         return -ENOMEM;
     for (; h->made < d->nqueues; h->made++) {
-        int rc = blkq_init(&d->queues[h->made], d, h->made, order);
+        int rc = blkq_init(&d->queues[h->made], d, h->made, h->order);
         if (rc < 0) {
             h->made++;
             return rc;
@@ -367,11 +384,16 @@ static int prepare_rings(void *arg)
     return 0;
 }
 
+static unsigned int pool_pages(void)
+{
+    return (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
+}
+
 /* First connect: the disk, its features, then the queues' threads. */
 static int start_queues(void *arg)
 {
     struct handshake *h = arg;
-    struct blk_dev *d = h->d;
+    struct xenolith_blk_dev *d = h->d;
     int rc = read_disk(d);
     if (rc < 0)
         return rc;
@@ -380,7 +402,7 @@ static int start_queues(void *arg)
     d->info.ring_pages = 1u << h->order;
     d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
 
-    unsigned int pool = (unsigned int)(opt_pool_kib > 0 ? opt_pool_kib : 4096) / 4;
+    unsigned int pool = pool_pages();
     __atomic_store_n(&d->gone, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&d->broken, 0, __ATOMIC_RELEASE); /* a re-attach: live again */
     h->started = 1;
@@ -395,16 +417,16 @@ static int start_queues(void *arg)
     return 0;
 }
 
-static void watch_backend(struct blk_dev *d)
+static void watch_backend(struct xenolith_blk_dev *d)
 {
     char path[sizeof(d->xb.otherend) + 8];
     ksnprintf(path, sizeof(path), "%s/state", d->xb.otherend);
-    if (xs_watch(&d->state_watch, path, backend_state_changed, d) < 0)
+    if (xenolith_xs_watch(&d->state_watch, path, backend_state_changed, d) < 0)
         printk("blk %s: cannot watch the backend's state; removal will not be noticed\n",
                d->info.name);
 }
 
-static int handshake(struct blk_dev *d, struct handshake *h, int (*prepare)(void *),
+static int handshake(struct xenolith_blk_dev *d, struct handshake *h, int (*prepare)(void *),
                      int (*finish)(void *))
 {
     char who[24];
@@ -421,7 +443,7 @@ static int handshake(struct blk_dev *d, struct handshake *h, int (*prepare)(void
     return xenbus_frontend_connect(&d->xb, &f);
 }
 
-static int connect(struct blk_dev *d, const char *id)
+static int connect(struct xenolith_blk_dev *d, const char *id)
 {
     char *end;
     unsigned long vdev = strtoul(id, &end, 10);
@@ -460,7 +482,7 @@ static int connect(struct blk_dev *d, const char *id)
 static void blk_suspend(void *arg)
 {
     for (int i = 0; i < ndevs; i++) {
-        struct blk_dev *d = devs[i];
+        struct xenolith_blk_dev *d = devs[i];
         for (unsigned int k = 0; k < d->nqueues && !d->broken; k++)
             if (blkq_quiesce(&d->queues[k], QUIESCE_NS) < 0)
                 printk("blk %s: queue %u: the backend did not answer before the suspend\n",
@@ -468,32 +490,55 @@ static void blk_suspend(void *arg)
     }
 }
 
-/* A reconnect: the same rings go to the new backend, which must be able to take them. */
-static int reuse_rings(void *arg)
+/*
+ * A reconnect: what the new backend offers decides the queues and the ring
+ * size again, as on a first connect. Queues beyond its offer are taken away,
+ * what waited or was in flight on them moved to those that stay; queues it
+ * offers room for again are set up anew (the array has room for all we want).
+ * Every ring is granted to the new backend, resized if the order changed, and
+ * what was in flight on it is issued again once the backend is connected.
+ */
+static int renegotiate_rings(void *arg)
 {
     struct handshake *h = arg;
-    struct blk_dev *d = h->d;
-    h->order = floor_log2(d->queues[0].ring_pages);
-    if (backend_max_order(d) < h->order ||
-        (d->nqueues > 1 &&
-         xenbus_otherend_ulong(&d->xb, "multi-queue-max-queues", 1) < d->nqueues)) {
-        printk("blk %s: the new backend offers fewer queues or a smaller ring than we use\n",
-               d->info.name);
-        return -EOPNOTSUPP;
+    struct xenolith_blk_dev *d = h->d;
+    unsigned int old_n = d->nqueues, new_n;
+    int rc = 0;
+    choose_layout(h, d->queues_cap, &new_n);
+    if (new_n < old_n) {
+        for (unsigned int k = new_n; k < old_n; k++) {
+            struct blk_queue *q = &d->queues[k];
+            mutex_lock(&q->lock);
+            q->retired = 1; /* no caller queues more on it from here */
+            mutex_unlock(&q->lock);
+        }
+        __atomic_store_n(&d->nqueues, new_n, __ATOMIC_RELEASE);
+        for (unsigned int k = new_n; k < old_n; k++)
+            h->moved += blkq_retire(&d->queues[k], &d->queues[frontend_layout_target(k, new_n)],
+                                    &h->replayed);
     }
-    for (unsigned int k = 0; k < d->nqueues; k++) {
-        int rc = blkq_reconnect(&d->queues[k]);
-        if (rc < 0)
+    for (unsigned int k = 0; k < MIN(old_n, new_n); k++)
+        if ((rc = blkq_reconnect(&d->queues[k], h->order, &h->replayed)) < 0)
             return rc;
+    for (h->made = old_n; h->made < new_n; h->made++) {
+        struct blk_queue *q = &d->queues[h->made];
+        if ((rc = blkq_init(q, d, h->made, h->order)) < 0) {
+            blkq_release(q);
+            return rc;
+        }
+        q->suspended = 1; /* issues nothing until the backend is connected */
     }
+    if (new_n > old_n)
+        __atomic_store_n(&d->nqueues, new_n, __ATOMIC_RELEASE);
     return 0;
 }
 
-/* A reconnect: the same disk, its features again, the pools granted to the new backend. */
+/* A reconnect: the same disk, its features again, the pools for the new backend, the
+ * threads of new queues. */
 static int regrant_pools(void *arg)
 {
     struct handshake *h = arg;
-    struct blk_dev *d = h->d;
+    struct xenolith_blk_dev *d = h->d;
     int rc = read_disk(d);
     if (rc < 0)
         return rc;
@@ -502,33 +547,41 @@ static int regrant_pools(void *arg)
         return -EIO;
     }
     read_features(d);
-    d->info.queues = h->was.queues;
-    d->info.ring_pages = h->was.ring_pages;
-    d->info.ring_slots = h->was.ring_slots;
-    for (unsigned int k = 0; k < d->nqueues; k++)
-        if ((rc = blkq_regrant_pool(&d->queues[k])) < 0)
+    d->info.queues = d->nqueues;
+    d->info.ring_pages = 1u << h->order;
+    d->info.ring_slots = RING_SIZE(&d->queues[0].ring);
+    for (unsigned int k = 0; k < d->nqueues; k++) {
+        struct blk_queue *q = &d->queues[k];
+        rc = k < h->was.queues ? blkq_regrant_pool(q, pool_pages()) : blkq_start(q, pool_pages());
+        if (rc < 0)
             return rc;
+    }
     return 0;
 }
 
 /*
  * In a new domain: the backend is a new one (maybe with other limits), found
- * where xenstore now says. The same queues, rings and pages go to it; what
- * waited in the queues is issued once it is connected.
+ * where xenstore now says. The queues and rings are renegotiated with it;
+ * what waited in the queues, or was in flight, is issued once it is connected.
  */
-static int reconnect(struct blk_dev *d)
+static int reconnect(struct xenolith_blk_dev *d)
 {
     char id[12];
     ksnprintf(id, sizeof(id), "%u", d->info.vdev);
     struct handshake h = {.d = d, .was = d->info};
-    xs_unwatch(&d->state_watch);
+    xenolith_xs_unwatch(&d->state_watch);
     xenbus_device_release(&d->xb);
     int rc = xenbus_device_init(&d->xb, "vbd", id);
-    if (rc < 0 || (rc = handshake(d, &h, reuse_rings, regrant_pools)) < 0)
+    if (rc < 0 || (rc = handshake(d, &h, renegotiate_rings, regrant_pools)) < 0)
         return rc;
     watch_backend(d);
     for (unsigned int k = 0; k < d->nqueues; k++)
         blkq_resume(&d->queues[k]);
+    printk("blk %s: reconnected to %s after the domain moved: queues %u -> %u, ring %u -> %u "
+           "pages, %u request%s moved, %u ring request%s replayed\n",
+           d->info.name, d->xb.otherend, h.was.queues, d->info.queues, h.was.ring_pages,
+           d->info.ring_pages, h.moved, h.moved == 1 ? "" : "s", h.replayed,
+           h.replayed == 1 ? "" : "s");
     return 0;
 }
 
@@ -536,17 +589,27 @@ static int reconnect(struct blk_dev *d)
 static void *reconnect_thread(void *arg)
 {
     for (int i = 0; i < ndevs; i++) {
-        struct blk_dev *d = devs[i];
+        struct xenolith_blk_dev *d = devs[i];
         if (d->broken)
             continue;
         int rc = reconnect(d);
         if (rc < 0)
             blkfront_break(d, -EIO, "cannot reconnect after the domain moved (%d)", rc);
-        else
-            printk("blk %s: reconnected to %s after the domain moved\n", d->info.name,
-                   d->xb.otherend);
     }
     return NULL;
+}
+
+unsigned int blkfront_grants_held(struct xenolith_blk_dev *d, unsigned int *in_use)
+{
+    unsigned int n = 0, nq = __atomic_load_n(&d->nqueues, __ATOMIC_ACQUIRE);
+    for (unsigned int k = 0; k < nq; k++)
+        mutex_lock(&d->queues[k].lock);
+    for (unsigned int k = 0; k < nq; k++)
+        n += blkq_grants_held(&d->queues[k]);
+    *in_use = gnttab_in_use();
+    for (unsigned int k = nq; k-- > 0;)
+        mutex_unlock(&d->queues[k].lock);
+    return n;
 }
 
 static void blk_resume(int new_domain, void *arg)
@@ -557,9 +620,10 @@ static void blk_resume(int new_domain, void *arg)
                 blkq_resume(&devs[i]->queues[k]);
         return;
     }
-    struct thread *t = thread_create("blk-reconnect", reconnect_thread, NULL, 0, 0);
+    struct xenolith_thread *t =
+        xenolith_thread_create("blk-reconnect", reconnect_thread, NULL, 0, 0);
     if (t)
-        thread_detach(t);
+        xenolith_thread_detach(t);
     else
         for (int i = 0; i < ndevs; i++)
             blkfront_break(devs[i], -EIO, "no memory to reconnect after the domain moved");
@@ -567,15 +631,15 @@ static void blk_resume(int new_domain, void *arg)
 
 /* ---- enumeration ---- */
 
-static void announce(struct blk_dev *d, int attached)
+static void announce(struct xenolith_blk_dev *d, int attached)
 {
-    callback_each(&hotplug_handlers, h)((blk_hotplug_fn)h->fn)(d, attached, h->arg);
+    callback_each(&hotplug_handlers, h)((xenolith_blk_hotplug_fn)h->fn)(d, attached, h->arg);
 }
 
 /* The backend has closed after a detach: free everything the device held. */
-static void teardown(struct blk_dev *d)
+static void teardown(struct xenolith_blk_dev *d)
 {
-    xs_unwatch(&d->state_watch);
+    xenolith_xs_unwatch(&d->state_watch);
     int busy = 0;
     for (unsigned int i = 0; i < d->nqueues; i++)
         if (blkq_teardown(&d->queues[i]) < 0)
@@ -588,7 +652,7 @@ static void teardown(struct blk_dev *d)
     announce(d, 0);
 }
 
-static struct blk_dev *find_vdev(unsigned long vdev)
+static struct xenolith_blk_dev *find_vdev(unsigned long vdev)
 {
     for (int i = 0; i < ndevs; i++)
         if (devs[i]->info.vdev == vdev)
@@ -604,7 +668,7 @@ static void attach(const char *id)
         printk("blk: device/vbd/%s is not a virtual-device number; ignored\n", id);
         return;
     }
-    struct blk_dev *d = find_vdev(vdev);
+    struct xenolith_blk_dev *d = find_vdev(vdev);
     if (d && !__atomic_load_n(&d->gone, __ATOMIC_ACQUIRE))
         return; /* connected, or detached and waiting for its backend to close */
     if (!xenbus_freshly_added("vbd", id))
@@ -626,11 +690,11 @@ static void attach(const char *id)
         return;
     }
     char line[160];
-    blk_dev_describe(d, line, sizeof(line));
+    xenolith_blk_dev_describe(d, line, sizeof(line));
     printk("blk: attached %s\n", line);
     if (fresh) {
         devs[ndevs] = d;
-        __atomic_store_n(&ndevs, ndevs + 1, __ATOMIC_RELEASE); /* blk_dev_count grows */
+        __atomic_store_n(&ndevs, ndevs + 1, __ATOMIC_RELEASE); /* xenolith_blk_dev_count grows */
     }
     announce(d, 1);
 }
@@ -639,7 +703,7 @@ static void attach(const char *id)
 static void hotplug_scan(void)
 {
     for (int i = 0; i < ndevs; i++) {
-        struct blk_dev *d = devs[i];
+        struct xenolith_blk_dev *d = devs[i];
         if (d->gone || !__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE) || !d->queues)
             continue;
         /* Closed, gone, or already a new backend for a re-attach: ours is done. */
@@ -654,16 +718,16 @@ static void hotplug_scan(void)
     free(ids);
 }
 
-int blk_on_hotplug(blk_hotplug_fn fn, void *arg)
+int xenolith_blk_on_hotplug(xenolith_blk_hotplug_fn fn, void *arg)
 {
-    blk_dev_count(); /* devices found, hotplug watched */
+    xenolith_blk_dev_count(); /* devices found, hotplug watched */
     mutex_lock(&probe_lock);
     int rc = callback_add(&hotplug_handlers, (callback_fn)fn, arg);
     mutex_unlock(&probe_lock);
     return rc;
 }
 
-int blk_dev_connected(struct blk_dev *d)
+int xenolith_blk_dev_connected(struct xenolith_blk_dev *d)
 {
     return d && !__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE);
 }
@@ -680,7 +744,7 @@ static void probe(void)
     if (n > 0)
         qsort(ids, (size_t)n, sizeof(*ids), xenbus_by_number);
     for (int i = 0; i < n && ndevs < BLKFRONT_MAX_DEVS; i++) {
-        struct blk_dev *d = calloc(1, sizeof(*d));
+        struct xenolith_blk_dev *d = calloc(1, sizeof(*d));
         if (!d)
             break;
         int rc = connect(d, ids[i]);
@@ -691,7 +755,7 @@ static void probe(void)
             continue;
         }
         char line[160];
-        blk_dev_describe(d, line, sizeof(line));
+        xenolith_blk_dev_describe(d, line, sizeof(line));
         printk("blk: %s\n", line);
         devs[ndevs++] = d;
     }
@@ -703,23 +767,23 @@ static void probe(void)
     mutex_unlock(&probe_lock);
 }
 
-int blk_dev_count(void)
+int xenolith_blk_dev_count(void)
 {
     if (!__atomic_load_n(&probed, __ATOMIC_ACQUIRE))
         probe();
     return ndevs;
 }
 
-struct blk_dev *blk_dev_get(int index)
+struct xenolith_blk_dev *xenolith_blk_dev_get(int index)
 {
-    if (index < 0 || index >= blk_dev_count())
+    if (index < 0 || index >= xenolith_blk_dev_count())
         return NULL;
     return devs[index];
 }
 
-struct blk_dev *blk_dev_find(const char *name)
+struct xenolith_blk_dev *xenolith_blk_dev_find(const char *name)
 {
-    int n = blk_dev_count();
+    int n = xenolith_blk_dev_count();
     for (int i = 0; i < n; i++) {
         char num[16];
         ksnprintf(num, sizeof(num), "%u", devs[i]->info.vdev);
@@ -729,17 +793,17 @@ struct blk_dev *blk_dev_find(const char *name)
     return NULL;
 }
 
-void blk_dev_info(struct blk_dev *d, struct blk_info *info)
+void xenolith_blk_dev_info(struct xenolith_blk_dev *d, struct xenolith_blk_info *info)
 {
     *info = d->info;
 }
 
-int blk_dev_describe(struct blk_dev *d, char *buf, size_t size)
+int xenolith_blk_dev_describe(struct xenolith_blk_dev *d, char *buf, size_t size)
 {
-    const struct blk_info *in = &d->info;
+    const struct xenolith_blk_info *in = &d->info;
     uint64_t mib = in->sectors * in->sector_size >> 20;
     char segs[24] = "";
-    if (in->features & BLK_F_INDIRECT)
+    if (in->features & XENOLITH_BLK_F_INDIRECT)
         ksnprintf(segs, sizeof(segs), ", indirect %u", in->max_segments);
     return ksnprintf(buf, size,
                      "%s: %llu MiB (%llu x %u B), %s, %u queue%s x %u-page ring (%u "
@@ -747,21 +811,22 @@ int blk_dev_describe(struct blk_dev *d, char *buf, size_t size)
                      in->name, (unsigned long long)mib, (unsigned long long)in->sectors,
                      in->sector_size, in->read_only ? "read-only" : "read-write", in->queues,
                      in->queues == 1 ? "" : "s", in->ring_pages, in->ring_slots, segs,
-                     in->features & BLK_F_PERSISTENT ? ", persistent grants" : "",
-                     in->features & BLK_F_FLUSH     ? ", flush"
-                     : in->features & BLK_F_BARRIER ? ", barrier"
-                                                    : "",
-                     in->features & BLK_F_DISCARD ? ", discard" : "",
+                     in->features & XENOLITH_BLK_F_PERSISTENT ? ", persistent grants" : "",
+                     in->features & XENOLITH_BLK_F_FLUSH     ? ", flush"
+                     : in->features & XENOLITH_BLK_F_BARRIER ? ", barrier"
+                                                             : "",
+                     in->features & XENOLITH_BLK_F_DISCARD ? ", discard" : "",
                      d->broken ? ", DISCONNECTED" : "");
 }
 
-void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st)
+void xenolith_blk_dev_stats(struct xenolith_blk_dev *d, unsigned int queue,
+                            struct xenolith_blk_stats *st)
 {
     memset(st, 0, sizeof(*st));
     for (unsigned int i = 0; i < d->nqueues; i++) {
-        if (queue >= 0 && (unsigned int)queue != i)
+        if (queue < d->nqueues && queue != i)
             continue;
-        const struct blk_stats *s = &d->queues[i].stats;
+        const struct xenolith_blk_stats *s = &d->queues[i].stats;
         st->reads += s->reads;
         st->writes += s->writes;
         st->flushes += s->flushes;
@@ -787,25 +852,25 @@ void blk_dev_stats(struct blk_dev *d, int queue, struct blk_stats *st)
 
 /* ---- requests ---- */
 
-static int check_request(struct blk_dev *d, const struct blk_request *r)
+static int check_request(struct xenolith_blk_dev *d, const struct xenolith_blk_request *r)
 {
     if (!r || !r->done)
         return -EINVAL;
     switch (r->op) {
-    case BLK_READ:
-    case BLK_WRITE:
+    case XENOLITH_BLK_READ:
+    case XENOLITH_BLK_WRITE:
         if (!r->buf)
             return -EINVAL;
-        if (r->op == BLK_WRITE && d->info.read_only && !blk_opt_ignore_readonly)
+        if (r->op == XENOLITH_BLK_WRITE && d->info.read_only && !blk_opt_ignore_readonly)
             return -EROFS;
         return blkif_check_range(r->offset, r->len, d->info.sector_size, d->info.sectors);
-    case BLK_DISCARD:
+    case XENOLITH_BLK_DISCARD:
         if (d->info.read_only && !blk_opt_ignore_readonly)
             return -EROFS;
-        if (!(d->info.features & BLK_F_DISCARD))
+        if (!(d->info.features & XENOLITH_BLK_F_DISCARD))
             return -EOPNOTSUPP;
         return blkif_check_range(r->offset, r->len, d->info.sector_size, d->info.sectors);
-    case BLK_FLUSH:
+    case XENOLITH_BLK_FLUSH:
         if (d->info.read_only && !blk_opt_ignore_readonly)
             return -EROFS;
         return d->flush_op ? 0 : -EOPNOTSUPP; /* never "done" without telling the backend */
@@ -814,13 +879,13 @@ static int check_request(struct blk_dev *d, const struct blk_request *r)
 }
 
 /* Requests go to the queue of the VCPU that submits them. */
-static struct blk_queue *queue_of_caller(struct blk_dev *d)
+static struct blk_queue *queue_of_caller(struct xenolith_blk_dev *d)
 {
     unsigned int n = __atomic_load_n(&d->nqueues, __ATOMIC_ACQUIRE);
     return n ? &d->queues[this_cpu()->id % n] : NULL; /* none: detached */
 }
 
-int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n)
+int xenolith_blk_submitv(struct xenolith_blk_dev *d, struct xenolith_blk_request **rs, int n)
 {
     if (!d)
         return -ENODEV;
@@ -836,15 +901,20 @@ int blk_submitv(struct blk_dev *d, struct blk_request **rs, int n)
         }
         ok++;
     }
-    struct blk_queue *q = queue_of_caller(d);
-    if (!q || __atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
-        return -EIO;
-    return blkq_submit(q, rs, ok);
+    for (;;) {
+        struct blk_queue *q = queue_of_caller(d);
+        if (!q || __atomic_load_n(&d->broken, __ATOMIC_ACQUIRE))
+            return -EIO;
+        int rc = blkq_submit(q, rs, ok);
+        if (rc != -EAGAIN)
+            return rc;
+        xenolith_thread_yield(); /* its queue was just taken away at a reconnect: pick again */
+    }
 }
 
-int blk_submit(struct blk_dev *d, struct blk_request *r)
+int xenolith_blk_submit(struct xenolith_blk_dev *d, struct xenolith_blk_request *r)
 {
-    int rc = blk_submitv(d, &r, 1);
+    int rc = xenolith_blk_submitv(d, &r, 1);
     return rc == 1 ? 0 : rc;
 }
 
@@ -854,17 +924,18 @@ struct sync_wait {
 };
 
 /* The waiter's record may vanish once done is set: set it last, then touch only the queue. */
-static void sync_done(struct blk_request *r, int status)
+static void sync_done(struct xenolith_blk_request *r, int status)
 {
     struct sync_wait *w = r->arg;
     w->status = status;
     __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 }
 
-static int sync_io(struct blk_dev *d, enum blk_op op, uint64_t offset, void *buf, uint64_t len)
+static int sync_io(struct xenolith_blk_dev *d, enum xenolith_blk_op op, uint64_t offset, void *buf,
+                   uint64_t len)
 {
     struct sync_wait w = {0, 0};
-    struct blk_request r = {
+    struct xenolith_blk_request r = {
         .op = op,
         .offset = offset,
         .len = len,
@@ -875,31 +946,37 @@ static int sync_io(struct blk_dev *d, enum blk_op op, uint64_t offset, void *buf
     /* A callback waiting for its own queue's thread would wait forever. */
     if (d && queue_of_caller(d)->thread == thread_current())
         return -EDEADLK;
-    int rc = blk_submit(d, &r);
+    int rc = xenolith_blk_submit(d, &r);
     if (rc < 0)
         return rc;
-    struct blk_queue *q = r._queue;
-    /* The queue wakes sync_wq after every batch of callbacks; the watchdog bounds the wait. */
-    wait_event(&q->sync_wq, __atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
-    return w.status;
+    /* The queue wakes sync_wq after every batch of callbacks; the watchdog bounds the wait. A
+     * reconnect may move the request to another queue, and then wakes us on the old one. */
+    for (;;) {
+        struct blk_queue *q = __atomic_load_n((struct blk_queue **)&r._queue, __ATOMIC_ACQUIRE);
+        wait_event(&q->sync_wq,
+                   __atomic_load_n(&w.done, __ATOMIC_ACQUIRE) ||
+                       __atomic_load_n((struct blk_queue **)&r._queue, __ATOMIC_ACQUIRE) != q);
+        if (__atomic_load_n(&w.done, __ATOMIC_ACQUIRE))
+            return w.status;
+    }
 }
 
-int blk_read(struct blk_dev *d, uint64_t offset, void *buf, uint64_t len)
+int xenolith_blk_read(struct xenolith_blk_dev *d, uint64_t offset, void *buf, uint64_t len)
 {
-    return sync_io(d, BLK_READ, offset, buf, len);
+    return sync_io(d, XENOLITH_BLK_READ, offset, buf, len);
 }
 
-int blk_write(struct blk_dev *d, uint64_t offset, const void *buf, uint64_t len)
+int xenolith_blk_write(struct xenolith_blk_dev *d, uint64_t offset, const void *buf, uint64_t len)
 {
-    return sync_io(d, BLK_WRITE, offset, (void *)buf, len);
+    return sync_io(d, XENOLITH_BLK_WRITE, offset, (void *)buf, len);
 }
 
-int blk_flush(struct blk_dev *d)
+int xenolith_blk_flush(struct xenolith_blk_dev *d)
 {
-    return sync_io(d, BLK_FLUSH, 0, NULL, 0);
+    return sync_io(d, XENOLITH_BLK_FLUSH, 0, NULL, 0);
 }
 
-int blk_discard(struct blk_dev *d, uint64_t offset, uint64_t len)
+int xenolith_blk_discard(struct xenolith_blk_dev *d, uint64_t offset, uint64_t len)
 {
-    return sync_io(d, BLK_DISCARD, offset, NULL, len);
+    return sync_io(d, XENOLITH_BLK_DISCARD, offset, NULL, len);
 }

@@ -26,7 +26,7 @@ struct blk_page {
 
 /* One ring request in flight, found by its slot in the in-flight table. */
 struct blk_frag {
-    struct blk_request *req;
+    struct xenolith_blk_request *req;
     struct blk_page *data; /* data pages, in order */
     struct blk_page *ind;  /* indirect segment pages, in order */
     uint64_t started_ns;
@@ -35,7 +35,7 @@ struct blk_frag {
 };
 
 struct blk_queue {
-    struct blk_dev *dev;
+    struct xenolith_blk_dev *dev;
     unsigned int index;
     int cpu; /* the VCPU its events and thread are on */
     struct mutex lock;
@@ -53,29 +53,30 @@ struct blk_queue {
     struct blkif_inflight inflight;
     struct blkif_slot *slots;
     struct blk_frag *frags;
-    struct blk_request *pending_head, *pending_tail;
-    struct blk_request *done_head, *done_tail; /* callbacks to run */
+    struct blkif_reqlist pending;
+    struct blkif_reqlist done; /* callbacks to run */
 
     /* Pages for data and indirect segments: a LIFO free list, up to pages_max. */
     struct blk_page *free_pages;
     unsigned int pages_total, pages_free, pages_max;
     grant_ref_t *grefs; /* scratch for the request being built */
 
-    struct blk_stats stats;
+    struct xenolith_blk_stats stats;
     struct waitq wq;      /* the queue thread sleeps here */
-    struct waitq sync_wq; /* blk_read & co. wait here for their request */
+    struct waitq sync_wq; /* xenolith_blk_read & co. wait here for their request */
     unsigned int kicks;   /* bumped by events and by anyone who needs the thread */
-    struct thread *thread;
+    struct xenolith_thread *thread;
     struct blk_page *quarantined; /* pages of requests failed in flight (fail_all) */
     int stopping, stopped;        /* blkq_teardown asked the thread to end; it has */
     int failed;                   /* ring abandoned: every request failed, nothing issued again */
     int suspended;                /* a domain suspend: nothing is issued until it is over */
+    int retired;                  /* taken away at a reconnect (blkq_retire) */
     uint64_t storm_reports;       /* event storm lines worth printing so far */
 };
 
-struct blk_dev {
+struct xenolith_blk_dev {
     struct xenbus_device xb;
-    struct blk_info info;
+    struct xenolith_blk_info info;
     blkif_vdev_t handle;
     unsigned int nqueues;
     struct blk_queue *queues;
@@ -87,14 +88,15 @@ struct blk_dev {
     int broken;        /* disconnected after a fault: every request fails with break_err */
     int break_err;
     uint64_t timeout_ns;
-    struct xs_watch state_watch; /* the backend's state, once connected */
+    struct xenolith_xs_watch state_watch; /* the backend's state, once connected */
 };
 
 /* Options shared by both files (xenolith.blk.*). */
 extern int blk_opt_ignore_readonly;
 
 /* Allocate queue q's ring, grant it, and bind an event channel for the backend. */
-int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsigned int order);
+int blkq_init(struct blk_queue *q, struct xenolith_blk_dev *d, unsigned int index,
+              unsigned int order);
 
 /* After the handshake: size the page pool and start the queue's thread. */
 int blkq_start(struct blk_queue *q, unsigned int pool_pages);
@@ -117,25 +119,43 @@ int blkq_teardown(struct blk_queue *q);
  * Around a domain suspend. blkq_quiesce: issue nothing more (requests wait in
  * the queue) and wait up to timeout_ns for what is in flight; 0, or -EBUSY if
  * some is still out. blkq_resume: issue again (after a cancelled suspend, or
- * once reconnected). blkq_reconnect, in a new domain: the ring's grants and
- * event channel are void; set them up again over the same pages for the new
- * backend (nothing is in flight: quiesced). blkq_regrant_pool: with persistent
- * grants, grant the pool's pages to the new backend.
+ * once reconnected).
  */
 int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns);
 void blkq_resume(struct blk_queue *q);
-int blkq_reconnect(struct blk_queue *q);
-int blkq_regrant_pool(struct blk_queue *q);
 
-/* Queue the requests on q and issue what fits. See blk_submitv. */
-int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n);
+/*
+ * In a new domain, for the new backend (every grant and the event channel of
+ * the old one are void). blkq_reconnect: a ring of 2^order pages (the old one
+ * when the size stays), granted again, a new event channel; what was in flight
+ * is issued again (counted into *replayed). blkq_retire: the queue is taken
+ * away (the new backend offers fewer): its thread ends, what was in flight or
+ * waiting goes to queue `to` (how many requests), everything is freed; the
+ * struct stays (callers may still look at it). blkq_regrant_pool: the pool
+ * for the new backend's features (segments per request, persistent grants).
+ */
+int blkq_reconnect(struct blk_queue *q, unsigned int order, unsigned int *replayed);
+unsigned int blkq_retire(struct blk_queue *q, struct blk_queue *to, unsigned int *replayed);
+int blkq_regrant_pool(struct blk_queue *q, unsigned int pool_pages);
+
+/* Grants the queue holds now (ring and pool). Under q->lock. */
+unsigned int blkq_grants_held(struct blk_queue *q);
+
+/*
+ * Grants the device holds, and (*in_use) the grant table's count read at the
+ * same moment, with every queue locked: for leak checks in tests.
+ */
+unsigned int blkfront_grants_held(struct xenolith_blk_dev *d, unsigned int *in_use);
+
+/* Queue the requests on q and issue what fits. See xenolith_blk_submitv. */
+int blkq_submit(struct blk_queue *q, struct xenolith_blk_request **rs, int n);
 
 /*
  * Disconnect the device after a fault of the backend's (or a timeout): say why,
  * fail every request in flight or waiting with err, refuse new ones. Any
  * context that may block; takes no queue lock.
  */
-void blkfront_break(struct blk_dev *d, int err, const char *fmt, ...)
+void blkfront_break(struct xenolith_blk_dev *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

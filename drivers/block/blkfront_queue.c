@@ -23,6 +23,7 @@
 #include "core/percpu.h"
 #include "core/smp.h"
 #include "drivers/block/blkfront.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/gnttab.h"
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static uint64_t gfn_of(const void *va)
     return (uint64_t)(uintptr_t)va >> 12;
 }
 
-static const char *op_name(enum blk_op op)
+static const char *op_name(enum xenolith_blk_op op)
 {
     static const char *const names[] = {"read", "write", "flush", "discard"};
     return (unsigned)op < ARRAY_SIZE(names) ? names[op] : "?";
@@ -182,39 +183,34 @@ static void wake_thread(struct blk_queue *q)
     waitq_wake_all(&q->wq);
 }
 
-static uint64_t request_total(const struct blk_request *r)
+static uint64_t request_total(const struct xenolith_blk_request *r)
 {
-    return r->op == BLK_READ || r->op == BLK_WRITE ? r->len : 1;
+    return r->op == XENOLITH_BLK_READ || r->op == XENOLITH_BLK_WRITE ? r->len : 1;
 }
 
 /* The request is over: queue its callback for the thread. */
-static void finish(struct blk_queue *q, struct blk_request *r)
+static void finish(struct blk_queue *q, struct xenolith_blk_request *r)
 {
-    struct blk_stats *st = &q->stats;
+    struct xenolith_blk_stats *st = &q->stats;
     if (r->_status)
         st->errors++;
     switch (r->op) {
-    case BLK_READ:
+    case XENOLITH_BLK_READ:
         st->reads++;
         st->read_bytes += r->_status ? 0 : r->len;
         break;
-    case BLK_WRITE:
+    case XENOLITH_BLK_WRITE:
         st->writes++;
         st->write_bytes += r->_status ? 0 : r->len;
         break;
-    case BLK_FLUSH:
+    case XENOLITH_BLK_FLUSH:
         st->flushes++;
         break;
-    case BLK_DISCARD:
+    case XENOLITH_BLK_DISCARD:
         st->discards++;
         break;
     }
-    r->_next = NULL;
-    if (q->done_tail)
-        q->done_tail->_next = r;
-    else
-        q->done_head = r;
-    q->done_tail = r;
+    blkif_reqlist_push(&q->done, r);
 }
 
 static void copy_out(struct blk_frag *f)
@@ -243,8 +239,8 @@ static void copy_in(struct blk_page *pages, const char *src, uint32_t nbytes)
 static void frag_end(struct blk_queue *q, uint32_t slot, int err)
 {
     struct blk_frag *f = &q->frags[slot];
-    struct blk_request *r = f->req;
-    if (!err && r->op == BLK_READ)
+    struct xenolith_blk_request *r = f->req;
+    if (!err && r->op == XENOLITH_BLK_READ)
         copy_out(f);
     pool_give(q, f->data);
     pool_give(q, f->ind);
@@ -265,12 +261,7 @@ static void on_response(void *ctx, uint32_t slot, int err)
 
 static void pending_pop(struct blk_queue *q)
 {
-    struct blk_request *r = q->pending_head;
-    q->pending_head = r->_next;
-    if (!q->pending_head)
-        q->pending_tail = NULL;
-    r->_next = NULL;
-    r->_pending = 0;
+    blkif_reqlist_pop(&q->pending)->_pending = 0;
 }
 
 /*
@@ -278,16 +269,16 @@ static void pending_pop(struct blk_queue *q)
  * 0 when the pool or grant table must wait for completions, or -errno when r
  * cannot proceed at all.
  */
-static int issue_one(struct blk_queue *q, struct blk_request *r)
+static int issue_one(struct blk_queue *q, struct xenolith_blk_request *r)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     blkif_request_t *dst = RING_GET_REQUEST(&q->ring, q->ring.req_prod_pvt);
     struct blk_page *data = NULL, *ind = NULL;
     uint32_t slot, nbytes = 0;
     uint64_t id;
     int waiting = q->inflight.nr_busy > 0; /* completions will free resources */
 
-    if (r->op == BLK_FLUSH) {
+    if (r->op == XENOLITH_BLK_FLUSH) {
         if (blkif_inflight_get(&q->inflight, d->flush_op, d->flush_op, &slot, &id) < 0)
             return 0;
         blkif_build_flush(dst, id, d->flush_op, d->handle);
@@ -296,7 +287,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
         else
             q->stats.flush_requests++;
         r->_issued = 1;
-    } else if (r->op == BLK_DISCARD) {
+    } else if (r->op == XENOLITH_BLK_DISCARD) {
         if (blkif_inflight_get(&q->inflight, BLKIF_OP_DISCARD, BLKIF_OP_DISCARD, &slot, &id) < 0)
             return 0;
         blkif_build_discard(dst, id, d->handle, r->offset >> BLKIF_SECTOR_SHIFT,
@@ -307,7 +298,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
         nbytes = blkif_next_chunk(r->len - r->_issued, d->max_segs);
         uint32_t nsegs = blkif_data_pages(nbytes);
         uint32_t nind = blkif_indirect_pages(nsegs);
-        uint8_t op = r->op == BLK_READ ? BLKIF_OP_READ : BLKIF_OP_WRITE;
+        uint8_t op = r->op == XENOLITH_BLK_READ ? BLKIF_OP_READ : BLKIF_OP_WRITE;
         data = pool_take(q, nsegs + nind);
         if (!data)
             return waiting ? 0 : -ENOMEM;
@@ -320,7 +311,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
             *cut = NULL;
         }
         if (!d->persistent) {
-            int rc = grant_for_request(q, data, r->op == BLK_WRITE);
+            int rc = grant_for_request(q, data, r->op == XENOLITH_BLK_WRITE);
             if (rc == 0 && ind) {
                 rc = grant_for_request(q, ind, 1);
                 if (rc < 0) {
@@ -341,7 +332,7 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
             /* Cannot happen: the ring had room, and there is a slot per ring entry. */
             panic("blk %s: ring has room but no in-flight slot is free", d->info.name);
         }
-        if (r->op == BLK_WRITE)
+        if (r->op == XENOLITH_BLK_WRITE)
             copy_in(data, (const char *)r->buf + r->_issued, nbytes);
 
         uint32_t i = 0;
@@ -377,8 +368,8 @@ static int issue_one(struct blk_queue *q, struct blk_request *r)
     f->ind = ind;
     f->nbytes = nbytes;
     f->buf_off = r->_issued;
-    f->started_ns = time_now_ns();
-    if (r->op == BLK_READ || r->op == BLK_WRITE)
+    f->started_ns = xenolith_time_now_ns();
+    if (r->op == XENOLITH_BLK_READ || r->op == XENOLITH_BLK_WRITE)
         r->_issued += nbytes;
     r->_inflight++;
     q->ring.req_prod_pvt++;
@@ -393,8 +384,8 @@ static void issue(struct blk_queue *q)
     int pushed = 0;
     if (q->suspended)
         return; /* they wait; issued once the domain has resumed */
-    while (q->pending_head) {
-        struct blk_request *r = q->pending_head;
+    while (q->pending.head) {
+        struct xenolith_blk_request *r = q->pending.head;
         if (r->_status) {
             /* An earlier piece failed: issue no more of it. */
             pending_pop(q);
@@ -452,7 +443,7 @@ static void fail_all(struct blk_queue *q, int err)
         if (!q->inflight.slot[s].busy)
             continue;
         struct blk_frag *f = &q->frags[s];
-        struct blk_request *r = f->req;
+        struct xenolith_blk_request *r = f->req;
         blkif_inflight_put(&q->inflight, s);
         quarantine(q, f->data);
         quarantine(q, f->ind);
@@ -462,8 +453,8 @@ static void fail_all(struct blk_queue *q, int err)
         if (--r->_inflight == 0 && !r->_pending)
             finish(q, r);
     }
-    while (q->pending_head) {
-        struct blk_request *r = q->pending_head;
+    while (q->pending.head) {
+        struct xenolith_blk_request *r = q->pending.head;
         pending_pop(q);
         if (!r->_status)
             r->_status = err;
@@ -476,7 +467,9 @@ static void fail_all(struct blk_queue *q, int err)
 
 static void check_timeouts(struct blk_queue *q)
 {
-    uint64_t now = time_now_ns();
+    if (q->suspended)
+        return; /* the backend is not asked meanwhile; what is out is replayed in a new domain */
+    uint64_t now = xenolith_time_now_ns();
     for (uint32_t s = 0; s < q->inflight.n; s++) {
         if (!q->inflight.slot[s].busy)
             continue;
@@ -509,7 +502,7 @@ static int worth_reporting(uint64_t n)
  */
 static void count_idle_event(struct blk_queue *q)
 {
-    struct blk_stats *st = &q->stats;
+    struct xenolith_blk_stats *st = &q->stats;
     st->idle_events++;
     if (st->idle_events < st->ring_requests + 64)
         return;
@@ -523,8 +516,8 @@ static void count_idle_event(struct blk_queue *q)
 /* Take responses, issue what waits, watch the clock. Under q->lock. */
 static void service(struct blk_queue *q, int evented)
 {
-    struct blk_dev *d = q->dev;
-    if (q->failed)
+    struct xenolith_blk_dev *d = q->dev;
+    if (q->failed || q->retired)
         return;
     if (!__atomic_load_n(&d->broken, __ATOMIC_ACQUIRE)) {
         struct blkif_fault fault;
@@ -549,10 +542,10 @@ static void service(struct blk_queue *q, int evented)
         fail_all(q, d->break_err);
 }
 
-static void run_callbacks(struct blk_request *list)
+static void run_callbacks(struct xenolith_blk_request *list)
 {
     while (list) {
-        struct blk_request *r = list;
+        struct xenolith_blk_request *r = list;
         list = r->_next;
         r->_next = NULL;
         r->done(r, r->_status);
@@ -565,7 +558,7 @@ static void *queue_thread(void *arg)
     unsigned int seen = 0;
     uint64_t irqs_seen = 0;
     for (;;) {
-        uint64_t timeout = q->inflight.nr_busy || q->pending_head ? WATCHDOG_NS : 0;
+        uint64_t timeout = q->inflight.nr_busy || q->pending.head ? WATCHDOG_NS : 0;
         wait_event_timeout(&q->wq, __atomic_load_n(&q->kicks, __ATOMIC_ACQUIRE) != seen, timeout);
         seen = __atomic_load_n(&q->kicks, __ATOMIC_ACQUIRE);
         uint64_t irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_ACQUIRE);
@@ -576,15 +569,15 @@ static void *queue_thread(void *arg)
         /* The ring has been looked at: let the next event in (it is re-sent if pending). */
         if (q->port_bound)
             evtchn_unmask(q->port);
-        struct blk_request *done = q->done_head;
-        q->done_head = q->done_tail = NULL;
+        struct xenolith_blk_request *done = q->done.head;
+        q->done.head = q->done.tail = NULL;
         mutex_unlock(&q->lock);
 
         if (done) {
             run_callbacks(done);
             waitq_wake_all(&q->sync_wq);
         }
-        if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE) && q->failed)
+        if (__atomic_load_n(&q->stopping, __ATOMIC_ACQUIRE) && (q->failed || q->retired))
             break;
     }
     /* Last touch of q: blkq_teardown may free what it points at once it sees this. */
@@ -602,12 +595,13 @@ static void queue_event(evtchn_port_t port, void *arg)
 
 /* ---- set-up and tear-down ---- */
 
-int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsigned int order)
+int blkq_init(struct blk_queue *q, struct xenolith_blk_dev *d, unsigned int index,
+              unsigned int order)
 {
     memset(q, 0, sizeof(*q));
     q->dev = d;
     q->index = index;
-    q->cpu = smp_cpu((int)index) ? (int)index : 0;
+    q->cpu = xenbus_frontend_queue_cpu(index, -1);
     mutex_init(&q->lock);
     waitq_init(&q->wq);
     waitq_init(&q->sync_wq);
@@ -645,7 +639,7 @@ int blkq_init(struct blk_queue *q, struct blk_dev *d, unsigned int index, unsign
 
 int blkq_start(struct blk_queue *q, unsigned int pool_pages)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     /* Room for at least two of the largest ring requests, so one is always in flight
      * while the next is being answered. */
     q->pages_max = MAX(pool_pages, 2 * (d->max_segs + blkif_indirect_pages(d->max_segs)));
@@ -654,10 +648,10 @@ int blkq_start(struct blk_queue *q, unsigned int pool_pages)
         return -ENOMEM;
     char name[24];
     ksnprintf(name, sizeof(name), "blk-%s-q%u", d->info.name, q->index);
-    q->thread = thread_create(name, queue_thread, q, q->cpu, 0);
+    q->thread = xenolith_thread_create(name, queue_thread, q, q->cpu, 0);
     if (!q->thread)
         return -ENOMEM;
-    thread_detach(q->thread);
+    xenolith_thread_detach(q->thread);
     return 0;
 }
 
@@ -723,10 +717,10 @@ int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns)
     mutex_lock(&q->lock);
     q->suspended = 1;
     mutex_unlock(&q->lock);
-    uint64_t deadline = time_now_ns() + timeout_ns;
+    uint64_t deadline = xenolith_time_now_ns() + timeout_ns;
     while (__atomic_load_n(&q->inflight.nr_busy, __ATOMIC_ACQUIRE) && !q->failed &&
-           time_now_ns() < deadline)
-        thread_sleep_ns(1000000);
+           xenolith_time_now_ns() < deadline)
+        xenolith_thread_sleep_ns(1000000);
     return q->inflight.nr_busy && !q->failed ? -EBUSY : 0;
 }
 
@@ -745,18 +739,36 @@ static void forget_grant(grant_ref_t ref)
         printk("blk: grant %u still busy after resume\n", ref);
 }
 
-int blkq_reconnect(struct blk_queue *q)
+/*
+ * In a new domain nothing on the old ring will ever be answered: every ring
+ * request still out goes back to be issued again (blkif_rewind), ahead of what
+ * waits, and its pages go back to the pool. Under q->lock. How many.
+ */
+static unsigned int rewind_inflight(struct blk_queue *q)
 {
-    struct blk_dev *d = q->dev;
-    mutex_lock(&q->lock);
-    int rc = 0;
-    if (q->inflight.nr_busy) {
-        /* The old backend never answered them (blkq_quiesce gave up): they are lost. */
-        printk("blk %s: queue %u: %u request(s) unanswered across the suspend\n", d->info.name,
-               q->index, q->inflight.nr_busy);
-        rc = -EIO;
-        goto out;
+    struct blkif_reqlist replay = {0};
+    unsigned int n = 0;
+    for (uint32_t s = 0; q->frags && s < q->inflight.n; s++) {
+        if (!q->inflight.slot[s].busy)
+            continue;
+        struct blk_frag *f = &q->frags[s];
+        struct xenolith_blk_request *r = f->req;
+        blkif_inflight_put(&q->inflight, s);
+        pool_give(q, f->data); /* a one-use grant ends here: void, so never busy */
+        pool_give(q, f->ind);
+        uint64_t at = r->op == XENOLITH_BLK_READ || r->op == XENOLITH_BLK_WRITE ? f->buf_off : 0;
+        memset(f, 0, sizeof(*f));
+        if (blkif_rewind(r, at))
+            blkif_reqlist_push(&replay, r);
+        n++;
     }
+    blkif_reqlist_prepend(&q->pending, &replay);
+    return n;
+}
+
+/* Every grant to the old backend (ring and pool) is void: take the refs back. Under q->lock. */
+static void forget_grants(struct blk_queue *q)
+{
     for (int i = 0; i < q->ring_granted; i++)
         forget_grant(q->ring_ref[i]);
     q->ring_granted = 0;
@@ -766,7 +778,43 @@ int blkq_reconnect(struct blk_queue *q)
             p->granted = 0;
         }
     q->port_bound = 0; /* the port went with the old domain */
+}
 
+/* A ring of 2^order pages in place of the old one (whose grants are already forgotten). */
+static int ring_resize(struct blk_queue *q, unsigned int order)
+{
+    unsigned int pages = 1u << order;
+    void *sring = pages_alloc(pages);
+    uint32_t n = (uint32_t)__CONST_RING_SIZE(blkif, (size_t)pages * PAGE_SIZE_4K);
+    struct blkif_slot *slots = calloc(n, sizeof(*slots));
+    struct blk_frag *frags = calloc(n, sizeof(*frags));
+    if (!sring || !slots || !frags) {
+        if (sring)
+            pages_free(sring, pages);
+        free(slots);
+        free(frags);
+        return -ENOMEM;
+    }
+    for (unsigned int i = 0; i < q->ring_pages; i++)
+        pages_free((char *)q->sring + (size_t)i * PAGE_SIZE_4K, 1);
+    free(q->slots);
+    free(q->frags);
+    q->sring = sring;
+    q->ring_pages = pages;
+    q->slots = slots;
+    q->frags = frags;
+    return 0;
+}
+
+int blkq_reconnect(struct blk_queue *q, unsigned int order, unsigned int *replayed)
+{
+    struct xenolith_blk_dev *d = q->dev;
+    mutex_lock(&q->lock);
+    *replayed += rewind_inflight(q);
+    forget_grants(q);
+    int rc = 0;
+    if (q->ring_pages != 1u << order && (rc = ring_resize(q, order)) < 0)
+        goto out;
     memset(q->sring, 0, (size_t)q->ring_pages * PAGE_SIZE_4K);
     SHARED_RING_INIT(q->sring);
     FRONT_RING_INIT(&q->ring, q->sring, (size_t)q->ring_pages * PAGE_SIZE_4K);
@@ -782,6 +830,8 @@ int blkq_reconnect(struct blk_queue *q)
         goto out;
     q->port_bound = 1;
     evtchn_mask_on_event(q->port, 1);
+    /* Its VCPU may not have come back (Xen keeps nothing of a VCPU that was down). */
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     if (q->cpu != 0 && evtchn_bind_vcpu(q->port, (unsigned int)q->cpu) < 0)
         q->cpu = 0;
 out:
@@ -789,11 +839,47 @@ out:
     return rc;
 }
 
-int blkq_regrant_pool(struct blk_queue *q)
+unsigned int blkq_retire(struct blk_queue *q, struct blk_queue *to, unsigned int *replayed)
 {
-    struct blk_dev *d = q->dev;
+    mutex_lock(&q->lock);
+    q->retired = 1; /* blkq_submit sends callers elsewhere from now on */
+    *replayed += rewind_inflight(q);
+    forget_grants(q);
+    struct blkif_reqlist moving = q->pending;
+    q->pending.head = q->pending.tail = NULL;
+    mutex_unlock(&q->lock);
+    if (q->thread) { /* it runs what callbacks it has left, then ends */
+        __atomic_store_n(&q->stopping, 1, __ATOMIC_RELEASE);
+        wake_thread(q);
+        wait_event(&q->sync_wq, __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE));
+        q->thread = NULL;
+    }
+    mutex_lock(&to->lock);
+    unsigned int n = blkif_reqlist_move(&to->pending, &moving, to);
+    mutex_unlock(&to->lock);
+    waitq_wake_all(&q->sync_wq); /* xenolith_blk_read & co. follow their request to its new queue */
+    free_pages_list(q, q->free_pages); /* nothing granted any more: all freed */
+    free_pages_list(q, q->quarantined);
+    q->free_pages = q->quarantined = NULL;
+    q->pages_free = q->pages_total = 0;
+    blkq_release(q);
+    return n;
+}
+
+int blkq_regrant_pool(struct blk_queue *q, unsigned int pool_pages)
+{
+    struct xenolith_blk_dev *d = q->dev;
     int rc = 0;
     mutex_lock(&q->lock);
+    /* The new backend may take more (or fewer) segments per request than the old one. */
+    grant_ref_t *grefs = calloc(d->max_segs, sizeof(*grefs));
+    if (grefs) {
+        free(q->grefs);
+        q->grefs = grefs;
+        q->pages_max = MAX(pool_pages, 2 * (d->max_segs + blkif_indirect_pages(d->max_segs)));
+    } else {
+        rc = -ENOMEM;
+    }
     for (struct blk_page *p = q->free_pages; p && rc == 0 && d->persistent; p = p->next) {
         rc = gnttab_grant_access(d->xb.otherend_id, gfn_of(p->va), 0, &p->gref);
         p->granted = rc == 0;
@@ -802,11 +888,29 @@ int blkq_regrant_pool(struct blk_queue *q)
     return rc;
 }
 
+static unsigned int count_granted(const struct blk_page *list)
+{
+    unsigned int n = 0;
+    for (; list; list = list->next)
+        n += list->granted ? 1 : 0;
+    return n;
+}
+
+unsigned int blkq_grants_held(struct blk_queue *q)
+{
+    unsigned int n = (unsigned int)q->ring_granted + count_granted(q->free_pages) +
+                     count_granted(q->quarantined);
+    for (uint32_t s = 0; q->frags && s < q->inflight.n; s++)
+        if (q->inflight.slot[s].busy)
+            n += count_granted(q->frags[s].data) + count_granted(q->frags[s].ind);
+    return n;
+}
+
 /* ---- submitting ---- */
 
-int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n)
+int blkq_submit(struct blk_queue *q, struct xenolith_blk_request **rs, int n)
 {
-    struct blk_dev *d = q->dev;
+    struct xenolith_blk_dev *d = q->dev;
     int accepted = 0, kick = 0;
 
     mutex_lock(&q->lock);
@@ -814,22 +918,22 @@ int blkq_submit(struct blk_queue *q, struct blk_request **rs, int n)
         mutex_unlock(&q->lock);
         return -EIO;
     }
+    if (q->retired) {
+        mutex_unlock(&q->lock);
+        return -EAGAIN; /* taken away at a reconnect: the caller picks a queue again */
+    }
     for (; accepted < n; accepted++) {
-        struct blk_request *r = rs[accepted];
+        struct xenolith_blk_request *r = rs[accepted];
         r->_next = NULL;
         r->_queue = q;
         r->_issued = 0;
         r->_inflight = 0;
         r->_status = 0;
         r->_pending = 1;
-        if (q->pending_tail)
-            q->pending_tail->_next = r;
-        else
-            q->pending_head = r;
-        q->pending_tail = r;
+        blkif_reqlist_push(&q->pending, r);
     }
     issue(q);
-    if (q->done_head)
+    if (q->done.head)
         kick = 1;
     mutex_unlock(&q->lock);
     if (kick)

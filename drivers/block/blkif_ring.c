@@ -269,3 +269,66 @@ int blkif_take_responses(blkif_front_ring_t *r, struct blkif_inflight *t, blkif_
     } while (more);
     return taken;
 }
+
+/* ---- requests waiting to be issued ---- */
+
+void blkif_reqlist_push(struct blkif_reqlist *l, struct xenolith_blk_request *r)
+{
+    r->_next = NULL;
+    if (l->tail)
+        l->tail->_next = r;
+    else
+        l->head = r;
+    l->tail = r;
+}
+
+struct xenolith_blk_request *blkif_reqlist_pop(struct blkif_reqlist *l)
+{
+    struct xenolith_blk_request *r = l->head;
+    if (!r)
+        return NULL;
+    l->head = r->_next;
+    if (!l->head)
+        l->tail = NULL;
+    r->_next = NULL;
+    return r;
+}
+
+unsigned int blkif_reqlist_move(struct blkif_reqlist *dst, struct blkif_reqlist *src, void *queue)
+{
+    unsigned int n = 0;
+    for (struct xenolith_blk_request *r = src->head; r; r = r->_next, n++)
+        r->_queue = queue;
+    if (!src->head)
+        return 0;
+    if (dst->tail)
+        dst->tail->_next = src->head;
+    else
+        dst->head = src->head;
+    dst->tail = src->tail;
+    src->head = src->tail = NULL;
+    return n;
+}
+
+void blkif_reqlist_prepend(struct blkif_reqlist *dst, struct blkif_reqlist *src)
+{
+    if (!src->head)
+        return;
+    src->tail->_next = dst->head;
+    if (!dst->head)
+        dst->tail = src->tail;
+    dst->head = src->head;
+    src->head = src->tail = NULL;
+}
+
+int blkif_rewind(struct xenolith_blk_request *r, uint64_t piece_off)
+{
+    if (r->_inflight)
+        r->_inflight--;
+    if (piece_off < r->_issued)
+        r->_issued = piece_off;
+    if (r->_pending)
+        return 0;
+    r->_pending = 1;
+    return 1;
+}

@@ -16,6 +16,7 @@
 
 #include <xen/io/ring.h>
 #include <xen/io/blkif.h>
+#include <xenolith/blk.h>
 
 /*
  * The ring macros' barriers: ring.h leaves them to the includer (or, for old
@@ -177,5 +178,38 @@ typedef void (*blkif_done_fn)(void *ctx, uint32_t slot, int err);
  */
 int blkif_take_responses(blkif_front_ring_t *r, struct blkif_inflight *t, blkif_done_fn fn,
                          void *ctx, struct blkif_fault *fault);
+
+/* ---- requests waiting to be issued, and moved between queues ---- */
+
+/* A queue's requests waiting to be issued, in order (linked by _next). */
+struct blkif_reqlist {
+    struct xenolith_blk_request *head, *tail;
+};
+
+void blkif_reqlist_push(struct blkif_reqlist *l, struct xenolith_blk_request *r);
+
+/* Take the first request off l (NULL when empty). */
+struct xenolith_blk_request *blkif_reqlist_pop(struct blkif_reqlist *l);
+
+/*
+ * Append src's requests to dst, in their order, each now on `queue` (_queue);
+ * src is left empty. How many moved. A queue taken away at a reconnect hands
+ * what waits on it to one that stays this way.
+ */
+unsigned int blkif_reqlist_move(struct blkif_reqlist *dst, struct blkif_reqlist *src, void *queue);
+
+/* src's requests go in front of dst's (a replay before what never started); src emptied. */
+void blkif_reqlist_prepend(struct blkif_reqlist *dst, struct blkif_reqlist *src);
+
+/*
+ * A ring request of r was in flight when its backend went away (the domain
+ * was restored or migrated: no answer will ever come). r is issued again from
+ * that piece on (byte `piece_off` of it; 0 for a flush or discard): pieces
+ * issued after it are issued again too, which for a block device is the same
+ * read or the same write once more. Returns 1 when r was no longer waiting
+ * (all of it had been issued) and must go back in the list (it is marked
+ * waiting), 0 when it still is in it.
+ */
+int blkif_rewind(struct xenolith_blk_request *r, uint64_t piece_off);
 
 #endif

@@ -19,6 +19,7 @@
 #include "arch/x86/hypercall.h"
 #include "drivers/net/netfront.h"
 #include "drivers/net/netif_mac.h"
+#include "drivers/xen/frontend_layout.h"
 #include "drivers/xen/suspend.h"
 #include "drivers/xen/xenbus_frontend.h"
 #include <stdio.h>
@@ -47,7 +48,7 @@ static const char *state_name(int s)
     return xenbus_state_name(s);
 }
 
-void netfront_fail(struct net_dev *d, const char *fmt, ...)
+void netfront_fail(struct xenolith_net_dev *d, const char *fmt, ...)
 {
     int expect = NETFRONT_RUNNING;
     if (!__atomic_compare_exchange_n(&d->state, &expect, NETFRONT_BROKEN, 0, __ATOMIC_SEQ_CST,
@@ -66,18 +67,18 @@ void netfront_fail(struct net_dev *d, const char *fmt, ...)
 
 /* ---- the handshake ---- */
 
-static int read_frontend(struct net_dev *d)
+static int read_frontend(struct xenolith_net_dev *d)
 {
     char path[sizeof(d->xb.nodename) + 8], buf[32];
     ksnprintf(path, sizeof(path), "%s/mac", d->xb.nodename);
-    int rc = xs_read(XS_NO_TX, path, buf, sizeof(buf));
+    int rc = xenolith_xs_read(XENOLITH_XS_NO_TX, path, buf, sizeof(buf));
     if (rc < 0 || netif_parse_mac(buf, d->mac) < 0) {
         printk("net: %s: no valid MAC address in %s (%d)\n", d->name, path, rc);
         return rc < 0 ? rc : -EINVAL;
     }
     long mtu;
     ksnprintf(path, sizeof(path), "%s/mtu", d->xb.nodename);
-    if (xs_read_int(XS_NO_TX, path, &mtu) < 0)
+    if (xenolith_xs_read_int(XENOLITH_XS_NO_TX, path, &mtu) < 0)
         mtu = 1500;
     if (mtu < 68 || mtu > (long)(NETIF_MAX_FRAME - NETIF_ETH_HLEN)) {
         printk("net: %s: ignoring implausible mtu %ld\n", d->name, mtu);
@@ -88,11 +89,11 @@ static int read_frontend(struct net_dev *d)
 }
 
 /* The address xl's ip= gave the vif (the backend's "ip"), for the stack to use. */
-static void read_config_ip(struct net_dev *d)
+static void read_config_ip(struct xenolith_net_dev *d)
 {
     char path[sizeof(d->xb.otherend) + 8];
     ksnprintf(path, sizeof(path), "%s/ip", d->xb.otherend);
-    if (xs_read(XS_NO_TX, path, d->config_ip, sizeof(d->config_ip)) < 0)
+    if (xenolith_xs_read(XENOLITH_XS_NO_TX, path, d->config_ip, sizeof(d->config_ip)) < 0)
         d->config_ip[0] = '\0';
 }
 
@@ -105,8 +106,15 @@ static unsigned int pick_buffers(unsigned int nqueues)
     return (unsigned int)MAX(MIN(budget, (uint64_t)NETIF_RX_RING_SIZE), 64);
 }
 
+/* One queue per online VCPU unless told otherwise, as many as we support at most. */
+static unsigned int want_queues(void)
+{
+    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
+    return MIN(MAX(want, 1u), (unsigned int)NETFRONT_MAX_QUEUES);
+}
+
 /* Decide what to use from what the backend offers and what we were told. */
-static int negotiate(struct net_dev *d)
+static int negotiate(struct xenolith_net_dev *d)
 {
     struct xenbus_device *xb = &d->xb;
     if (xenbus_otherend_ulong(xb, "feature-rx-copy", 0) != 1) {
@@ -117,8 +125,10 @@ static int negotiate(struct net_dev *d)
     ksnprintf(who, sizeof(who), "net: %s", d->name);
     unsigned long maxq =
         xenbus_otherend_count(xb, who, "multi-queue-max-queues", 1, 1, NETFRONT_MAX_QUEUES);
-    unsigned int want = opt_queues > 0 ? (unsigned int)opt_queues : (unsigned int)smp_num_online();
-    d->nqueues = (unsigned int)MAX(1UL, MIN((unsigned long)want, maxq));
+    /* A reconnect has the queues there is room for (a first connect makes room for all). */
+    int reconnecting = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_SUSPENDED;
+    d->nqueues = frontend_layout_queues(want_queues(), maxq,
+                                        reconnecting ? d->queues_cap : NETFRONT_MAX_QUEUES);
     d->split = opt_split && xenbus_otherend_ulong(xb, "feature-split-event-channels", 0) == 1;
 
     int be_sg = xenbus_otherend_ulong(xb, "feature-sg", 0) == 1;
@@ -135,26 +145,27 @@ static int negotiate(struct net_dev *d)
     /* Transmit side: what the backend takes from us. */
     uint32_t f = 0;
     if (opt_sg && be_sg)
-        f |= NET_F_SG;
+        f |= XENOLITH_NET_F_SG;
     if (opt_offload && be_csum)
-        f |= NET_F_CSUM;
+        f |= XENOLITH_NET_F_CSUM;
     if (opt_offload && be_csum6)
-        f |= NET_F_CSUM6;
-    if (opt_gso && (f & NET_F_SG) && (f & NET_F_CSUM) && be_gso4)
-        f |= NET_F_TSO4;
-    if (opt_gso && (f & NET_F_SG) && (f & NET_F_CSUM6) && be_gso6)
-        f |= NET_F_TSO6;
+        f |= XENOLITH_NET_F_CSUM6;
+    if (opt_gso && (f & XENOLITH_NET_F_SG) && (f & XENOLITH_NET_F_CSUM) && be_gso4)
+        f |= XENOLITH_NET_F_TSO4;
+    if (opt_gso && (f & XENOLITH_NET_F_SG) && (f & XENOLITH_NET_F_CSUM6) && be_gso6)
+        f |= XENOLITH_NET_F_TSO6;
     if (d->rx_gso)
-        f |= NET_F_RX_GSO;
+        f |= XENOLITH_NET_F_RX_GSO;
     d->features = f;
     /* One page per frame without sg, either way. */
-    if (!(f & NET_F_SG) || !d->sg)
+    if (!(f & XENOLITH_NET_F_SG) || !d->sg)
         d->mtu = MIN(d->mtu, 1500u);
     d->nbufs = pick_buffers(d->nqueues);
     return 0;
 }
 
-static int write_queue_keys(xs_tx_t tx, struct net_dev *d, struct netfront_queue *q)
+static int write_queue_keys(xenolith_xs_tx_t tx, struct xenolith_net_dev *d,
+                            struct netfront_queue *q)
 {
     char pfx[16] = "";
     char key[48];
@@ -176,9 +187,9 @@ static int write_queue_keys(xs_tx_t tx, struct net_dev *d, struct netfront_queue
     return 0;
 }
 
-static int write_keys(xs_tx_t tx, void *arg)
+static int write_keys(xenolith_xs_tx_t tx, void *arg)
 {
-    struct net_dev *d = arg;
+    struct xenolith_net_dev *d = arg;
     int rc;
     if (d->nqueues > 1 &&
         (rc = xenbus_printf(tx, &d->xb, "multi-queue-num-queues", "%u", d->nqueues)) < 0)
@@ -197,13 +208,13 @@ static int write_keys(xs_tx_t tx, void *arg)
     return 0;
 }
 
-static void print_connected(struct net_dev *d)
+static void print_connected(struct xenolith_net_dev *d)
 {
     uint32_t f = d->features;
     char tx[40], rx[24];
-    ksnprintf(tx, sizeof(tx), "%s%s%s%s%s", f & NET_F_SG ? " sg" : "",
-              f & NET_F_CSUM ? " csum" : "", f & NET_F_CSUM6 ? " csum6" : "",
-              f & NET_F_TSO4 ? " tso4" : "", f & NET_F_TSO6 ? " tso6" : "");
+    ksnprintf(tx, sizeof(tx), "%s%s%s%s%s", f & XENOLITH_NET_F_SG ? " sg" : "",
+              f & XENOLITH_NET_F_CSUM ? " csum" : "", f & XENOLITH_NET_F_CSUM6 ? " csum6" : "",
+              f & XENOLITH_NET_F_TSO4 ? " tso4" : "", f & XENOLITH_NET_F_TSO6 ? " tso6" : "");
     ksnprintf(rx, sizeof(rx), "%s%s%s", d->sg ? " sg" : "", d->rx_csum ? " csum" : "",
               d->rx_gso ? " gso" : "");
     printk("net: %s %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u queue%s, %s event channel%s, "
@@ -214,7 +225,7 @@ static void print_connected(struct net_dev *d)
 }
 
 /* Undo a connect that failed part way: nothing of it was ever used. */
-static void abandon(struct net_dev *d, unsigned int nset)
+static void abandon(struct xenolith_net_dev *d, unsigned int nset)
 {
     for (unsigned int i = 0; i < nset; i++)
         netfront_queue_stop_events(&d->queues[i]);
@@ -229,7 +240,7 @@ static void abandon(struct net_dev *d, unsigned int nset)
 
 static void *monitor_thread(void *arg);
 
-static int queues_stopped(struct net_dev *d)
+static int queues_stopped(struct xenolith_net_dev *d)
 {
     int stopped = 1;
     for (unsigned int k = 0; k < d->nqueues; k++)
@@ -237,32 +248,35 @@ static int queues_stopped(struct net_dev *d)
     return stopped;
 }
 
-static int all_stopped(struct net_dev *d)
+static int all_stopped(struct xenolith_net_dev *d)
 {
     return !__atomic_load_n(&d->monitor_running, __ATOMIC_ACQUIRE) && queues_stopped(d);
 }
 
 struct handshake {
-    struct net_dev *d;
-    unsigned int nset; /* queues set up so far (first connect) */
-    int setting_up;    /* past negotiating: a failure from here is undone with abandon */
+    struct xenolith_net_dev *d;
+    unsigned int nset;       /* queues set up so far (first connect) */
+    int setting_up;          /* past negotiating: a failure from here is undone with abandon */
+    unsigned int was_queues; /* a reconnect: queues before it */
 };
 
 /* First connect: what to use, then the queues' rings, pages and event channels. */
 static int prepare_queues(void *arg)
 {
     struct handshake *h = arg;
-    struct net_dev *d = h->d;
+    struct xenolith_net_dev *d = h->d;
     int rc = negotiate(d);
     if (rc < 0)
         return rc;
-    if (d->nqueues > d->queues_cap) { /* a re-attached device keeps its array if it fits */
-        struct netfront_queue *q = calloc(d->nqueues, sizeof(*q));
+    /* Room for as many queues as we would like, should a later backend offer more. */
+    unsigned int room = MAX(d->nqueues, want_queues());
+    if (room > d->queues_cap) { /* a re-attached device keeps its array if it fits */
+        struct netfront_queue *q = calloc(room, sizeof(*q));
         if (!q)
             return -ENOMEM;
         free(d->queues);
         d->queues = q;
-        d->queues_cap = d->nqueues;
+        d->queues_cap = room;
     }
     h->setting_up = 1;
     for (; h->nset < d->nqueues; h->nset++) {
@@ -275,13 +289,13 @@ static int prepare_queues(void *arg)
     return 0;
 }
 
-static int handshake_keys(xs_tx_t tx, void *arg)
+static int handshake_keys(xenolith_xs_tx_t tx, void *arg)
 {
     return write_keys(tx, ((struct handshake *)arg)->d);
 }
 
 /* netback connects once we say Connected. */
-static int handshake(struct net_dev *d, struct handshake *h, int (*prepare)(void *))
+static int handshake(struct xenolith_net_dev *d, struct handshake *h, int (*prepare)(void *))
 {
     char who[24];
     ksnprintf(who, sizeof(who), "net: %s", d->name);
@@ -296,7 +310,7 @@ static int handshake(struct net_dev *d, struct handshake *h, int (*prepare)(void
     return xenbus_frontend_connect(&d->xb, &f);
 }
 
-static int connect(struct net_dev *d)
+static int connect(struct xenolith_net_dev *d)
 {
     struct handshake h = {.d = d};
     int rc = handshake(d, &h, prepare_queues);
@@ -312,14 +326,14 @@ static int connect(struct net_dev *d)
             break; /* the monitor takes it down, as after any failure */
         }
     __atomic_store_n(&d->monitor_running, 1, __ATOMIC_RELEASE);
-    d->monitor = thread_create(d->name, monitor_thread, d, 0, 0);
+    d->monitor = xenolith_thread_create(d->name, monitor_thread, d, 0, 0);
     if (!d->monitor) {
         /* Cannot watch it, cannot take it down cleanly: stop using it. */
         __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
         return -ENOMEM;
     }
-    thread_detach(d->monitor);
+    xenolith_thread_detach(d->monitor);
     print_connected(d);
     return 0;
 }
@@ -327,7 +341,7 @@ static int connect(struct net_dev *d)
 /* Watches the backend; takes the device down when it leaves or netfront_fail says so. */
 static void *monitor_thread(void *arg)
 {
-    struct net_dev *d = arg;
+    struct xenolith_net_dev *d = arg;
     struct xenbus_device *xb = &d->xb; /* monitor_running was set for us */
     while (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING) {
         unsigned int seen = __atomic_load_n(&xb->otherend_changes, __ATOMIC_SEQ_CST);
@@ -353,9 +367,9 @@ static void *monitor_thread(void *arg)
     xenbus_switch_state(xb, XenbusStateClosed);
     xenbus_wait_otherend(xb, (1u << XenbusStateClosed) | 1u, CLOSE_WAIT_NS);
     /* The receive threads leave once they see the state (release frees their pages). */
-    uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
-    while (!queues_stopped(d) && time_now_ns() < deadline)
-        thread_sleep_ns(1000000);
+    uint64_t deadline = xenolith_time_now_ns() + STOP_WAIT_NS;
+    while (!queues_stopped(d) && xenolith_time_now_ns() < deadline)
+        xenolith_thread_sleep_ns(1000000);
     for (unsigned int i = 0; i < d->nqueues; i++)
         netfront_queue_release(&d->queues[i]);
     __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
@@ -366,13 +380,13 @@ static void *monitor_thread(void *arg)
 }
 
 /* The queues' bookkeeping, once no thread can be in it. */
-static void free_queues(struct net_dev *d)
+static void free_queues(struct xenolith_net_dev *d)
 {
     for (unsigned int i = 0; i < d->nqueues; i++)
         netfront_queue_destroy(&d->queues[i]);
 }
 
-int netfront_connect(struct net_dev *d, const char *id)
+int netfront_connect(struct xenolith_net_dev *d, const char *id)
 {
     d->state = NETFRONT_CONNECTING;
     d->config_ip[0] = '\0';
@@ -389,17 +403,17 @@ int netfront_connect(struct net_dev *d, const char *id)
     return rc;
 }
 
-int netfront_idle(struct net_dev *d)
+int netfront_idle(struct xenolith_net_dev *d)
 {
     return !__atomic_load_n(&d->tx_active, __ATOMIC_SEQ_CST) && all_stopped(d);
 }
 
-int netfront_release(struct net_dev *d)
+int netfront_release(struct xenolith_net_dev *d)
 {
     /* Senders see the state and leave; the queue threads have been told to. */
-    uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
-    while (!netfront_idle(d) && time_now_ns() < deadline)
-        thread_sleep_ns(1000000);
+    uint64_t deadline = xenolith_time_now_ns() + STOP_WAIT_NS;
+    while (!netfront_idle(d) && xenolith_time_now_ns() < deadline)
+        xenolith_thread_sleep_ns(1000000);
     xenbus_device_release(&d->xb);
     if (!netfront_idle(d))
         return -EBUSY;
@@ -418,7 +432,7 @@ int netfront_release(struct net_dev *d)
 void netfront_suspend(void *arg)
 {
     for (int i = 0; i < netfront_ndevs(); i++) {
-        struct net_dev *d = netfront_dev(i);
+        struct xenolith_net_dev *d = netfront_dev(i);
         int expect = NETFRONT_RUNNING;
         if (!__atomic_compare_exchange_n(&d->state, &expect, NETFRONT_SUSPENDED, 0,
                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -426,16 +440,16 @@ void netfront_suspend(void *arg)
         for (unsigned int k = 0; k < d->nqueues; k++)
             netfront_queue_kick(&d->queues[k]);
         waitq_wake_all(&d->xb.otherend_wq);
-        uint64_t deadline = time_now_ns() + STOP_WAIT_NS;
-        while (!all_stopped(d) && time_now_ns() < deadline)
-            thread_sleep_ns(1000000);
+        uint64_t deadline = xenolith_time_now_ns() + STOP_WAIT_NS;
+        while (!all_stopped(d) && xenolith_time_now_ns() < deadline)
+            xenolith_thread_sleep_ns(1000000);
         if (!all_stopped(d))
             printk("net: %s: threads did not stop for the suspend\n", d->name);
     }
 }
 
 /* Running again over rings the backend knows: threads, monitor, then the link listener. */
-static int restart(struct net_dev *d)
+static int restart(struct xenolith_net_dev *d)
 {
     __atomic_store_n(&d->state, NETFRONT_RUNNING, __ATOMIC_RELEASE);
     for (unsigned int k = 0; k < d->nqueues; k++) {
@@ -446,67 +460,102 @@ static int restart(struct net_dev *d)
         }
     }
     __atomic_store_n(&d->monitor_running, 1, __ATOMIC_RELEASE);
-    d->monitor = thread_create(d->name, monitor_thread, d, 0, 0);
+    d->monitor = xenolith_thread_create(d->name, monitor_thread, d, 0, 0);
     if (!d->monitor) {
         __atomic_store_n(&d->monitor_running, 0, __ATOMIC_RELEASE);
         netfront_fail(d, "no memory for its monitor");
         return -ENOMEM;
     }
-    thread_detach(d->monitor);
+    xenolith_thread_detach(d->monitor);
     if (d->link_fn)
         d->link_fn(d, d->link_arg);
     return 0;
 }
 
-/* A reconnect: the new backend must offer what the rings and pages were set up for. */
-static int reuse_queues(void *arg)
+/*
+ * A reconnect: what the new backend offers decides the queues again. Features
+ * the stack was told of must still be there (it may not use new ones: they are
+ * left off); event channels split or not as it offers. Queues beyond its offer
+ * are taken away (frames in their rings dropped, as on a link that went down),
+ * the others granted to it again, and new ones set up where it offers more.
+ */
+static int renegotiate_queues(void *arg)
 {
-    struct net_dev *d = ((struct handshake *)arg)->d;
+    struct handshake *h = arg;
+    struct xenolith_net_dev *d = h->d;
     const uint32_t features = d->features;
-    const int sg = d->sg, rx_gso = d->rx_gso, split = d->split;
-    const unsigned int nqueues = d->nqueues, nbufs = d->nbufs;
+    const int sg = d->sg, rx_gso = d->rx_gso;
+    const unsigned int old_n = d->nqueues, nbufs = d->nbufs;
     int rc = negotiate(d);
+    d->nbufs = nbufs; /* the pools are sized already */
     if (rc < 0)
         return rc;
-    d->nbufs = nbufs; /* the pools are sized already */
-    if (d->nqueues != nqueues || d->split != split || d->sg != sg || d->rx_gso != rx_gso ||
-        d->features != features) {
-        printk("net: %s: the new backend offers other features or queues than we use\n", d->name);
+    if (d->sg != sg || d->rx_gso != rx_gso || (d->features & features) != features) {
+        printk("net: %s: the new backend lacks features in use (tx %#x, it offers %#x)\n", d->name,
+               features, d->features);
         return -EOPNOTSUPP;
     }
-    for (unsigned int k = 0; k < d->nqueues; k++)
+    d->features = features;
+    unsigned int new_n = d->nqueues;
+    h->was_queues = old_n;
+    if (new_n < old_n) {
+        /* No sender is left inside a queue that goes (they all see the device down). */
+        uint64_t deadline = xenolith_time_now_ns() + STOP_WAIT_NS;
+        while (__atomic_load_n(&d->tx_active, __ATOMIC_SEQ_CST) &&
+               xenolith_time_now_ns() < deadline)
+            xenolith_thread_sleep_ns(1000000);
+        if (__atomic_load_n(&d->tx_active, __ATOMIC_SEQ_CST)) {
+            printk("net: %s: senders still in queues that go\n", d->name);
+            return -EBUSY;
+        }
+        for (unsigned int k = new_n; k < old_n; k++) {
+            netfront_queue_release(&d->queues[k]); /* the grants are void: every page freed */
+            netfront_queue_destroy(&d->queues[k]);
+        }
+    }
+    for (unsigned int k = 0; k < MIN(old_n, new_n); k++)
         if ((rc = netfront_queue_reconnect(&d->queues[k])) < 0)
             return rc;
+    for (unsigned int k = old_n; k < new_n; k++)
+        if ((rc = netfront_queue_setup(d, &d->queues[k], k)) < 0) {
+            printk("net: %s: cannot set up queue %u (%d)\n", d->name, k, rc);
+            d->nqueues = k; /* what was set up of it is released with the device */
+            return rc;
+        }
     return 0;
 }
 
 /*
- * In a new domain: a new backend (found where xenstore now says), which must offer
- * what this device already uses (queues, event channels, sg, GSO, offloads): the
- * same rings and pages are granted to it.
+ * In a new domain: a new backend (found where xenstore now says); the queues are
+ * renegotiated with it, the rings and pages of those that stay granted to it.
  */
-static int reconnect(struct net_dev *d)
+static int reconnect(struct xenolith_net_dev *d, unsigned int *was_queues)
 {
     char id[12];
     ksnprintf(id, sizeof(id), "%u", d->devid);
     xenbus_device_release(&d->xb);
-    struct handshake h = {.d = d};
+    struct handshake h = {.d = d, .was_queues = d->nqueues};
     int rc = xenbus_device_init(&d->xb, "vif", id);
-    if (rc < 0 || (rc = handshake(d, &h, reuse_queues)) < 0)
-        return rc;
-    return restart(d);
+    if (rc == 0)
+        rc = handshake(d, &h, renegotiate_queues);
+    *was_queues = h.was_queues;
+    return rc < 0 ? rc : restart(d);
 }
 
 /* Not in the watch thread: the handshake waits for watch events. */
 static void *reconnect_thread(void *arg)
 {
     for (int i = 0; i < netfront_ndevs(); i++) {
-        struct net_dev *d = netfront_dev(i);
+        struct xenolith_net_dev *d = netfront_dev(i);
         if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_SUSPENDED)
             continue;
-        int rc = reconnect(d);
+        unsigned int was;
+        int rc = reconnect(d, &was);
         if (rc == 0) {
-            printk("net: %s: reconnected to %s after the domain moved\n", d->name, d->xb.otherend);
+            printk("net: %s: reconnected to %s after the domain moved: queues %u -> %u, %s event "
+                   "channel%s\n",
+                   d->name, d->xb.otherend, was, d->nqueues, d->split ? "split" : "one",
+                   d->split ? "s" : "");
             continue;
         }
         printk("net: %s: cannot reconnect after the domain moved (%d); the device is down\n",
@@ -526,56 +575,68 @@ void netfront_resume(int new_domain, void *arg)
                 restart(netfront_dev(i));
         return;
     }
-    struct thread *t = thread_create("net-reconnect", reconnect_thread, NULL, 0, 0);
+    struct xenolith_thread *t =
+        xenolith_thread_create("net-reconnect", reconnect_thread, NULL, 0, 0);
     if (t)
-        thread_detach(t);
+        xenolith_thread_detach(t);
     else
         printk("net: no memory to reconnect after the domain moved\n");
 }
 
 /* ---- <xenolith/net.h> ---- */
 
-const char *net_dev_name(struct net_dev *d)
+void xenolith_net_dev_info(struct xenolith_net_dev *d, struct xenolith_net_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    memcpy(info->name, d->name, sizeof(info->name));
+    info->devid = d->devid;
+    memcpy(info->mac, d->mac, 6);
+    info->mtu = xenolith_net_dev_mtu(d);
+    info->queues = xenolith_net_dev_queues(d);
+    info->features = xenolith_net_dev_features(d);
+}
+
+const char *xenolith_net_dev_name(struct xenolith_net_dev *d)
 {
     return d->name;
 }
 
-unsigned int net_dev_id(struct net_dev *d)
+unsigned int xenolith_net_dev_id(struct xenolith_net_dev *d)
 {
     return d->devid;
 }
 
-const char *net_dev_config_ip(struct net_dev *d)
+const char *xenolith_net_dev_config_ip(struct xenolith_net_dev *d)
 {
     return d->config_ip;
 }
 
-void net_dev_mac(struct net_dev *d, uint8_t mac[6])
+void xenolith_net_dev_mac(struct xenolith_net_dev *d, uint8_t mac[6])
 {
     memcpy(mac, d->mac, 6);
 }
 
-unsigned int net_dev_mtu(struct net_dev *d)
+unsigned int xenolith_net_dev_mtu(struct xenolith_net_dev *d)
 {
     return d->mtu;
 }
 
-unsigned int net_dev_queues(struct net_dev *d)
+unsigned int xenolith_net_dev_queues(struct xenolith_net_dev *d)
 {
     return d->nqueues;
 }
 
-uint32_t net_dev_features(struct net_dev *d)
+uint32_t xenolith_net_dev_features(struct xenolith_net_dev *d)
 {
     return d->features;
 }
 
-int net_dev_up(struct net_dev *d)
+int xenolith_net_dev_connected(struct xenolith_net_dev *d)
 {
     return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING;
 }
 
-void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg)
+void xenolith_net_dev_set_rx(struct xenolith_net_dev *d, xenolith_net_rx_fn fn, void *arg)
 {
     d->rx_arg = arg;
     __atomic_store_n(&d->rx_fn, fn, __ATOMIC_RELEASE);
@@ -583,14 +644,16 @@ void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg)
         netfront_queue_kick(&d->queues[i]);
 }
 
-void net_dev_set_link(struct net_dev *d, void (*fn)(struct net_dev *d, void *arg), void *arg)
+void xenolith_net_dev_set_link(struct xenolith_net_dev *d,
+                               void (*fn)(struct xenolith_net_dev *d, void *arg), void *arg)
 {
     d->link_arg = arg;
     __atomic_store_n(&d->link_fn, fn, __ATOMIC_RELEASE);
 }
 
-int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, unsigned int nfrags,
-           const struct net_tx_offload *off)
+int xenolith_net_tx(struct xenolith_net_dev *d, unsigned int queue,
+                    const struct xenolith_net_frag *frags, unsigned int nfrags,
+                    const struct xenolith_net_tx_offload *off)
 {
     size_t len;
     struct netif_tx_meta m;
@@ -599,7 +662,7 @@ int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, 
         return rc;
     /* Counted before the state is looked at: a detach waits for us before it frees. */
     __atomic_add_fetch(&d->tx_active, 1, __ATOMIC_SEQ_CST);
-    if (!net_dev_up(d))
+    if (!xenolith_net_dev_connected(d))
         rc = -ENETDOWN;
     else
         rc = netfront_queue_transmit(&d->queues[queue % d->nqueues], frags, nfrags, len, &m);
@@ -607,7 +670,8 @@ int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, 
     return rc;
 }
 
-void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st)
+void xenolith_net_dev_stats(struct xenolith_net_dev *d, unsigned int queue,
+                            struct xenolith_net_stats *st)
 {
     memset(st, 0, sizeof(*st));
     unsigned int n = MIN(d->nqueues, d->queues_cap);

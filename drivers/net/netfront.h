@@ -26,7 +26,7 @@ enum netfront_state {
 };
 
 struct netfront_queue {
-    struct net_dev *dev;
+    struct xenolith_net_dev *dev;
     unsigned int index;
     int cpu; /* where its thread runs and its events arrive */
 
@@ -53,11 +53,11 @@ struct netfront_queue {
     int pending;
     uint64_t interrupts;
     struct waitq wq;
-    struct thread *thread;
+    struct xenolith_thread *thread;
     int thread_running;
 };
 
-struct net_dev {
+struct xenolith_net_dev {
     char name[16]; /* "vif0" */
     unsigned int devid;
     struct xenbus_device xb;
@@ -68,20 +68,20 @@ struct net_dev {
     unsigned int nqueues, nbufs;
     struct netfront_queue *queues;
     unsigned int queues_cap; /* entries in queues: kept across a detach, reused on re-attach */
-    int tx_active;           /* senders inside net_tx: a detach frees nothing under them */
+    int tx_active;           /* senders inside xenolith_net_tx: a detach frees nothing under them */
     int gone;                /* detached and released; waits for the same devid to come back */
     char config_ip[48];      /* the vif's ip= (the backend's "ip"), "" if none */
-    net_rx_fn rx_fn;
+    xenolith_net_rx_fn rx_fn;
     void *rx_arg;
     int state; /* enum netfront_state */
-    struct thread *monitor;
+    struct xenolith_thread *monitor;
     int monitor_running;
-    void (*link_fn)(struct net_dev *d, void *arg); /* after a reconnect (see net.h) */
+    void (*link_fn)(struct xenolith_net_dev *d, void *arg); /* after a reconnect (see net.h) */
     void *link_arg;
 };
 
 /* Allocate a queue's rings, pages, grants and event channels. 0 or -errno. */
-int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned int index);
+int netfront_queue_setup(struct xenolith_net_dev *d, struct netfront_queue *q, unsigned int index);
 
 /* Start the queue's thread, post its receive buffers and kick the backend. */
 int netfront_queue_start(struct netfront_queue *q);
@@ -106,8 +106,8 @@ void netfront_queue_stop_events(struct netfront_queue *q);
  */
 void netfront_queue_release(struct netfront_queue *q);
 
-/* The transmit path behind net_tx. */
-int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *frags,
+/* The transmit path behind xenolith_net_tx. */
+int netfront_queue_transmit(struct netfront_queue *q, const struct xenolith_net_frag *frags,
                             unsigned int nfrags, size_t len, const struct netif_tx_meta *meta);
 
 /* Wake whoever waits on the queue (handler set, device going down). */
@@ -121,15 +121,15 @@ void netfront_queue_destroy(struct netfront_queue *q);
  * left from an earlier attach) from scratch: read the frontend, handshake, start.
  * 0, or -errno with nothing of it left in use.
  */
-int netfront_connect(struct net_dev *d, const char *id);
+int netfront_connect(struct xenolith_net_dev *d, const char *id);
 
 /* No sender, queue thread or monitor is running in d. */
-int netfront_idle(struct net_dev *d);
+int netfront_idle(struct xenolith_net_dev *d);
 
 /* After a detach (state NETFRONT_CLOSED): wait for senders and threads, free the rings'
  * bookkeeping, stop watching the backend. 0, or -EBUSY if something is still running
  * (then what it may touch stays allocated). */
-int netfront_release(struct net_dev *d);
+int netfront_release(struct xenolith_net_dev *d);
 
 /* Suspend and resume of every device (registered by netfront_devices.c). */
 void netfront_suspend(void *arg);
@@ -137,7 +137,7 @@ void netfront_resume(int new_domain, void *arg);
 
 /* The device table (netfront_devices.c): count and slots, without probing. */
 int netfront_ndevs(void);
-struct net_dev *netfront_dev(int i);
+struct xenolith_net_dev *netfront_dev(int i);
 
 /* A device went to NETFRONT_CLOSED: the hotplug thread releases it and tells the app. */
 void netfront_hotplug_kick(void);
@@ -146,6 +146,7 @@ void netfront_hotplug_kick(void);
  * The backend broke the protocol or went away: say so once, stop the data path and
  * let the device's monitor thread disconnect it.
  */
-void netfront_fail(struct net_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void netfront_fail(struct xenolith_net_dev *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -7,8 +7,8 @@
  * disconnect is done (the monitor thread of netfront.c followed the backend through
  * Closing to Closed: senders got ENETDOWN, every grant was ended and page freed),
  * then connects every vif the toolstack has just written (frontend state
- * Initialising), and tells the app (net_on_hotplug). A slot, once given, stays: a
- * detached struct net_dev remains valid and comes back to life, in the same slot,
+ * Initialising), and tells the app (xenolith_net_on_hotplug). A slot, once given, stays: a
+ * detached struct xenolith_net_dev remains valid and comes back to life, in the same slot,
  * when the same devid is attached again.
  *
  * A vif that cannot be used (no backend path, no MAC, a backend that never answers)
@@ -29,7 +29,7 @@
 
 static struct mutex probe_lock = MUTEX_INIT(probe_lock);
 static int probed;
-static struct net_dev *devs[NETFRONT_MAX_DEVS];
+static struct xenolith_net_dev *devs[NETFRONT_MAX_DEVS];
 static int ndevs;
 
 /* Ids under device/vif that were refused; forgotten once the node is gone. */
@@ -42,14 +42,14 @@ static struct refused *refused;
 static struct xenbus_hotplug hotplug;
 static int hotplug_live; /* boot's devices are connected: later ones are hot-attached */
 
-static struct callback_list hotplug_handlers; /* net_hotplug_fn */
+static struct callback_list hotplug_handlers; /* xenolith_net_hotplug_fn */
 
 int netfront_ndevs(void)
 {
     return __atomic_load_n(&ndevs, __ATOMIC_ACQUIRE);
 }
 
-struct net_dev *netfront_dev(int i)
+struct xenolith_net_dev *netfront_dev(int i)
 {
     return devs[i];
 }
@@ -59,9 +59,9 @@ void netfront_hotplug_kick(void)
     xenbus_hotplug_kick(&hotplug);
 }
 
-static void announce(struct net_dev *d, int attached)
+static void announce(struct xenolith_net_dev *d, int attached)
 {
-    callback_each(&hotplug_handlers, h)((net_hotplug_fn)h->fn)(d, attached, h->arg);
+    callback_each(&hotplug_handlers, h)((xenolith_net_hotplug_fn)h->fn)(d, attached, h->arg);
 }
 
 /* ---- refused ids ---- */
@@ -115,7 +115,7 @@ static int parse_devid(const char *id, unsigned int *devid)
     return 0;
 }
 
-static struct net_dev *find_devid(unsigned int devid)
+static struct xenolith_net_dev *find_devid(unsigned int devid)
 {
     for (int i = 0; i < ndevs; i++)
         if (devs[i]->devid == devid)
@@ -133,7 +133,7 @@ static void attach(const char *id)
         refuse(id);
         return;
     }
-    struct net_dev *d = find_devid(devid);
+    struct xenolith_net_dev *d = find_devid(devid);
     if (d && !__atomic_load_n(&d->gone, __ATOMIC_ACQUIRE))
         return; /* connected, or disconnected and not yet released */
     if (!xenbus_freshly_added("vif", id))
@@ -162,16 +162,16 @@ static void attach(const char *id)
     }
     if (fresh) {
         devs[ndevs] = d;
-        __atomic_store_n(&ndevs, ndevs + 1, __ATOMIC_RELEASE); /* net_dev_count grows */
+        __atomic_store_n(&ndevs, ndevs + 1, __ATOMIC_RELEASE); /* xenolith_net_dev_count grows */
     }
     __atomic_store_n(&d->gone, 0, __ATOMIC_RELEASE);
     if (hotplug_live)
-        printk("net: %s attached (device %d)\n", d->name, net_dev_index(d));
+        printk("net: %s attached (device %d)\n", d->name, xenolith_net_dev_index(d));
     announce(d, 1);
 }
 
 /* The disconnect is done (NETFRONT_CLOSED): free what is left, tell the app. */
-static void detach(struct net_dev *d)
+static void detach(struct xenolith_net_dev *d)
 {
     int rc = netfront_release(d);
     if (rc < 0) {
@@ -221,19 +221,19 @@ static void probe(void)
 
 /* ---- <xenolith/net.h> ---- */
 
-int net_dev_count(void)
+int xenolith_net_dev_count(void)
 {
     if (!__atomic_load_n(&probed, __ATOMIC_ACQUIRE))
         probe();
     return netfront_ndevs();
 }
 
-struct net_dev *net_dev_get(int index)
+struct xenolith_net_dev *xenolith_net_dev_get(int index)
 {
-    return index >= 0 && index < net_dev_count() ? devs[index] : NULL;
+    return index >= 0 && index < xenolith_net_dev_count() ? devs[index] : NULL;
 }
 
-int net_dev_index(struct net_dev *d)
+int xenolith_net_dev_index(struct xenolith_net_dev *d)
 {
     for (int i = 0; i < netfront_ndevs(); i++)
         if (devs[i] == d)
@@ -241,9 +241,9 @@ int net_dev_index(struct net_dev *d)
     return -1;
 }
 
-int net_on_hotplug(net_hotplug_fn fn, void *arg)
+int xenolith_net_on_hotplug(xenolith_net_hotplug_fn fn, void *arg)
 {
-    net_dev_count(); /* devices found, hotplug watched */
+    xenolith_net_dev_count(); /* devices found, hotplug watched */
     /* In the order registered: the sockets layer's interface is there for the app's. */
     return callback_add(&hotplug_handlers, (callback_fn)fn, arg);
 }

@@ -9,6 +9,7 @@
 #include "core/kernel.h"
 #include "core/mm.h"
 #include "core/smp.h"
+#include "drivers/xen/xenbus_frontend.h"
 #include "drivers/xen/gnttab.h"
 #include "drivers/net/netfront.h"
 #include <stdio.h>
@@ -53,7 +54,7 @@ void netfront_queue_kick(struct netfront_queue *q)
     waitq_wake_all(&q->tx_wq);
 }
 
-static int running(const struct net_dev *d)
+static int running(const struct xenolith_net_dev *d)
 {
     return __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == NETFRONT_RUNNING;
 }
@@ -61,8 +62,8 @@ static int running(const struct net_dev *d)
 /* ---- set-up ---- */
 
 /* nbufs zeroed pages (allocated in chunks) into page[]; grants into gref[]. */
-static int pool_alloc(struct net_dev *d, void **page, grant_ref_t *gref, unsigned int nbufs,
-                      int readonly)
+static int pool_alloc(struct xenolith_net_dev *d, void **page, grant_ref_t *gref,
+                      unsigned int nbufs, int readonly)
 {
     for (unsigned int i = 0; i < nbufs;) {
         unsigned int n = MIN(POOL_CHUNK, nbufs - i);
@@ -81,7 +82,7 @@ static int pool_alloc(struct net_dev *d, void **page, grant_ref_t *gref, unsigne
     return 0;
 }
 
-static int ring_page(struct net_dev *d, void **page, grant_ref_t *ref)
+static int ring_page(struct xenolith_net_dev *d, void **page, grant_ref_t *ref)
 {
     *page = pages_alloc(1);
     if (!*page)
@@ -90,7 +91,7 @@ static int ring_page(struct net_dev *d, void **page, grant_ref_t *ref)
     return gnttab_grant_access(d->xb.otherend_id, (uintptr_t)*page >> PAGE_SHIFT, 0, ref);
 }
 
-static int bind_events(struct net_dev *d, struct netfront_queue *q)
+static int bind_events(struct xenolith_net_dev *d, struct netfront_queue *q)
 {
     domid_t be = d->xb.otherend_id;
     int rc;
@@ -112,7 +113,7 @@ static int bind_events(struct net_dev *d, struct netfront_queue *q)
     return 0;
 }
 
-int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned int index)
+int netfront_queue_setup(struct xenolith_net_dev *d, struct netfront_queue *q, unsigned int index)
 {
     void *page;
     int rc;
@@ -122,10 +123,7 @@ int netfront_queue_setup(struct net_dev *d, struct netfront_queue *q, unsigned i
     q->index = index;
     waitq_init(&q->tx_wq);
     waitq_init(&q->wq);
-    int ncpus = smp_num_online();
-    q->cpu = ncpus > 1 && smp_cpu((int)(index % (unsigned int)ncpus))
-                 ? (int)(index % (unsigned int)ncpus)
-                 : 0;
+    q->cpu = xenbus_frontend_queue_cpu(index, -1);
 
     if ((rc = ring_page(d, &page, &q->tx_ring_ref)) < 0)
         return rc;
@@ -227,8 +225,8 @@ void netfront_queue_destroy(struct netfront_queue *q)
 
 static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)
 {
-    struct net_dev *d = q->dev;
-    net_rx_fn fn = __atomic_load_n(&d->rx_fn, __ATOMIC_ACQUIRE);
+    struct xenolith_net_dev *d = q->dev;
+    xenolith_net_rx_fn fn = __atomic_load_n(&d->rx_fn, __ATOMIC_ACQUIRE);
     if (f->status != 0 || f->len < NETIF_ETH_HLEN || !fn) {
         q->rx_dropped++;
         return;
@@ -248,9 +246,9 @@ static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)
     const uint8_t *data = q->reasm;
     unsigned int flags = 0;
     if (f->flags & NETRXF_data_validated)
-        flags |= NET_RX_CSUM_VALID;
+        flags |= XENOLITH_NET_RX_CSUM_VALID;
     if (f->flags & NETRXF_csum_blank)
-        flags |= NET_RX_CSUM_BLANK;
+        flags |= XENOLITH_NET_RX_CSUM_BLANK;
     q->rx_frames++;
     q->rx_bytes += f->len;
     q->rx_gso += f->gso_type != XEN_NETIF_GSO_TYPE_NONE;
@@ -287,20 +285,20 @@ static int rx_poll(struct netfront_queue *q)
             return rc;
         rx_refill_push(q);
         if (n == RX_BATCH) {
-            thread_yield(); /* let others run; there is more */
+            xenolith_thread_yield(); /* let others run; there is more */
             continue;
         }
         if (!netif_rx_arm(&q->rx))
             return 0;
         /* More came meanwhile. A backend could keep saying so: never hog the CPU. */
-        thread_yield();
+        xenolith_thread_yield();
     }
 }
 
 static void *queue_thread(void *arg)
 {
     struct netfront_queue *q = arg;
-    struct net_dev *d = q->dev;
+    struct xenolith_net_dev *d = q->dev;
     __atomic_store_n(&q->thread_running, 1, __ATOMIC_RELEASE);
     while (running(d)) {
         wait_event(&q->wq, __atomic_load_n(&q->pending, __ATOMIC_ACQUIRE) || !running(d));
@@ -336,8 +334,8 @@ static void **keep_pages(void **page, unsigned int n)
     return copy;
 }
 
-static int regrant(struct net_dev *d, void **dst, grant_ref_t *gref, void **pages, unsigned int n,
-                   int readonly)
+static int regrant(struct xenolith_net_dev *d, void **dst, grant_ref_t *gref, void **pages,
+                   unsigned int n, int readonly)
 {
     for (unsigned int i = 0; i < n; i++) {
         dst[i] = pages[i];
@@ -351,7 +349,7 @@ static int regrant(struct net_dev *d, void **dst, grant_ref_t *gref, void **page
 
 int netfront_queue_reconnect(struct netfront_queue *q)
 {
-    struct net_dev *d = q->dev;
+    struct xenolith_net_dev *d = q->dev;
     unsigned int n = d->nbufs;
     forget(&q->tx_ring_ref);
     forget(&q->rx_ring_ref);
@@ -384,17 +382,21 @@ int netfront_queue_reconnect(struct netfront_queue *q)
         return rc;
     netif_rx_refill(&q->rx);
     RING_PUSH_REQUESTS(&q->rx.ring);
+    /* Its VCPU may not have come back (Xen keeps nothing of a VCPU that was down). */
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     return bind_events(d, q);
 }
 
 int netfront_queue_start(struct netfront_queue *q)
 {
     char name[24];
+    /* Went offline since? A thread there could not start. */
+    q->cpu = xenbus_frontend_queue_cpu(q->index, q->cpu);
     ksnprintf(name, sizeof(name), "%s-q%u", q->dev->name, q->index);
-    q->thread = thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
+    q->thread = xenolith_thread_create(name, queue_thread, q, q->cpu, RX_THREAD_STACK);
     if (!q->thread)
         return -ENOMEM;
-    thread_detach(q->thread);
+    xenolith_thread_detach(q->thread);
     /* Tell the backend about the posted buffers, and look at the ring once. */
     evtchn_send(q->tx_port);
     if (q->rx_port != q->tx_port)
@@ -410,10 +412,10 @@ static int tx_responses_waiting(struct netfront_queue *q)
     return __atomic_load_n(&q->tx.ring.sring->rsp_prod, __ATOMIC_ACQUIRE) != q->tx.ring.rsp_cons;
 }
 
-int netfront_queue_transmit(struct netfront_queue *q, const struct net_frag *frags,
+int netfront_queue_transmit(struct netfront_queue *q, const struct xenolith_net_frag *frags,
                             unsigned int nfrags, size_t len, const struct netif_tx_meta *meta)
 {
-    struct net_dev *d = q->dev;
+    struct xenolith_net_dev *d = q->dev;
     int gso = meta->gso_type != XEN_NETIF_GSO_TYPE_NONE;
     for (;;) {
         if (!running(d))

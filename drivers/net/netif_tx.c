@@ -59,7 +59,7 @@ void netif_txq_destroy(struct netif_txq *q)
     q->nbufs = q->nfree = 0;
 }
 
-static int frame_byte(const struct net_frag *frags, unsigned int nfrags, size_t off)
+static int frame_byte(const struct xenolith_net_frag *frags, unsigned int nfrags, size_t off)
 {
     for (unsigned int i = 0; i < nfrags; i++) {
         if (off < frags[i].len)
@@ -69,8 +69,8 @@ static int frame_byte(const struct net_frag *frags, unsigned int nfrags, size_t 
     return -1;
 }
 
-int netif_tx_check(uint32_t features, unsigned int mtu, const struct net_frag *frags,
-                   unsigned int nfrags, const struct net_tx_offload *off, size_t *len,
+int netif_tx_check(uint32_t features, unsigned int mtu, const struct xenolith_net_frag *frags,
+                   unsigned int nfrags, const struct xenolith_net_tx_offload *off, size_t *len,
                    struct netif_tx_meta *meta)
 {
     size_t n = 0;
@@ -92,23 +92,23 @@ int netif_tx_check(uint32_t features, unsigned int mtu, const struct net_frag *f
         if (!off->csum_blank || (size_t)off->csum_start + off->csum_offset + 2 > n)
             return -EINVAL;
         int ipv6 = frame_byte(frags, nfrags, 12) == 0x86 && frame_byte(frags, nfrags, 13) == 0xdd;
-        if (!(features & (ipv6 ? NET_F_CSUM6 : NET_F_CSUM)))
+        if (!(features & (ipv6 ? XENOLITH_NET_F_CSUM6 : XENOLITH_NET_F_CSUM)))
             return -EINVAL;
         meta->flags = NETTXF_csum_blank | NETTXF_data_validated;
         if (off->gso_type) {
-            uint32_t need = off->gso_type == NET_GSO_TCPV4   ? NET_F_TSO4
-                            : off->gso_type == NET_GSO_TCPV6 ? NET_F_TSO6
-                                                             : 0;
+            uint32_t need = off->gso_type == XENOLITH_NET_GSO_TCPV4   ? XENOLITH_NET_F_TSO4
+                            : off->gso_type == XENOLITH_NET_GSO_TCPV6 ? XENOLITH_NET_F_TSO6
+                                                                      : 0;
             if (!need || !(features & need) || off->gso_size == 0 ||
-                (off->gso_type == NET_GSO_TCPV6) != ipv6)
+                (off->gso_type == XENOLITH_NET_GSO_TCPV6) != ipv6)
                 return -EINVAL;
-            meta->gso_type = off->gso_type == NET_GSO_TCPV4 ? XEN_NETIF_GSO_TYPE_TCPV4
-                                                            : XEN_NETIF_GSO_TYPE_TCPV6;
+            meta->gso_type = off->gso_type == XENOLITH_NET_GSO_TCPV4 ? XEN_NETIF_GSO_TYPE_TCPV4
+                                                                     : XEN_NETIF_GSO_TYPE_TCPV6;
             meta->gso_size = off->gso_size;
             max = NETIF_MAX_FRAME;
         }
     }
-    if (!(features & NET_F_SG) && max > NETIF_PAGE_SIZE)
+    if (!(features & XENOLITH_NET_F_SG) && max > NETIF_PAGE_SIZE)
         max = NETIF_PAGE_SIZE; /* one slot per frame */
     if (max > NETIF_MAX_FRAME)
         max = NETIF_MAX_FRAME;
@@ -133,7 +133,7 @@ unsigned int netif_tx_in_flight(const struct netif_txq *q)
 
 /* Copies out of a list of fragments, continuing where the last call stopped. */
 struct frag_cursor {
-    const struct net_frag *frag;
+    const struct xenolith_net_frag *frag;
     unsigned int left; /* fragments not yet finished */
     size_t off;        /* bytes of *frag already copied */
 };
@@ -155,8 +155,8 @@ static void cursor_copy(struct frag_cursor *c, uint8_t *dst, size_t n)
     }
 }
 
-int netif_tx_put(struct netif_txq *q, const struct net_frag *frags, unsigned int nfrags, size_t len,
-                 const struct netif_tx_meta *meta)
+int netif_tx_put(struct netif_txq *q, const struct xenolith_net_frag *frags, unsigned int nfrags,
+                 size_t len, const struct netif_tx_meta *meta)
 {
     if (len == 0 || len > NETIF_MAX_FRAME)
         return -EINVAL;

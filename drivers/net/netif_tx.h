@@ -48,13 +48,13 @@ int netif_txq_init(struct netif_txq *q, netif_tx_sring_t *sring, unsigned int nb
 void netif_txq_destroy(struct netif_txq *q);
 
 /*
- * Check a frame handed to net_tx against what the device agreed to (features NET_F_*,
+ * Check a frame handed to xenolith_net_tx against what the device agreed to (features NET_F_*,
  * mtu) and turn its offload request into *meta; *len gets the frame's length.
  * Returns 0, -EINVAL (shorter than an Ethernet header, or an offload the device does
  * not have or that does not fit the frame) or -EMSGSIZE (too long).
  */
-int netif_tx_check(uint32_t features, unsigned int mtu, const struct net_frag *frags,
-                   unsigned int nfrags, const struct net_tx_offload *off, size_t *len,
+int netif_tx_check(uint32_t features, unsigned int mtu, const struct xenolith_net_frag *frags,
+                   unsigned int nfrags, const struct xenolith_net_tx_offload *off, size_t *len,
                    struct netif_tx_meta *meta);
 
 /* Ring slots a frame of len bytes takes (data slots, plus one for GSO). */
@@ -69,8 +69,8 @@ int netif_tx_room(const struct netif_txq *q, size_t len, int gso);
  * Returns the number of slots written, or -ENOSPC (no room: nothing written) or
  * -EINVAL (bad length).
  */
-int netif_tx_put(struct netif_txq *q, const struct net_frag *frags, unsigned int nfrags, size_t len,
-                 const struct netif_tx_meta *meta);
+int netif_tx_put(struct netif_txq *q, const struct xenolith_net_frag *frags, unsigned int nfrags,
+                 size_t len, const struct netif_tx_meta *meta);
 
 /* What netif_tx_reap found. */
 struct netif_tx_reaped {

@@ -24,7 +24,7 @@
 #define BALLOON_KEEP_FREE 512 /* frames (2 MiB) that stay free for the kernel */
 
 static uint64_t batch[BALLOON_BATCH];
-static struct xs_watch target_watch;
+static struct xenolith_xs_watch target_watch;
 static uint64_t given_total, taken_total; /* frames given to Xen / got back, ever */
 
 const char xenolith_link_balloon = 1;
@@ -155,11 +155,11 @@ static void printable(char *s)
             *s = '?';
 }
 
-static void target_changed(struct xs_watch *w, const char *path, void *arg)
+static void target_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     char buf[32];
     uint64_t kib;
-    int rc = xs_read(XS_NO_TX, "memory/target", buf, sizeof(buf));
+    int rc = xenolith_xs_read(XENOLITH_XS_NO_TX, "memory/target", buf, sizeof(buf));
     if (rc == -ENOENT)
         return;
     if (rc < 0 || parse_kib(buf, &kib) < 0) {
@@ -201,8 +201,8 @@ static void target_changed(struct xs_watch *w, const char *path, void *arg)
 int balloon_init(void)
 {
     /* Some xenstoreds refuse guests this node; ballooning works without it. */
-    xs_write(XS_NO_TX, "control/feature-balloon", "1");
-    int rc = xs_watch(&target_watch, "memory/target", target_changed, NULL);
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "control/feature-balloon", "1");
+    int rc = xenolith_xs_watch(&target_watch, "memory/target", target_changed, NULL);
     if (rc < 0)
         printk("balloon: cannot watch memory/target (%d); no ballooning\n", rc);
     return rc;

@@ -109,8 +109,8 @@ void evtchn_upcall(void)
         if (!more && !__atomic_load_n(&c->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
             break;
         if (!start)
-            start = time_now_ns();
-        else if (time_now_ns() - start > UPCALL_BUDGET_NS) {
+            start = xenolith_time_now_ns();
+        else if (xenolith_time_now_ns() - start > UPCALL_BUDGET_NS) {
             if (worth_reporting(++c->evtchn.storms))
                 printk("events: vcpu %u: events keep coming after %lu us; letting threads run "
                        "(%lu times so far)\n",
@@ -122,7 +122,7 @@ void evtchn_upcall(void)
              * is to resume us. The work left is remembered by the ABI's own state.
              */
             __atomic_store_n(&c->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-            timer_arm(&c->evtchn.resume, time_now_ns() + UPCALL_RESUME_NS);
+            timer_arm(&c->evtchn.resume, xenolith_time_now_ns() + UPCALL_RESUME_NS);
             break;
         }
     }

@@ -190,7 +190,7 @@ static int try_end(grant_ref_t ref, void *arg)
 static void release_deferred(struct gnttab_deferred_entry *done, unsigned int left)
 {
     unsigned int n = 0;
-    uint64_t oldest = 0, now = time_now_ns();
+    uint64_t oldest = 0, now = xenolith_time_now_ns();
     while (done) {
         struct gnttab_deferred_entry *e = done;
         done = e->next;
@@ -211,7 +211,7 @@ static void *deferred_thread(void *arg)
 {
     for (;;) {
         wait_event(&deferred_wq, __atomic_load_n(&deferred.waiting, __ATOMIC_ACQUIRE) != 0);
-        thread_sleep_ns(DEFER_RETRY_NS);
+        xenolith_thread_sleep_ns(DEFER_RETRY_NS);
         uint64_t flags = spin_lock_irqsave(&deferred_lock);
         struct gnttab_deferred_entry *done = gnttab_deferred_retry(&deferred, try_end, NULL);
         unsigned int left = deferred.waiting;
@@ -227,13 +227,14 @@ static void start_deferred_thread(void)
     if (!__atomic_compare_exchange_n(&deferred_thread_started, &expect, 1, 0, __ATOMIC_SEQ_CST,
                                      __ATOMIC_SEQ_CST))
         return;
-    struct thread *t = thread_create("gnttab-deferred", deferred_thread, NULL, 0, 0);
+    struct xenolith_thread *t =
+        xenolith_thread_create("gnttab-deferred", deferred_thread, NULL, 0, 0);
     if (!t) {
         printk("grants: no thread to retry deferred grants; the next deferral tries again\n");
         __atomic_store_n(&deferred_thread_started, 0, __ATOMIC_RELEASE);
         return;
     }
-    thread_detach(t);
+    xenolith_thread_detach(t);
 }
 
 int gnttab_end_access_free(grant_ref_t ref, void *page, const char *who)
@@ -257,7 +258,7 @@ int gnttab_end_access_free(grant_ref_t ref, void *page, const char *who)
         return 1;
     }
     uint64_t flags = spin_lock_irqsave(&deferred_lock);
-    gnttab_deferred_add(&deferred, e, ref, page, time_now_ns());
+    gnttab_deferred_add(&deferred, e, ref, page, xenolith_time_now_ns());
     uint64_t nth = deferred.deferred;
     unsigned int waiting = deferred.waiting;
     spin_unlock_irqrestore(&deferred_lock, flags);

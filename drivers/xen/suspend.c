@@ -99,7 +99,7 @@ int xen_suspend(void)
         printk("suspend: must run on vcpu 0\n");
         return -EINVAL;
     }
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     run_suspend(&suspend_drivers);
     run_suspend(&suspend_app);
     int rc = xenstore_suspend();
@@ -112,7 +112,7 @@ int xen_suspend(void)
         goto out_hooks;
     }
     uint64_t flags = irq_save();
-    uint64_t t1 = time_now_ns();
+    uint64_t t1 = xenolith_time_now_ns();
     time_suspend();
     xen_console_flush();
     struct sched_shutdown s = {.reason = SHUTDOWN_suspend};
@@ -124,7 +124,7 @@ int xen_suspend(void)
     if (smp_release_others(new_domain ? resume_cpu : NULL) < 0)
         panic("suspend: a VCPU could not be set up again in the new domain");
     irq_restore(flags);
-    uint64_t t2 = time_now_ns();
+    uint64_t t2 = xenolith_time_now_ns();
 
     xenstore_resume(new_domain);
     run_resume(&resume_app, new_domain);
@@ -134,7 +134,7 @@ int xen_suspend(void)
            cancelled < 0 ? "refused"
            : new_domain  ? "resumed in a new domain"
                          : "cancelled",
-           (unsigned long)((time_now_ns() - t2) / 1000));
+           (unsigned long)((xenolith_time_now_ns() - t2) / 1000));
     if (cancelled < 0)
         printk("suspend: SCHEDOP_shutdown(suspend) failed (%ld)\n", cancelled);
     return cancelled < 0 ? (int)cancelled : new_domain;

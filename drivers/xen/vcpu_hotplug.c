@@ -23,7 +23,7 @@ const char xenolith_link_vcpu_hotplug = 1;
 #define MS      1000000ULL
 #define WAIT_MS 10000 /* for a VCPU to go down or come back */
 
-static struct xs_watch cpu_watch;
+static struct xenolith_xs_watch cpu_watch;
 static unsigned char said[MAX_CPUS]; /* a bad value or a refusal, said once per change */
 static unsigned char lost[MAX_CPUS]; /* offline across a restore: cannot come back */
 
@@ -42,7 +42,7 @@ static void offline_done(unsigned int id)
     }
     int i = 0;
     while (xen_vcpu_is_up(id) > 0 && i++ < WAIT_MS)
-        thread_sleep_ns(MS);
+        xenolith_thread_sleep_ns(MS);
     struct smp_left *left = &smp_known_cpu((int)id)->smp.left;
     printk("vcpu-hotplug: vcpu %u offline%s: moved %u threads, %u timers and %u event channels to "
            "vcpu %u; %d online\n",
@@ -68,7 +68,7 @@ static int bring_back(struct cpu *c)
     for (int i = 0; !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE); i++) {
         if (i >= WAIT_MS)
             return -ETIMEDOUT;
-        thread_sleep_ns(MS);
+        xenolith_thread_sleep_ns(MS);
     }
     printk("vcpu-hotplug: vcpu %u online again; %d online\n", c->id, smp_num_online());
     return 0;
@@ -88,7 +88,7 @@ static enum want read_cpu(unsigned int id)
 {
     char path[32], what[16];
     ksnprintf(path, sizeof(path), "cpu/%u/availability", id);
-    if (xs_read(XS_NO_TX, path, what, sizeof(what)) < 0)
+    if (xenolith_xs_read(XENOLITH_XS_NO_TX, path, what, sizeof(what)) < 0)
         return WANT_NOTHING; /* no node: the toolstack says nothing about this VCPU */
     int online = !strcmp(what, "online"), offline = !strcmp(what, "offline");
     if (online || (offline && id != 0)) {
@@ -130,7 +130,7 @@ static void follow_toolstack(unsigned int n)
 }
 
 /* Any change under cpu/: compare every VCPU's node with what runs. */
-static void cpu_changed(struct xs_watch *w, const char *path, void *arg)
+static void cpu_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     unsigned int n = smp_possible_cpus();
     follow_toolstack(n < MAX_CPUS ? n : MAX_CPUS);
@@ -151,7 +151,7 @@ static void cpu_changed(struct xs_watch *w, const char *path, void *arg)
 
 int vcpu_hotplug_init(void)
 {
-    int rc = xs_watch(&cpu_watch, "cpu", cpu_changed, NULL);
+    int rc = xenolith_xs_watch(&cpu_watch, "cpu", cpu_changed, NULL);
     if (rc < 0)
         printk("vcpu-hotplug: cannot watch cpu/ (%d); xl vcpu-set will not be followed\n", rc);
     return rc;

@@ -33,11 +33,11 @@ int xenbus_list(const char *type, char ***ids)
 {
     char path[64];
     ksnprintf(path, sizeof(path), "device/%s", type);
-    int n = xs_directory(XS_NO_TX, path, ids);
+    int n = xenolith_xs_directory(XENOLITH_XS_NO_TX, path, ids);
     return n == -ENOENT ? 0 : n;
 }
 
-static void otherend_changed(struct xs_watch *w, const char *path, void *arg)
+static void otherend_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     struct xenbus_device *dev = arg;
     __atomic_add_fetch(&dev->otherend_changes, 1, __ATOMIC_SEQ_CST);
@@ -56,13 +56,13 @@ int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *
         return -ENAMETOOLONG;
 
     ksnprintf(path, sizeof(path), "%s/backend", dev->nodename);
-    int rc = xs_read(XS_NO_TX, path, dev->otherend, sizeof(dev->otherend));
+    int rc = xenolith_xs_read(XENOLITH_XS_NO_TX, path, dev->otherend, sizeof(dev->otherend));
     if (rc <= 0 || dev->otherend[0] != '/') {
         printk("xenbus: %s: no usable backend path (%d)\n", dev->nodename, rc);
         return rc < 0 ? rc : -EINVAL;
     }
     ksnprintf(path, sizeof(path), "%s/backend-id", dev->nodename);
-    rc = xs_read_int(XS_NO_TX, path, &backend_id);
+    rc = xenolith_xs_read_int(XENOLITH_XS_NO_TX, path, &backend_id);
     if (rc < 0 || backend_id < 0 || backend_id >= DOMID_FIRST_RESERVED) {
         printk("xenbus: %s: bad backend-id\n", dev->nodename);
         return rc < 0 ? rc : -EINVAL;
@@ -70,7 +70,7 @@ int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *
     dev->otherend_id = (domid_t)backend_id;
 
     ksnprintf(path, sizeof(path), "%s/state", dev->otherend);
-    rc = xs_watch(&dev->otherend_watch, path, otherend_changed, dev);
+    rc = xenolith_xs_watch(&dev->otherend_watch, path, otherend_changed, dev);
     if (rc < 0)
         return rc;
     dev->watching = 1;
@@ -80,7 +80,7 @@ int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *
 void xenbus_device_release(struct xenbus_device *dev)
 {
     if (dev->watching)
-        xs_unwatch(&dev->otherend_watch);
+        xenolith_xs_unwatch(&dev->otherend_watch);
     dev->watching = 0;
 }
 
@@ -89,7 +89,7 @@ int xenbus_switch_state(struct xenbus_device *dev, XenbusState state)
     char path[sizeof(dev->nodename) + 8], val[4];
     ksnprintf(path, sizeof(path), "%s/state", dev->nodename);
     ksnprintf(val, sizeof(val), "%d", (int)state);
-    return xs_write(XS_NO_TX, path, val);
+    return xenolith_xs_write(XENOLITH_XS_NO_TX, path, val);
 }
 
 int xenbus_otherend_state(struct xenbus_device *dev)
@@ -97,7 +97,7 @@ int xenbus_otherend_state(struct xenbus_device *dev)
     char path[sizeof(dev->otherend) + 8];
     long v;
     ksnprintf(path, sizeof(path), "%s/state", dev->otherend);
-    int rc = xs_read_int(XS_NO_TX, path, &v);
+    int rc = xenolith_xs_read_int(XENOLITH_XS_NO_TX, path, &v);
     if (rc < 0)
         return rc == -ENOENT ? XenbusStateUnknown : rc;
     if (v < XenbusStateUnknown || v > XenbusStateReconfigured)
@@ -107,7 +107,7 @@ int xenbus_otherend_state(struct xenbus_device *dev)
 
 int xenbus_wait_otherend(struct xenbus_device *dev, uint32_t mask, uint64_t timeout_ns)
 {
-    uint64_t deadline = time_now_ns() + timeout_ns;
+    uint64_t deadline = xenolith_time_now_ns() + timeout_ns;
     for (;;) {
         unsigned int seen = __atomic_load_n(&dev->otherend_changes, __ATOMIC_SEQ_CST);
         int s = xenbus_otherend_state(dev);
@@ -115,7 +115,7 @@ int xenbus_wait_otherend(struct xenbus_device *dev, uint32_t mask, uint64_t time
             return s;
         if (s < 0 && s != -EINVAL)
             return s;
-        uint64_t now = time_now_ns();
+        uint64_t now = xenolith_time_now_ns();
         if (now >= deadline)
             return -ETIMEDOUT;
         /* Woken by the state watch; re-read in any case after a while. */
@@ -130,7 +130,7 @@ unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name,
     char path[sizeof(dev->otherend) + 64], val[32];
     unsigned long v;
     ksnprintf(path, sizeof(path), "%s/%s", dev->otherend, name);
-    int rc = xs_read(XS_NO_TX, path, val, sizeof(val));
+    int rc = xenolith_xs_read(XENOLITH_XS_NO_TX, path, val, sizeof(val));
     if (rc == -ENOENT)
         return dflt;
     if (rc >= 0)
@@ -166,7 +166,8 @@ unsigned long xenbus_otherend_count(struct xenbus_device *dev, const char *who, 
     return xenbus_fit_report(who, name, xenbus_otherend_ulong(dev, name, dflt), lo, hi);
 }
 
-int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt, ...)
+int xenbus_printf(xenolith_xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt,
+                  ...)
 {
     char path[sizeof(dev->nodename) + 64], val[128];
     va_list ap;
@@ -176,5 +177,5 @@ int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const
     va_end(ap);
     if (n < 0 || n >= (int)sizeof(val))
         return -E2BIG;
-    return xs_write(tx, path, val);
+    return xenolith_xs_write(tx, path, val);
 }

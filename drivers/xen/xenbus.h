@@ -16,7 +16,7 @@ struct xenbus_device {
     char nodename[64];   /* "device/vif/0" */
     char otherend[128];  /* the backend's directory */
     domid_t otherend_id; /* the backend's domain */
-    struct xs_watch otherend_watch;
+    struct xenolith_xs_watch otherend_watch;
     struct waitq otherend_wq; /* woken when the backend's state changes */
     unsigned int otherend_changes;
     int watching;
@@ -56,8 +56,8 @@ unsigned long xenbus_otherend_ulong(struct xenbus_device *dev, const char *name,
                                     unsigned long dflt);
 
 /* Write "<nodename>/<name>" = printf-style value, inside transaction tx. */
-int xenbus_printf(xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int xenbus_printf(xenolith_xs_tx_t tx, struct xenbus_device *dev, const char *name, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
 
 const char *xenbus_state_name(int state);
 

@@ -1,5 +1,8 @@
 /* The frontend handshake shared by blkfront and netfront (xenbus_frontend.h). */
 #include "core/kernel.h"
+#include "core/percpu.h"
+#include "core/smp.h"
+#include "drivers/xen/frontend_layout.h"
 #include "drivers/xen/xenbus_frontend.h"
 
 #define BIT(s) (1u << (s))
@@ -24,7 +27,7 @@ int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_fronte
     if (rc < 0)
         return rc;
     /* The keys are all there before the state that tells the backend to read them. */
-    if ((rc = xs_transaction(f->write_keys, f->drv)) < 0 ||
+    if ((rc = xenolith_xs_transaction(f->write_keys, f->drv)) < 0 ||
         (rc = xenbus_switch_state(xb, f->publish_state)) < 0) {
         printk("%s: cannot write our keys to xenstore (%d)\n", f->who, rc);
         return rc;
@@ -41,4 +44,18 @@ int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_fronte
     if (f->publish_state != XenbusStateConnected)
         rc = xenbus_switch_state(xb, XenbusStateConnected);
     return rc < 0 ? rc : 0;
+}
+
+static int cpu_usable(int id, void *arg)
+{
+    struct cpu *c = id >= 0 ? smp_cpu(id) : NULL;
+    return c && !smp_cpu_leaving(c);
+}
+
+int xenbus_frontend_queue_cpu(unsigned int index, int now)
+{
+    if (cpu_usable(now, NULL))
+        return now;
+    int cpu = frontend_layout_cpu(index, MAX_CPUS, cpu_usable, NULL);
+    return cpu < 0 ? 0 : cpu;
 }

@@ -19,14 +19,22 @@ struct xenbus_frontend {
     const char *who; /* "blk xvda": the start of every message */
     /* The state published with the keys: blkback connects on Initialised, netback on Connected. */
     XenbusState publish_state;
-    int (*prepare)(void *drv);                /* the backend waits: read its offer */
-    int (*write_keys)(xs_tx_t tx, void *drv); /* ours, inside the transaction */
-    int (*finish)(void *drv);                 /* the backend is connected; may be NULL */
+    int (*prepare)(void *drv);                         /* the backend waits: read its offer */
+    int (*write_keys)(xenolith_xs_tx_t tx, void *drv); /* ours, inside the transaction */
+    int (*finish)(void *drv);                          /* the backend is connected; may be NULL */
     void *drv;
     uint64_t timeout_ns; /* for each wait on the backend */
 };
 
 /* Run the handshake on xb (already xenbus_device_init'ed). 0 or -errno. */
 int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_frontend *f);
+
+/*
+ * The VCPU for a device's queue `index`: `now` (its VCPU so far, -1 if none)
+ * while that is online and staying, else VCPU `index` if it is, else another
+ * online one spread by index (frontend_layout_cpu). A queue made for a VCPU
+ * that went offline (or did not come back after a restore) is re-homed so.
+ */
+int xenbus_frontend_queue_cpu(unsigned int index, int now);
 
 #endif

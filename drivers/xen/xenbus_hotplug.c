@@ -29,7 +29,7 @@ static void *hotplug_thread(void *arg)
     return NULL;
 }
 
-static void changed(struct xs_watch *w, const char *path, void *arg)
+static void changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     xenbus_hotplug_kick(arg);
 }
@@ -43,12 +43,12 @@ int xenbus_hotplug_start(struct xenbus_hotplug *h, const char *type, struct mute
     h->lock = lock;
     h->scan = scan;
     waitq_init(&h->wq);
-    struct thread *t = thread_create(name, hotplug_thread, h, 0, 0);
+    struct xenolith_thread *t = xenolith_thread_create(name, hotplug_thread, h, 0, 0);
     int rc = -ENOMEM;
     if (t) {
-        thread_detach(t);
+        xenolith_thread_detach(t);
         __atomic_store_n(&h->started, 1, __ATOMIC_RELEASE);
-        rc = xs_watch(&h->watch, h->path, changed, h);
+        rc = xenolith_xs_watch(&h->watch, h->path, changed, h);
     }
     if (rc < 0)
         printk("xenbus: cannot watch %s (%d); devices attached later will not be seen\n", h->path,
@@ -61,5 +61,6 @@ int xenbus_freshly_added(const char *type, const char *id)
     char path[64];
     long state;
     ksnprintf(path, sizeof(path), "device/%s/%s/state", type, id);
-    return xs_read_int(XS_NO_TX, path, &state) == 0 && state == XenbusStateInitialising;
+    return xenolith_xs_read_int(XENOLITH_XS_NO_TX, path, &state) == 0 &&
+           state == XenbusStateInitialising;
 }

@@ -15,7 +15,7 @@ struct xenbus_hotplug {
     char path[24]; /* "device/vif" */
     struct mutex *lock;
     void (*scan)(void);
-    struct xs_watch watch;
+    struct xenolith_xs_watch watch;
     struct waitq wq;
     unsigned int kicks;
     int started;

@@ -56,12 +56,12 @@ static struct mutex read_mutex = MUTEX_INIT(read_mutex); /* the reader, or a rec
 static struct waitq ring_wq = WAITQ_INIT(ring_wq);       /* reader and writers wait here */
 
 static spinlock_t watch_lock = SPINLOCK_INIT;
-static struct xs_watch *watches;
+static struct xenolith_xs_watch *watches;
 static struct xs_event *events_head, **events_tail = &events_head;
 static unsigned int nevents, events_dropped;
 static struct waitq event_wq = WAITQ_INIT(event_wq);
-static struct xs_watch *running_watch; /* whose callback runs now (under watch_lock) */
-static struct thread *watcher;         /* the watch thread */
+static struct xenolith_xs_watch *running_watch; /* whose callback runs now (under watch_lock) */
+static struct xenolith_thread *watcher;         /* the watch thread */
 static struct waitq callback_wq = WAITQ_INIT(callback_wq);
 
 /* Events queued at most; past it, one for a path already queued is dropped too. */
@@ -183,22 +183,22 @@ static int ring_write_all(const char *msg, size_t len, struct xs_request *r)
  * Transactions open when the domain moved belong to the old xenstored: the new one
  * knows nothing of them (and may hand their numbers out again). Open ones are
  * remembered with the epoch they began in, until ended; a request in one from an
- * older epoch fails with -EAGAIN, as a conflict would, so xs_transaction starts
+ * older epoch fails with -EAGAIN, as a conflict would, so xenolith_xs_transaction starts
  * over. A new transaction is never given the number of a stale one still open.
  */
 #define TX_TRACKED 32
 static struct {
-    xs_tx_t id;
+    xenolith_xs_tx_t id;
     unsigned int epoch;
 } open_tx[TX_TRACKED];
 static unsigned int epoch;
 static spinlock_t tx_lock = SPINLOCK_INIT;
 
-static void tx_opened(xs_tx_t id)
+static void tx_opened(xenolith_xs_tx_t id)
 {
     uint64_t f = spin_lock_irqsave(&tx_lock);
     for (int i = 0; i < TX_TRACKED; i++)
-        if (open_tx[i].id == XS_NO_TX) {
+        if (open_tx[i].id == XENOLITH_XS_NO_TX) {
             open_tx[i].id = id;
             open_tx[i].epoch = epoch;
             break;
@@ -207,15 +207,15 @@ static void tx_opened(xs_tx_t id)
 }
 
 /* Is id a transaction of an older epoch? ending: it is over, forget it. */
-static int tx_stale(xs_tx_t id, int ending)
+static int tx_stale(xenolith_xs_tx_t id, int ending)
 {
     int stale = 0;
     uint64_t f = spin_lock_irqsave(&tx_lock);
     for (int i = 0; i < TX_TRACKED; i++)
-        if (open_tx[i].id == id && id != XS_NO_TX) {
+        if (open_tx[i].id == id && id != XENOLITH_XS_NO_TX) {
             stale = open_tx[i].epoch != epoch;
             if (ending)
-                open_tx[i].id = XS_NO_TX;
+                open_tx[i].id = XENOLITH_XS_NO_TX;
             break;
         }
     spin_unlock_irqrestore(&tx_lock, f);
@@ -233,7 +233,7 @@ static int xs_talk(char *msg, int len, struct xs_request *r)
     if (len < 0)
         return len;
     const struct xsd_sockmsg *h = (const struct xsd_sockmsg *)msg;
-    if (h->tx_id != XS_NO_TX && tx_stale(h->tx_id, h->type == XS_TRANSACTION_END))
+    if (h->tx_id != XENOLITH_XS_NO_TX && tx_stale(h->tx_id, h->type == XS_TRANSACTION_END))
         return -EAGAIN;
     return xs_talk_unchecked(msg, len, r);
 }
@@ -294,7 +294,7 @@ static int xs_talk_ack(char *msg, int len, struct xs_request *r, uint32_t type)
 }
 
 /* One-path requests answered by "OK". */
-static int xs_simple(uint32_t type, xs_tx_t tx, const char *path)
+static int xs_simple(uint32_t type, xenolith_xs_tx_t tx, const char *path)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -302,7 +302,7 @@ static int xs_simple(uint32_t type, xs_tx_t tx, const char *path)
                        type);
 }
 
-int xs_read(xs_tx_t tx, const char *path, char *buf, size_t size)
+int xenolith_xs_read(xenolith_xs_tx_t tx, const char *path, char *buf, size_t size)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -315,14 +315,14 @@ int xs_read(xs_tx_t tx, const char *path, char *buf, size_t size)
     return rc;
 }
 
-char *xs_read_alloc(xs_tx_t tx, const char *path)
+char *xenolith_xs_read_alloc(xenolith_xs_tx_t tx, const char *path)
 {
     char *buf = malloc(XENSTORE_PAYLOAD_MAX + 1);
     if (!buf) {
         errno = ENOMEM;
         return NULL;
     }
-    int rc = xs_read(tx, path, buf, XENSTORE_PAYLOAD_MAX + 1);
+    int rc = xenolith_xs_read(tx, path, buf, XENSTORE_PAYLOAD_MAX + 1);
     if (rc < 0) {
         free(buf);
         errno = -rc;
@@ -332,10 +332,10 @@ char *xs_read_alloc(xs_tx_t tx, const char *path)
     return small ? small : buf;
 }
 
-int xs_read_int(xs_tx_t tx, const char *path, long *value)
+int xenolith_xs_read_int(xenolith_xs_tx_t tx, const char *path, long *value)
 {
     char buf[32], *end;
-    int rc = xs_read(tx, path, buf, sizeof(buf));
+    int rc = xenolith_xs_read(tx, path, buf, sizeof(buf));
     if (rc < 0)
         return rc;
     long v = strtol(buf, &end, 10);
@@ -345,7 +345,7 @@ int xs_read_int(xs_tx_t tx, const char *path, long *value)
     return 0;
 }
 
-int xs_write(xs_tx_t tx, const char *path, const char *value)
+int xenolith_xs_write(xenolith_xs_tx_t tx, const char *path, const char *value)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -353,17 +353,17 @@ int xs_write(xs_tx_t tx, const char *path, const char *value)
     return xs_talk_ack(msg, len, &r, XS_WRITE);
 }
 
-int xs_mkdir(xs_tx_t tx, const char *path)
+int xenolith_xs_mkdir(xenolith_xs_tx_t tx, const char *path)
 {
     return xs_simple(XS_MKDIR, tx, path);
 }
 
-int xs_rm(xs_tx_t tx, const char *path)
+int xenolith_xs_rm(xenolith_xs_tx_t tx, const char *path)
 {
     return xs_simple(XS_RM, tx, path);
 }
 
-int xs_directory(xs_tx_t tx, const char *path, char ***names)
+int xenolith_xs_directory(xenolith_xs_tx_t tx, const char *path, char ***names)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -400,7 +400,8 @@ int xs_directory(xs_tx_t tx, const char *path, char ***names)
     return i;
 }
 
-int xs_get_perms(xs_tx_t tx, const char *path, struct xs_perm *perms, unsigned int max)
+int xenolith_xs_get_perms(xenolith_xs_tx_t tx, const char *path, struct xenolith_xs_perm *perms,
+                          unsigned int max)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -414,7 +415,8 @@ int xs_get_perms(xs_tx_t tx, const char *path, struct xs_perm *perms, unsigned i
     return rc;
 }
 
-int xs_set_perms(xs_tx_t tx, const char *path, const struct xs_perm *perms, unsigned int n)
+int xenolith_xs_set_perms(xenolith_xs_tx_t tx, const char *path,
+                          const struct xenolith_xs_perm *perms, unsigned int n)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -422,7 +424,7 @@ int xs_set_perms(xs_tx_t tx, const char *path, const struct xs_perm *perms, unsi
     return xs_talk_ack(msg, len, &r, XS_SET_PERMS);
 }
 
-int xs_transaction_start(xs_tx_t *tx)
+int xenolith_xs_transaction_start(xenolith_xs_tx_t *tx)
 {
     for (int tries = 0; tries <= TX_TRACKED; tries++) {
         char msg[XS_MSG_MAX];
@@ -448,7 +450,7 @@ int xs_transaction_start(xs_tx_t *tx)
     return -EAGAIN;
 }
 
-int xs_transaction_end(xs_tx_t tx, int commit)
+int xenolith_xs_transaction_end(xenolith_xs_tx_t tx, int commit)
 {
     char msg[XS_MSG_MAX];
     struct xs_request r = {.req_id = new_req_id()};
@@ -456,21 +458,21 @@ int xs_transaction_end(xs_tx_t tx, int commit)
     return xs_talk_ack(msg, len, &r, XS_TRANSACTION_END);
 }
 
-int xs_transaction(int (*fn)(xs_tx_t tx, void *arg), void *arg)
+int xenolith_xs_transaction(int (*fn)(xenolith_xs_tx_t tx, void *arg), void *arg)
 {
     for (int attempt = 0; attempt < XS_TX_RETRIES; attempt++) {
-        xs_tx_t tx;
-        int rc = xs_transaction_start(&tx);
+        xenolith_xs_tx_t tx;
+        int rc = xenolith_xs_transaction_start(&tx);
         if (rc < 0)
             return rc;
         rc = fn(tx, arg);
         if (rc < 0) {
-            xs_transaction_end(tx, 0);
+            xenolith_xs_transaction_end(tx, 0);
             if (rc == -EAGAIN)
                 continue;
             return rc;
         }
-        rc = xs_transaction_end(tx, 1);
+        rc = xenolith_xs_transaction_end(tx, 1);
         if (rc != -EAGAIN)
             return rc;
     }
@@ -479,7 +481,8 @@ int xs_transaction(int (*fn)(xs_tx_t tx, void *arg), void *arg)
 
 /* ---- watches ---- */
 
-int xs_watch(struct xs_watch *w, const char *path, xs_watch_fn fn, void *arg)
+int xenolith_xs_watch(struct xenolith_xs_watch *w, const char *path, xenolith_xs_watch_fn fn,
+                      void *arg)
 {
     w->path = strdup(path);
     if (!w->path)
@@ -504,14 +507,14 @@ int xs_watch(struct xs_watch *w, const char *path, xs_watch_fn fn, void *arg)
         free(r.body);
     }
     if (rc < 0)
-        xs_unwatch(w);
+        xenolith_xs_unwatch(w);
     return rc;
 }
 
-int xs_unwatch(struct xs_watch *w)
+int xenolith_xs_unwatch(struct xenolith_xs_watch *w)
 {
     uint64_t f = spin_lock_irqsave(&watch_lock);
-    struct xs_watch **pp = &watches;
+    struct xenolith_xs_watch **pp = &watches;
     int found = 0;
     for (; *pp; pp = &(*pp)->next) {
         if (*pp == w) {
@@ -617,12 +620,12 @@ static void *watch_thread(void *arg)
         wait_event(&event_wq, READ_ONCE(events_head) != NULL);
         while ((e = dequeue_event()) != NULL) {
             uint64_t f = spin_lock_irqsave(&watch_lock);
-            struct xs_watch *w = watches;
+            struct xenolith_xs_watch *w = watches;
             while (w && strcmp(w->token, e->token) != 0)
                 w = w->next;
-            xs_watch_fn fn = w ? w->fn : NULL;
+            xenolith_xs_watch_fn fn = w ? w->fn : NULL;
             void *warg = w ? w->arg : NULL;
-            running_watch = w; /* xs_unwatch(w) elsewhere waits for the callback to end */
+            running_watch = w; /* xenolith_xs_unwatch(w) elsewhere waits for the callback to end */
             spin_unlock_irqrestore(&watch_lock, f);
             if (fn)
                 fn(w, e->path, warg);
@@ -699,7 +702,7 @@ static void *reader_thread(void *arg)
 static int wait_reconnected(void)
 {
     for (int i = 0; i < 5000 && !xs_ring_reconnect_done(intf); i++)
-        thread_sleep_ns(1000000);
+        xenolith_thread_sleep_ns(1000000);
     return xs_ring_reconnect_done(intf) ? 0 : -ETIMEDOUT;
 }
 
@@ -735,11 +738,11 @@ static int restore_watches(void)
 {
     int n = 0, restored = 0;
     uint64_t f = spin_lock_irqsave(&watch_lock);
-    for (struct xs_watch *x = watches; x; x = x->next)
+    for (struct xenolith_xs_watch *x = watches; x; x = x->next)
         n++;
-    struct xs_watch **list = malloc(sizeof(*list) * (size_t)(n ? n : 1));
+    struct xenolith_xs_watch **list = malloc(sizeof(*list) * (size_t)(n ? n : 1));
     n = 0;
-    for (struct xs_watch *x = watches; x && list; x = x->next)
+    for (struct xenolith_xs_watch *x = watches; x && list; x = x->next)
         list[n++] = x;
     spin_unlock_irqrestore(&watch_lock, f);
     for (int i = 0; list && i < n; i++) {
@@ -778,7 +781,7 @@ int xenstore_suspend(void)
         return 0;
     mutex_lock(&write_mutex);
     for (int i = 0; i < 5000 && replies_owed(); i++)
-        thread_sleep_ns(1000000);
+        xenolith_thread_sleep_ns(1000000);
     if (replies_owed()) {
         mutex_unlock(&write_mutex);
         printk("xenstore: requests still unanswered; not suspending\n");
@@ -824,10 +827,10 @@ void xenstore_resume(int new_domain)
     }
 }
 
-int xs_domid(void)
+int xenolith_xs_domid(void)
 {
     long id;
-    int rc = xs_read_int(XS_NO_TX, "domid", &id);
+    int rc = xenolith_xs_read_int(XENOLITH_XS_NO_TX, "domid", &id);
     return rc < 0 ? rc : (int)id;
 }
 
@@ -875,12 +878,12 @@ static int connect_ring(void)
     xs_port = (evtchn_port_t)port;
     xs_reader_init(&reader);
 
-    struct thread *t1 = thread_create("xenstore", reader_thread, NULL, 0, 0);
-    struct thread *t2 = thread_create("xenwatch", watch_thread, NULL, 0, 0);
+    struct xenolith_thread *t1 = xenolith_thread_create("xenstore", reader_thread, NULL, 0, 0);
+    struct xenolith_thread *t2 = xenolith_thread_create("xenwatch", watch_thread, NULL, 0, 0);
     if (!t1 || !t2)
         return -ENOMEM;
-    thread_detach(t1);
-    thread_detach(t2);
+    xenolith_thread_detach(t1);
+    xenolith_thread_detach(t2);
     int rc = evtchn_bind_existing(xs_port, xs_event_handler, NULL);
     if (rc < 0)
         return rc;

@@ -155,17 +155,17 @@ int xs_wire_encode_reset_watches(void *buf, size_t size, uint32_t req_id)
 }
 
 /* One permission as "<letter><domid>\0" into out[PERM_STR_MAX]: its length, or -EINVAL. */
-static int perm_format(char *out, const struct xs_perm *perm)
+static int perm_format(char *out, const struct xenolith_xs_perm *perm)
 {
     char digits[5];
     unsigned int nd = 0, v = perm->domid;
     int n = 0;
 
     switch (perm->perm) {
-    case XS_PERM_NONE:
-    case XS_PERM_READ:
-    case XS_PERM_WRITE:
-    case XS_PERM_BOTH:
+    case XENOLITH_XS_PERM_NONE:
+    case XENOLITH_XS_PERM_READ:
+    case XENOLITH_XS_PERM_WRITE:
+    case XENOLITH_XS_PERM_BOTH:
         break;
     default:
         return -EINVAL;
@@ -181,7 +181,8 @@ static int perm_format(char *out, const struct xs_perm *perm)
     return n;
 }
 
-int xs_wire_encode_perms(char *buf, size_t size, const struct xs_perm *perms, unsigned int n)
+int xs_wire_encode_perms(char *buf, size_t size, const struct xenolith_xs_perm *perms,
+                         unsigned int n)
 {
     size_t pos = 0;
 
@@ -201,7 +202,7 @@ int xs_wire_encode_perms(char *buf, size_t size, const struct xs_perm *perms, un
 }
 
 int xs_wire_encode_set_perms(void *buf, size_t size, uint32_t req_id, uint32_t tx_id,
-                             const char *path, const struct xs_perm *perms, unsigned int n)
+                             const char *path, const struct xenolith_xs_perm *perms, unsigned int n)
 {
     struct part parts[2];
     size_t plen = 0;
@@ -399,7 +400,7 @@ int xs_wire_decode_transaction_start(const struct xs_msg *m, uint32_t *tx_id)
     return 0;
 }
 
-int xs_wire_decode_perms(const struct xs_msg *m, struct xs_perm *perms, unsigned int max)
+int xs_wire_decode_perms(const struct xs_msg *m, struct xenolith_xs_perm *perms, unsigned int max)
 {
     const char *p, *end;
     unsigned int count = 0;
@@ -418,10 +419,10 @@ int xs_wire_decode_perms(const struct xs_msg *m, struct xs_perm *perms, unsigned
         uint32_t domid;
 
         switch (*p) {
-        case XS_PERM_NONE:
-        case XS_PERM_READ:
-        case XS_PERM_WRITE:
-        case XS_PERM_BOTH:
+        case XENOLITH_XS_PERM_NONE:
+        case XENOLITH_XS_PERM_READ:
+        case XENOLITH_XS_PERM_WRITE:
+        case XENOLITH_XS_PERM_BOTH:
             break;
         default:
             return -EIO; /* also the empty string */
@@ -429,7 +430,8 @@ int xs_wire_decode_perms(const struct xs_msg *m, struct xs_perm *perms, unsigned
         if (parse_decimal(p + 1, (size_t)(nul - p - 1), UINT16_MAX, &domid) < 0)
             return -EIO;
         if (perms && count < max)
-            perms[count] = (struct xs_perm){(enum xs_perm_access) * p, (uint16_t)domid};
+            perms[count] =
+                (struct xenolith_xs_perm){(enum xenolith_xs_perm_access) * p, (uint16_t)domid};
         count++;
         p = nul + 1;
     }

@@ -18,7 +18,7 @@
 /* The largest message either side may send: header plus XENSTORE_PAYLOAD_MAX. */
 #define XS_MSG_MAX (XS_HDR_SIZE + XENSTORE_PAYLOAD_MAX)
 
-/* enum xs_perm_access and struct xs_perm are public: <xenolith/xenstore.h>. */
+/* enum xenolith_xs_perm_access and struct xenolith_xs_perm are public: <xenolith/xenstore.h>. */
 
 /* A complete received message. body points at hdr.len untrusted bytes. */
 struct xs_msg {
@@ -70,7 +70,8 @@ int xs_wire_encode_transaction_end(void *buf, size_t size, uint32_t req_id, uint
  * perms[0] is the owner and its access applies to every domain not listed.
  */
 int xs_wire_encode_set_perms(void *buf, size_t size, uint32_t req_id, uint32_t tx_id,
-                             const char *path, const struct xs_perm *perms, unsigned int n);
+                             const char *path, const struct xenolith_xs_perm *perms,
+                             unsigned int n);
 
 /* XS_RESET_WATCHES: payload "\0"; drops all our watches and transactions. */
 int xs_wire_encode_reset_watches(void *buf, size_t size, uint32_t req_id);
@@ -79,7 +80,8 @@ int xs_wire_encode_reset_watches(void *buf, size_t size, uint32_t req_id);
  * The permission strings alone, "n0\0r1\0...", into buf[0..size). Returns their length,
  * -EINVAL for n == 0 or an unknown access letter, -ERANGE if buf is too small.
  */
-int xs_wire_encode_perms(char *buf, size_t size, const struct xs_perm *perms, unsigned int n);
+int xs_wire_encode_perms(char *buf, size_t size, const struct xenolith_xs_perm *perms,
+                         unsigned int n);
 
 /*
  * Check a received header before trusting its length: 0, or -EIO when len exceeds
@@ -134,7 +136,7 @@ int xs_wire_decode_transaction_start(const struct xs_msg *m, uint32_t *tx_id);
  * decimal. Returns the count and fills perms[0..count) if count <= max; -ERANGE if
  * count > max; with perms NULL, only counts. -EIO or the reply's error otherwise.
  */
-int xs_wire_decode_perms(const struct xs_msg *m, struct xs_perm *perms, unsigned int max);
+int xs_wire_decode_perms(const struct xs_msg *m, struct xenolith_xs_perm *perms, unsigned int max);
 
 /*
  * An XS_WATCH_EVENT: exactly "path\0token\0" with a non-empty path of at most

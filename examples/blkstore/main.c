@@ -50,13 +50,13 @@ int main(int argc, char **argv)
         else if (strncmp(argv[i], "boots=", 6) == 0)
             boots = strtol(argv[i] + 6, NULL, 10);
     }
-    struct blk_dev *d = devname ? blk_dev_find(devname) : blk_dev_get(0);
+    struct xenolith_blk_dev *d = devname ? xenolith_blk_dev_find(devname) : xenolith_blk_dev_get(0);
     if (!d) {
-        printf("blkstore: no disk (%d found)\n", blk_dev_count());
+        printf("blkstore: no disk (%d found)\n", xenolith_blk_dev_count());
         return 1;
     }
-    struct blk_info info;
-    blk_dev_info(d, &info);
+    struct xenolith_blk_info info;
+    xenolith_blk_dev_info(d, &info);
 
     static struct store st;
     int formatted, rc = store_open(&st, d, 1, &formatted);
@@ -126,5 +126,5 @@ int main(int argc, char **argv)
     }
     printf("blkstore: boot %ld idle, waiting to be rebooted\n", boot);
     for (;;)
-        thread_sleep_ns(1000ULL * 1000 * 1000);
+        xenolith_thread_sleep_ns(1000ULL * 1000 * 1000);
 }

@@ -44,16 +44,16 @@ static uint64_t round_up(uint64_t v, uint32_t a)
 }
 
 /* Completed writes made durable. A disk that offers no flush has no cache to flush
- * (blk_flush says so with -EOPNOTSUPP): its completed writes are durable already. */
+ * (xenolith_blk_flush says so with -EOPNOTSUPP): its completed writes are durable already. */
 static int make_durable(struct store *s)
 {
-    int rc = blk_flush(s->dev);
+    int rc = xenolith_blk_flush(s->dev);
     return rc == -EOPNOTSUPP ? 0 : rc;
 }
 
 static int read_super(struct store *s, int slot, struct super *sb)
 {
-    int rc = blk_read(s->dev, (uint64_t)slot * s->sector, s->io, s->sector);
+    int rc = xenolith_blk_read(s->dev, (uint64_t)slot * s->sector, s->io, s->sector);
     if (rc < 0)
         return rc;
     memcpy(sb, s->io, sizeof(*sb));
@@ -77,7 +77,7 @@ static int write_super(struct store *s, int slot, uint64_t gen, uint64_t end, ui
     sb.crc = crc32_update(0, &sb, offsetof(struct super, crc));
     memset(s->io, 0, s->sector);
     memcpy(s->io, &sb, sizeof(sb));
-    int rc = blk_write(s->dev, (uint64_t)slot * s->sector, s->io, s->sector);
+    int rc = xenolith_blk_write(s->dev, (uint64_t)slot * s->sector, s->io, s->sector);
     if (rc == 0)
         rc = make_durable(s);
     return rc;
@@ -117,7 +117,7 @@ static int replay(struct store *s)
     uint64_t off = LOG_START, seq = 0;
     while (off < s->end) {
         struct record h;
-        int rc = blk_read(s->dev, off, s->io, s->sector);
+        int rc = xenolith_blk_read(s->dev, off, s->io, s->sector);
         if (rc < 0)
             return rc;
         memcpy(&h, s->io, sizeof(h));
@@ -128,7 +128,7 @@ static int replay(struct store *s)
         char *rec = malloc(total);
         if (!rec)
             return -ENOMEM;
-        rc = blk_read(s->dev, off, rec, total);
+        rc = xenolith_blk_read(s->dev, off, rec, total);
         uint32_t want = h.crc;
         ((struct record *)rec)->crc = 0;
         if (rc == 0 && crc32_update(0, rec, sizeof(h) + h.klen + h.vlen) != want)
@@ -147,12 +147,12 @@ static int replay(struct store *s)
     return seq == s->seq ? 0 : -EIO;
 }
 
-int store_open(struct store *s, struct blk_dev *d, int format_if_empty, int *formatted)
+int store_open(struct store *s, struct xenolith_blk_dev *d, int format_if_empty, int *formatted)
 {
-    struct blk_info in;
+    struct xenolith_blk_info in;
     struct super a, b;
     memset(s, 0, sizeof(*s));
-    blk_dev_info(d, &in);
+    xenolith_blk_dev_info(d, &in);
     s->dev = d;
     s->sector = in.sector_size;
     s->disk_size = in.sectors * in.sector_size;
@@ -210,7 +210,7 @@ int store_put(struct store *s, const char *key, const void *value, uint32_t len)
     memcpy(rec, &h, sizeof(h));
 
     /* The record first, made durable; only then the superblock that commits it. */
-    int rc = blk_write(s->dev, s->end, rec, total);
+    int rc = xenolith_blk_write(s->dev, s->end, rec, total);
     free(rec);
     if (rc == 0)
         rc = make_durable(s);
@@ -239,7 +239,7 @@ int store_get(struct store *s, const char *key, void *buf, uint32_t size)
     char *tmp = malloc(span);
     if (!tmp)
         return -ENOMEM;
-    int rc = blk_read(s->dev, first, tmp, span);
+    int rc = xenolith_blk_read(s->dev, first, tmp, span);
     if (rc == 0)
         memcpy(buf, tmp + (e->offset - first), e->len < size ? e->len : size);
     free(tmp);

@@ -30,7 +30,7 @@ struct store_entry {
 };
 
 struct store {
-    struct blk_dev *dev;
+    struct xenolith_blk_dev *dev;
     uint32_t sector;    /* the disk's sector size */
     uint64_t disk_size; /* bytes */
     uint64_t gen;       /* of the superblock in force */
@@ -47,7 +47,7 @@ struct store {
  * formatted (*formatted set to 1). 0, -ENOENT (no store and not asked to
  * format), -EIO (a committed record is damaged), or a blk error.
  */
-int store_open(struct store *s, struct blk_dev *d, int format_if_empty, int *formatted);
+int store_open(struct store *s, struct xenolith_blk_dev *d, int format_if_empty, int *formatted);
 
 /* Add or replace key (NUL-terminated, 1..64 bytes); durable when it returns 0. -ENOSPC when full.
  */

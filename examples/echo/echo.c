@@ -65,12 +65,13 @@ static void *tcp_server(void *arg)
         int c = accept(ls, NULL, NULL);
         if (c < 0) {
             printf("echo: accept: %s\n", strerror(errno));
-            thread_sleep_ns(100 * 1000 * 1000);
+            xenolith_thread_sleep_ns(100 * 1000 * 1000);
             continue;
         }
-        struct thread *t = thread_create("echo-tcp", tcp_conn, (void *)(intptr_t)c, -1, 0);
+        struct xenolith_thread *t =
+            xenolith_thread_create("echo-tcp", tcp_conn, (void *)(intptr_t)c, -1, 0);
         if (t)
-            thread_detach(t);
+            xenolith_thread_detach(t);
         else
             close(c);
     }
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
     int t = open_socket(SOCK_STREAM, port), u = open_socket(SOCK_DGRAM, port);
     if (t < 0 || u < 0)
         return 1;
-    thread_detach(thread_create("echo-udp", udp_server, (void *)(intptr_t)u, -1, 0));
+    xenolith_thread_detach(
+        xenolith_thread_create("echo-udp", udp_server, (void *)(intptr_t)u, -1, 0));
     printf("echo: ready on port %d (tcp and udp, IPv4 and IPv6)\n", port);
     tcp_server((void *)(intptr_t)t);
     return 0;

@@ -193,9 +193,10 @@ int main(int argc, char **argv)
         if (c < 0)
             continue;
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        struct thread *t = thread_create("httpd-conn", conn, (void *)(intptr_t)c, -1, 0);
+        struct xenolith_thread *t =
+            xenolith_thread_create("httpd-conn", conn, (void *)(intptr_t)c, -1, 0);
         if (t)
-            thread_detach(t);
+            xenolith_thread_detach(t);
         else
             close(c);
     }

@@ -55,27 +55,27 @@ int main(int argc, char **argv)
     int ncpu = xenolith_online_cpus();
 
     struct job serial = {n, 0, 1, 0};
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     count_primes(&serial);
-    uint64_t t_serial = time_now_ns() - t0;
+    uint64_t t_serial = xenolith_time_now_ns() - t0;
 
     struct job *jobs = calloc((size_t)ncpu, sizeof(*jobs));
-    struct thread **threads = calloc((size_t)ncpu, sizeof(*threads));
+    struct xenolith_thread **threads = calloc((size_t)ncpu, sizeof(*threads));
     if (!jobs || !threads)
         return 1;
-    t0 = time_now_ns();
+    t0 = xenolith_time_now_ns();
     for (int i = 0; i < ncpu; i++) {
         jobs[i] = (struct job){n, i, ncpu, 0};
-        threads[i] = thread_create("primes", count_primes, &jobs[i], -1, 0);
+        threads[i] = xenolith_thread_create("primes", count_primes, &jobs[i], -1, 0);
         if (!threads[i])
             return 1;
     }
     long total = 0;
     for (int i = 0; i < ncpu; i++) {
-        thread_join(threads[i]);
+        xenolith_thread_join(threads[i]);
         total += jobs[i].count;
     }
-    uint64_t t_par = time_now_ns() - t0;
+    uint64_t t_par = xenolith_time_now_ns() - t0;
 
     printf("primes below %ld: %ld (serial %lu ms), %ld on %d VCPUs (%lu ms)\n", n, serial.count,
            (unsigned long)(t_serial / 1000000), total, ncpu, (unsigned long)(t_par / 1000000));

@@ -3,7 +3,7 @@
  * Constants and layouts are Linux's (no sa_len field), so code written for Linux
  * builds unchanged. Socket descriptors start at 3 and also work with read, write,
  * close, fcntl, ioctl, poll and select. The TCP/IP stack starts on the first
- * socket() call (or netstack_init(), <xenolith/netstack.h>): an app that never
+ * socket() call (or xenolith_netstack_init(), <xenolith/netstack.h>): an app that never
  * makes a socket does not link it.
  */
 #ifndef _SYS_SOCKET_H

@@ -3,7 +3,7 @@
  * the xl config). The TCP/IP stack (lwIP, <sys/socket.h>) sits on top of this;
  * applications may use it directly too.
  *
- * Devices are found and connected on first use (net_dev_count()), so an app that
+ * Devices are found and connected on first use (xenolith_net_dev_count()), so an app that
  * never touches the network pays nothing for it.
  */
 #ifndef XENOLITH_NET_H
@@ -12,59 +12,74 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct net_dev;
+struct xenolith_net_dev;
 
-/* Offloads the backend agreed to (net_dev_features). */
-#define NET_F_CSUM   (1u << 0) /* tx frames may leave the L4 checksum blank (TCP/UDP over IPv4) */
-#define NET_F_SG     (1u << 1) /* tx frames may span several pages */
-#define NET_F_TSO4   (1u << 2) /* TCP segmentation offload, IPv4 */
-#define NET_F_TSO6   (1u << 3) /* TCP segmentation offload, IPv6 */
-#define NET_F_CSUM6  (1u << 4) /* as NET_F_CSUM, for TCP/UDP over IPv6 */
-#define NET_F_RX_GSO (1u << 5) /* received TCP frames may exceed the MTU (see net_rx_fn) */
+/* Offloads the backend agreed to (xenolith_net_dev_features). */
+#define XENOLITH_NET_F_CSUM                                                                        \
+    (1u << 0) /* tx frames may leave the L4 checksum blank (TCP/UDP over IPv4) */
+#define XENOLITH_NET_F_SG    (1u << 1) /* tx frames may span several pages */
+#define XENOLITH_NET_F_TSO4  (1u << 2) /* TCP segmentation offload, IPv4 */
+#define XENOLITH_NET_F_TSO6  (1u << 3) /* TCP segmentation offload, IPv6 */
+#define XENOLITH_NET_F_CSUM6 (1u << 4) /* as XENOLITH_NET_F_CSUM, for TCP/UDP over IPv6 */
+#define XENOLITH_NET_F_RX_GSO                                                                      \
+    (1u << 5) /* received TCP frames may exceed the MTU (see xenolith_net_rx_fn) */
 
 /*
  * Number of device slots; the first call finds and connects the vifs the domain
  * has and starts watching for more. A slot, once given, stays: a detached device
- * keeps its slot (net_dev_up says 0) and gets it back when attached again.
+ * keeps its slot (xenolith_net_dev_connected says 0) and gets it back when attached again.
  */
-int net_dev_count(void);
+int xenolith_net_dev_count(void);
 
 /* Device `index` (0 .. count-1: the boot's vifs in devid order, then hot-attached ones). */
-struct net_dev *net_dev_get(int index);
+struct xenolith_net_dev *xenolith_net_dev_get(int index);
 
-/* Its slot (what net_dev_get takes), or -1. */
-int net_dev_index(struct net_dev *d);
+/* Its slot (what xenolith_net_dev_get takes), or -1. */
+int xenolith_net_dev_index(struct xenolith_net_dev *d);
 
 /*
  * Devices that come and go while the domain runs (xl network-attach / -detach):
  * fn(d, 1, arg) once a vif attached after the start is connected; fn(d, 0, arg)
  * once a detached one is released (the backend went to Closing, we followed it to
- * Closed: from the detach on, net_tx says -ENETDOWN, frames in flight are dropped;
- * then every grant was ended and page freed). The struct net_dev stays valid:
+ * Closed: from the detach on, xenolith_net_tx says -ENETDOWN, frames in flight are dropped;
+ * then every grant was ended and page freed). The struct xenolith_net_dev stays valid:
  * attaching the same devid again brings it back in the same slot (fn(d, 1) again);
  * its rx handler stays set, its counters start again from 0. A device disconnected
  * for a protocol error is reported as detached too. Runs in the net hotplug thread,
  * one call at a time, every handler in the order registered. 0 or -ENOMEM.
  */
-typedef void (*net_hotplug_fn)(struct net_dev *d, int attached, void *arg);
-int net_on_hotplug(net_hotplug_fn fn, void *arg);
+typedef void (*xenolith_net_hotplug_fn)(struct xenolith_net_dev *d, int attached, void *arg);
+int xenolith_net_on_hotplug(xenolith_net_hotplug_fn fn, void *arg);
 
-const char *net_dev_name(struct net_dev *d); /* "vif0", ... */
-unsigned int net_dev_id(struct net_dev *d);  /* the vif's devid: 0 for vif0 */
+/* What the device is: its name, devid, MAC, MTU, queues and offloads. */
+struct xenolith_net_info {
+    char name[16];       /* "vif0" */
+    uint32_t devid;      /* the vif's devid: 0 for vif0 */
+    uint8_t mac[6];      /* the MAC the toolstack gave it */
+    unsigned int mtu;    /* bytes of IP per frame (without GSO) */
+    unsigned int queues; /* rings in use (one per VCPU, up to the backend's maximum) */
+    uint32_t features;   /* XENOLITH_NET_F_* */
+};
+
+void xenolith_net_dev_info(struct xenolith_net_dev *d, struct xenolith_net_info *info);
+
+/* Single fields of xenolith_net_info. */
+const char *xenolith_net_dev_name(struct xenolith_net_dev *d); /* "vif0", ... */
+unsigned int xenolith_net_dev_id(struct xenolith_net_dev *d);  /* the vif's devid: 0 for vif0 */
+void xenolith_net_dev_mac(struct xenolith_net_dev *d, uint8_t mac[6]);
+unsigned int xenolith_net_dev_mtu(struct xenolith_net_dev *d);
+unsigned int xenolith_net_dev_queues(struct xenolith_net_dev *d);
+uint32_t xenolith_net_dev_features(struct xenolith_net_dev *d);
 
 /*
  * The address the toolstack gave the vif (xl's `ip=`, the backend's "ip" node),
  * as written there ("" if none): the sockets layer uses its first word when the
  * command line names no address for the device.
  */
-const char *net_dev_config_ip(struct net_dev *d);
-void net_dev_mac(struct net_dev *d, uint8_t mac[6]);
-unsigned int net_dev_mtu(struct net_dev *d);
-unsigned int net_dev_queues(struct net_dev *d);
-uint32_t net_dev_features(struct net_dev *d);
+const char *xenolith_net_dev_config_ip(struct xenolith_net_dev *d);
 
 /* One piece of a frame to send. */
-struct net_frag {
+struct xenolith_net_frag {
     const void *data;
     size_t len;
 };
@@ -79,16 +94,17 @@ struct net_frag {
  * csum_blank too; the frame is one TCP segment of up to 65535 bytes that the backend
  * cuts into gso_size-byte payloads.
  */
-struct net_tx_offload {
+struct xenolith_net_tx_offload {
     uint16_t csum_start;  /* csum_blank: checksum from this offset ... */
     uint16_t csum_offset; /* ... stored at csum_start + csum_offset */
-    uint8_t csum_blank;   /* the L4 checksum is to be filled in (NET_F_CSUM / _CSUM6) */
-    uint8_t gso_type;     /* 0, or NET_GSO_TCPV4 / NET_GSO_TCPV6 (needs NET_F_TSO4/6) */
+    uint8_t csum_blank;   /* the L4 checksum is to be filled in (XENOLITH_NET_F_CSUM / _CSUM6) */
+    uint8_t gso_type;     /* 0, or XENOLITH_NET_GSO_TCPV4 / XENOLITH_NET_GSO_TCPV6 (needs
+                             XENOLITH_NET_F_TSO4/6) */
     uint16_t gso_size;    /* MSS for segmentation offload */
 };
 
-#define NET_GSO_TCPV4 1
-#define NET_GSO_TCPV6 2
+#define XENOLITH_NET_GSO_TCPV4 1
+#define XENOLITH_NET_GSO_TCPV6 2
 
 /*
  * Send one frame made of nfrags pieces on `queue` (taken modulo the number of
@@ -99,28 +115,31 @@ struct net_tx_offload {
  * bytes with segmentation offload), -EINVAL (shorter than an Ethernet header, or a
  * bad offload request) or -ENETDOWN (device disconnected).
  */
-int net_tx(struct net_dev *d, unsigned int queue, const struct net_frag *frags, unsigned int nfrags,
-           const struct net_tx_offload *off);
+int xenolith_net_tx(struct xenolith_net_dev *d, unsigned int queue,
+                    const struct xenolith_net_frag *frags, unsigned int nfrags,
+                    const struct xenolith_net_tx_offload *off);
 
 /* Flags of a received frame. */
-#define NET_RX_CSUM_VALID (1u << 0) /* the backend checked the L4 checksum */
-#define NET_RX_CSUM_BLANK (1u << 1) /* the L4 checksum was never filled in (local peer) */
+#define XENOLITH_NET_RX_CSUM_VALID (1u << 0) /* the backend checked the L4 checksum */
+#define XENOLITH_NET_RX_CSUM_BLANK                                                                 \
+    (1u << 1) /* the L4 checksum was never filled in (local peer)                                  \
+               */
 
 /*
  * Called for every received frame, in the receiving queue's thread. `data` is
  * valid only during the call (copy what you keep). It is the driver's own copy,
  * taken off the rx pages before the call: the backend, which can still write
  * those pages, cannot change a byte of it under the handler. One handler per device.
- * Frames wait in the ring until a handler is set. With NET_RX_CSUM_BLANK the L4
+ * Frames wait in the ring until a handler is set. With XENOLITH_NET_RX_CSUM_BLANK the L4
  * checksum field holds only the pseudo-header sum: do not verify it. With
- * NET_F_RX_GSO a TCP frame may be up to 65535 bytes of IP (several MTU-sized
+ * XENOLITH_NET_F_RX_GSO a TCP frame may be up to 65535 bytes of IP (several MTU-sized
  * segments the backend kept together); its checksum is then blank.
  */
-typedef void (*net_rx_fn)(struct net_dev *d, unsigned int queue, const void *data, size_t len,
-                          unsigned int flags, void *arg);
+typedef void (*xenolith_net_rx_fn)(struct xenolith_net_dev *d, unsigned int queue, const void *data,
+                                   size_t len, unsigned int flags, void *arg);
 
-/* Set (once, before traffic matters) the handler; it may call net_tx on any queue. */
-void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg);
+/* Set (once, before traffic matters) the handler; it may call xenolith_net_tx on any queue. */
+void xenolith_net_dev_set_rx(struct xenolith_net_dev *d, xenolith_net_rx_fn fn, void *arg);
 
 /*
  * fn(d, arg) runs when the device is back after the domain moved (a resume in a new
@@ -128,25 +147,28 @@ void net_dev_set_rx(struct net_dev *d, net_rx_fn fn, void *arg);
  * the moment to announce our addresses again (gratuitous ARP, unsolicited neighbour
  * advertisement) so the bridge finds the guest at once. The sockets layer does it.
  */
-void net_dev_set_link(struct net_dev *d, void (*fn)(struct net_dev *d, void *arg), void *arg);
+void xenolith_net_dev_set_link(struct xenolith_net_dev *d,
+                               void (*fn)(struct xenolith_net_dev *d, void *arg), void *arg);
 
 /* Counters for tests and benchmarks. */
-struct net_stats {
+struct xenolith_net_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t rx_dropped, tx_errors, notifications_sent, interrupts;
-    uint64_t tx_gso_frames; /* frames sent for the backend to segment (NET_F_TSO4/6) */
-    uint64_t rx_gso_frames; /* frames received with GSO extra info: beyond the MTU (NET_F_RX_GSO) */
+    uint64_t tx_gso_frames; /* frames sent for the backend to segment (XENOLITH_NET_F_TSO4/6) */
+    uint64_t rx_gso_frames; /* frames received with GSO extra info: beyond the MTU
+                               (XENOLITH_NET_F_RX_GSO) */
 };
 
 /*
- * One queue's counters; queue NET_STATS_ALL (or any queue >= the count) sums them.
+ * One queue's counters; queue XENOLITH_NET_STATS_ALL (or any queue >= the count) sums them.
  * They count the current connection (after a detach: the last one's, until the
  * device is attached again).
  */
-#define NET_STATS_ALL (~0u)
-void net_dev_stats(struct net_dev *d, unsigned int queue, struct net_stats *st);
+#define XENOLITH_NET_STATS_ALL (~0u)
+void xenolith_net_dev_stats(struct xenolith_net_dev *d, unsigned int queue,
+                            struct xenolith_net_stats *st);
 
-/* Connected (1), or disconnected after a backend error, departure or detach (0). */
-int net_dev_up(struct net_dev *d);
+/* 1 while the device is connected; 0 once detached or disconnected after a backend error. */
+int xenolith_net_dev_connected(struct xenolith_net_dev *d);
 
 #endif

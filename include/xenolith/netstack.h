@@ -22,6 +22,6 @@
  * interface per network device with its addresses. Idempotent and thread-safe;
  * returns 0, or a negative errno when the stack cannot start.
  */
-int netstack_init(void);
+int xenolith_netstack_init(void);
 
 #endif

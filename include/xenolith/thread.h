@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct thread;
+struct xenolith_thread;
 
 /*
  * Start fn(arg) in a new thread on VCPU `cpu` (-1: spread over online VCPUs), with
@@ -17,24 +17,24 @@ struct thread;
  * offline). If that VCPU goes offline later (xl vcpu-set), the thread moves to
  * one that stays, and stays there.
  */
-struct thread *thread_create(const char *name, void *(*fn)(void *), void *arg, int cpu,
-                             size_t stack_size);
+struct xenolith_thread *xenolith_thread_create(const char *name, void *(*fn)(void *), void *arg,
+                                               int cpu, size_t stack_size);
 
 /* Wait for t to end; returns what fn returned. t is freed. */
-void *thread_join(struct thread *t);
+void *xenolith_thread_join(struct xenolith_thread *t);
 
 /* Nobody will join t: it frees itself when it ends. */
-void thread_detach(struct thread *t);
+void xenolith_thread_detach(struct xenolith_thread *t);
 
-void thread_yield(void);
+void xenolith_thread_yield(void);
 
 /* Sleep at least ns nanoseconds. */
-void thread_sleep_ns(uint64_t ns);
+void xenolith_thread_sleep_ns(uint64_t ns);
 
 /* VCPUs online now (threads created with cpu -1 are spread over them); changes with xl vcpu-set. */
 int xenolith_online_cpus(void);
 
 /* Monotonic nanoseconds. */
-uint64_t time_now_ns(void);
+uint64_t xenolith_time_now_ns(void);
 
 #endif

@@ -10,12 +10,12 @@
 struct sys_sem;
 struct sys_mutex;
 struct sys_mbox;
-struct thread;
+struct xenolith_thread;
 
 typedef struct sys_sem *sys_sem_t;
 typedef struct sys_mutex *sys_mutex_t;
 typedef struct sys_mbox *sys_mbox_t;
-typedef struct thread *sys_thread_t;
+typedef struct xenolith_thread *sys_thread_t;
 typedef uint64_t sys_prot_t; /* the interrupt flags to restore */
 
 #define SYS_MBOX_NULL NULL

@@ -38,7 +38,7 @@ static unsigned int model_in_flight(void)
 
 static void put(struct fuzz_in *in)
 {
-    struct net_frag frags[4];
+    struct xenolith_net_frag frags[4];
     uint8_t shape = fuzz_u8(in);
     size_t len = 1 + fuzz_u16(in) % (shape & 1 ? NETIF_MAX_FRAME : 9000), left = len;
     unsigned int nfrags = 1 + fuzz_u8(in) % 4;
@@ -140,9 +140,9 @@ static int reap(void)
 
 static void check(struct fuzz_in *in)
 {
-    struct net_frag frags[3];
-    struct net_tx_offload off = {fuzz_u16(in), fuzz_u16(in), fuzz_u8(in) & 1, fuzz_u8(in) % 4,
-                                 fuzz_u16(in)};
+    struct xenolith_net_frag frags[3];
+    struct xenolith_net_tx_offload off = {fuzz_u16(in), fuzz_u16(in), fuzz_u8(in) & 1,
+                                          fuzz_u8(in) % 4, fuzz_u16(in)};
     uint32_t features = fuzz_u8(in);
     unsigned int mtu = 68 + fuzz_u16(in) % 9000, nfrags = fuzz_u8(in) % 4;
     size_t total = 0, len;
@@ -157,13 +157,13 @@ static void check(struct fuzz_in *in)
     if (rc != 0)
         return;
     CHECK(len == total && len >= NETIF_ETH_HLEN && len <= NETIF_MAX_FRAME);
-    if (!(features & NET_F_SG))
+    if (!(features & XENOLITH_NET_F_SG))
         CHECK(len <= NETIF_PAGE_SIZE);
     if (meta.gso_type == XEN_NETIF_GSO_TYPE_NONE)
         CHECK(len <= (size_t)mtu + NETIF_ETH_VLAN_HLEN);
     else
         CHECK(off.gso_type && meta.gso_size == off.gso_size && meta.gso_size > 0 &&
-              (features & (NET_F_TSO4 | NET_F_TSO6)));
+              (features & (XENOLITH_NET_F_TSO4 | XENOLITH_NET_F_TSO6)));
     if (off.csum_blank || off.gso_type)
         CHECK((size_t)off.csum_start + off.csum_offset + 2 <= len &&
               meta.flags == (NETTXF_csum_blank | NETTXF_data_validated));

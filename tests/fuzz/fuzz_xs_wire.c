@@ -19,7 +19,7 @@ static void decode_all(const struct xs_msg *m)
                                     XS_SET_PERMS,       XS_WATCH,        XS_UNWATCH,
                                     XS_TRANSACTION_END, XS_RESET_WATCHES};
     struct xs_dir_iter it;
-    struct xs_perm perms[8];
+    struct xenolith_xs_perm perms[8];
     const char *path, *token;
     uint32_t tx;
     size_t need;

@@ -110,7 +110,7 @@ OWN unsigned gnttab_init(unsigned x)
 
 static void *sleeper(void *arg)
 {
-    thread_sleep_ns(20 * 1000 * 1000);
+    xenolith_thread_sleep_ns(20 * 1000 * 1000);
     return arg;
 }
 
@@ -129,10 +129,10 @@ int main(int argc, char **argv)
     printf("collide: the app's functions ran %d times\n", calls);
 
     /* The kernel at work: a thread that sleeps, a file in /tmp. */
-    uint64_t t0 = time_now_ns();
-    struct thread *t = thread_create("sleeper", sleeper, (void *)7, -1, 0);
-    long got = t ? (long)thread_join(t) : -1;
-    uint64_t slept = (time_now_ns() - t0) / 1000000;
+    uint64_t t0 = xenolith_time_now_ns();
+    struct xenolith_thread *t = xenolith_thread_create("sleeper", sleeper, (void *)7, -1, 0);
+    long got = t ? (long)xenolith_thread_join(t) : -1;
+    uint64_t slept = (xenolith_time_now_ns() - t0) / 1000000;
     printf("collide: thread returned %ld after %s20 ms\n", got, slept >= 20 ? ">= " : "< ");
 
     char buf[8] = {0};

@@ -1,4 +1,4 @@
-// Host tests for drivers/net/netif_tx.c: what net_tx accepts (lengths, offloads against
+// Host tests for drivers/net/netif_tx.c: what xenolith_net_tx accepts (lengths, offloads against
 // the features agreed), frames copied into the granted buffers and
 // written as requests (one slot, many slots, GSO extra slot, fragments split at every
 // byte), room accounting, responses in and out of order, ring index wrap at 2^32, and
@@ -99,7 +99,7 @@ static void respond_all(int16_t status)
 
 static int put(size_t len, const struct netif_tx_meta *m)
 {
-    struct net_frag f = {frame, len};
+    struct xenolith_net_frag f = {frame, len};
     return netif_tx_put(&q, &f, 1, len, m);
 }
 
@@ -200,10 +200,10 @@ static void test_fragments(void **state)
 {
     size_t len = 2 * PAGE + 37;
     for (size_t cut = 0; cut <= len; cut += 97) {
-        struct net_frag f[4] = {{frame, cut / 2},
-                                {frame + cut / 2, 0},
-                                {frame + cut / 2, cut - cut / 2},
-                                {frame + cut, len - cut}};
+        struct xenolith_net_frag f[4] = {{frame, cut / 2},
+                                         {frame + cut / 2, 0},
+                                         {frame + cut / 2, cut - cut / 2},
+                                         {frame + cut, len - cut}};
         assert_int_equal(netif_tx_put(&q, f, 4, len, NULL), 3);
         size_t total = 0;
         for (RING_IDX i = q.ring.req_prod_pvt - 3; i != q.ring.req_prod_pvt; i++) {
@@ -228,19 +228,21 @@ static void test_bad_lengths(void **state)
     assert_int_equal(netif_tx_in_flight(&q), 0);
 }
 
-/* ---- what net_tx accepts ---- */
+/* ---- what xenolith_net_tx accepts ---- */
 
-#define ALL (NET_F_SG | NET_F_CSUM | NET_F_CSUM6 | NET_F_TSO4 | NET_F_TSO6)
+#define ALL                                                                                        \
+    (XENOLITH_NET_F_SG | XENOLITH_NET_F_CSUM | XENOLITH_NET_F_CSUM6 | XENOLITH_NET_F_TSO4 |        \
+     XENOLITH_NET_F_TSO6)
 
 static int check(uint32_t feat, unsigned int mtu, size_t len, int ipv6,
-                 const struct net_tx_offload *off, struct netif_tx_meta *m)
+                 const struct xenolith_net_tx_offload *off, struct netif_tx_meta *m)
 {
     static uint8_t buf[NETIF_MAX_FRAME + 100];
     memset(buf, 0, 14);
     buf[12] = ipv6 ? 0x86 : 0x08;
     buf[13] = ipv6 ? 0xdd : 0x00;
     /* The ethertype split across two fragments on purpose. */
-    struct net_frag f[2] = {{buf, 13}, {buf + 13, len - 13}};
+    struct xenolith_net_frag f[2] = {{buf, 13}, {buf + 13, len - 13}};
     size_t got = 0;
     int rc = netif_tx_check(feat, mtu, f, 2, off, &got, m);
     assert_int_equal(got, len);
@@ -267,32 +269,32 @@ static void test_check_lengths(void **state)
 static void test_check_offloads(void **state)
 {
     struct netif_tx_meta m;
-    struct net_tx_offload csum = {34, 16, 1, 0, 0};
+    struct xenolith_net_tx_offload csum = {34, 16, 1, 0, 0};
     assert_int_equal(check(ALL, 1500, 100, 0, &csum, &m), 0);
     assert_int_equal(m.flags, NETTXF_csum_blank | NETTXF_data_validated);
-    assert_int_equal(check(NET_F_CSUM6, 1500, 100, 0, &csum, &m), -EINVAL); /* IPv4 */
-    assert_int_equal(check(NET_F_CSUM, 1500, 100, 1, &csum, &m), -EINVAL);  /* IPv6 */
-    assert_int_equal(check(NET_F_CSUM6, 1500, 100, 1, &csum, &m), 0);
+    assert_int_equal(check(XENOLITH_NET_F_CSUM6, 1500, 100, 0, &csum, &m), -EINVAL); /* IPv4 */
+    assert_int_equal(check(XENOLITH_NET_F_CSUM, 1500, 100, 1, &csum, &m), -EINVAL);  /* IPv6 */
+    assert_int_equal(check(XENOLITH_NET_F_CSUM6, 1500, 100, 1, &csum, &m), 0);
     assert_int_equal(check(ALL, 1500, 51, 0, &csum, &m), -EINVAL); /* field past the end */
     assert_int_equal(check(ALL, 1500, 52, 0, &csum, &m), 0);
 
-    struct net_tx_offload tso = {34, 16, 1, NET_GSO_TCPV4, 1448};
+    struct xenolith_net_tx_offload tso = {34, 16, 1, XENOLITH_NET_GSO_TCPV4, 1448};
     assert_int_equal(check(ALL, 1500, 60000, 0, &tso, &m), 0);
     assert_int_equal(m.gso_type, XEN_NETIF_GSO_TYPE_TCPV4);
     assert_int_equal(m.gso_size, 1448);
     assert_int_equal(check(ALL, 1500, NETIF_MAX_FRAME, 0, &tso, &m), 0);
-    assert_int_equal(check(ALL & ~NET_F_TSO4, 1500, 60000, 0, &tso, &m), -EINVAL);
+    assert_int_equal(check(ALL & ~XENOLITH_NET_F_TSO4, 1500, 60000, 0, &tso, &m), -EINVAL);
     assert_int_equal(check(ALL, 1500, 60000, 1, &tso, &m), -EINVAL); /* v4 GSO, v6 frame */
-    struct net_tx_offload tso6 = {54, 16, 1, NET_GSO_TCPV6, 1428};
+    struct xenolith_net_tx_offload tso6 = {54, 16, 1, XENOLITH_NET_GSO_TCPV6, 1428};
     assert_int_equal(check(ALL, 1500, 60000, 1, &tso6, &m), 0);
     assert_int_equal(m.gso_type, XEN_NETIF_GSO_TYPE_TCPV6);
-    struct net_tx_offload nocsum = {34, 16, 0, NET_GSO_TCPV4, 1448};
+    struct xenolith_net_tx_offload nocsum = {34, 16, 0, XENOLITH_NET_GSO_TCPV4, 1448};
     assert_int_equal(check(ALL, 1500, 60000, 0, &nocsum, &m), -EINVAL);
-    struct net_tx_offload nosize = {34, 16, 1, NET_GSO_TCPV4, 0};
+    struct xenolith_net_tx_offload nosize = {34, 16, 1, XENOLITH_NET_GSO_TCPV4, 0};
     assert_int_equal(check(ALL, 1500, 60000, 0, &nosize, &m), -EINVAL);
-    struct net_tx_offload badtype = {34, 16, 1, 7, 1448};
+    struct xenolith_net_tx_offload badtype = {34, 16, 1, 7, 1448};
     assert_int_equal(check(ALL, 1500, 60000, 0, &badtype, &m), -EINVAL);
-    struct net_tx_offload zero = {0};
+    struct xenolith_net_tx_offload zero = {0};
     assert_int_equal(check(0, 1500, 1514, 0, &zero, &m), 0);
     assert_int_equal(m.flags, 0);
 }
@@ -300,7 +302,7 @@ static void test_check_offloads(void **state)
 static void test_check_huge_fragment(void **state)
 {
     static uint8_t buf[64];
-    struct net_frag f[2] = {{buf, 64}, {buf, (size_t)1 << 40}};
+    struct xenolith_net_frag f[2] = {{buf, 64}, {buf, (size_t)1 << 40}};
     size_t len;
     struct netif_tx_meta m;
     assert_int_equal(netif_tx_check(ALL, 1500, f, 2, NULL, &len, &m), -EMSGSIZE);

@@ -172,7 +172,7 @@ static void test_encode_small_buffer(void **state)
     assert_int_equal(xs_wire_encode_transaction_start(out, 16, 1), -ERANGE);
     assert_int_equal(xs_wire_encode_transaction_end(out, 17, 1, 3, 1), -ERANGE);
     assert_int_equal(xs_wire_encode_reset_watches(out, 16, 1), -ERANGE);
-    struct xs_perm p[] = {{XS_PERM_BOTH, 0}};
+    struct xenolith_xs_perm p[] = {{XENOLITH_XS_PERM_BOTH, 0}};
     assert_int_equal(xs_wire_encode_set_perms(out, 21, 1, 0, "/a", p, 1), -ERANGE);
     assert_out_untouched();
 
@@ -281,8 +281,10 @@ static void test_encode_transactions(void **state)
 static void test_encode_perms(void **state)
 {
     char buf[64];
-    const struct xs_perm p[] = {
-        {XS_PERM_BOTH, 0}, {XS_PERM_READ, 5}, {XS_PERM_WRITE, 65535}, {XS_PERM_NONE, 7}};
+    const struct xenolith_xs_perm p[] = {{XENOLITH_XS_PERM_BOTH, 0},
+                                         {XENOLITH_XS_PERM_READ, 5},
+                                         {XENOLITH_XS_PERM_WRITE, 65535},
+                                         {XENOLITH_XS_PERM_NONE, 7}};
     static const char want[] = "b0\0r5\0w65535\0n7\0";
 
     memset(buf, CANARY, sizeof(buf));
@@ -295,26 +297,29 @@ static void test_encode_perms(void **state)
     assert_int_equal(xs_wire_encode_perms(buf, sizeof(want) - 2, p, 4), -ERANGE);
 
     assert_int_equal(xs_wire_encode_perms(buf, sizeof(buf), p, 0), -EINVAL);
-    const struct xs_perm bad[] = {{XS_PERM_BOTH, 0}, {(enum xs_perm_access)'x', 1}};
+    const struct xenolith_xs_perm bad[] = {{XENOLITH_XS_PERM_BOTH, 0},
+                                           {(enum xenolith_xs_perm_access)'x', 1}};
     assert_int_equal(xs_wire_encode_perms(buf, sizeof(buf), bad, 2), -EINVAL);
 }
 
 static void test_encode_set_perms(void **state)
 {
-    const struct xs_perm p[] = {{XS_PERM_NONE, 3}, {XS_PERM_READ, 0}, {XS_PERM_BOTH, 12345}};
+    const struct xenolith_xs_perm p[] = {
+        {XENOLITH_XS_PERM_NONE, 3}, {XENOLITH_XS_PERM_READ, 0}, {XENOLITH_XS_PERM_BOTH, 12345}};
     int ret = xs_wire_encode_set_perms(out, sizeof(out), 8, 9, "data/x", p, 3);
     CHECK_OUT(ret, XS_SET_PERMS, 8, 9, "data/x\0n3\0r0\0b12345\0");
 
     clear_out(NULL);
     assert_int_equal(xs_wire_encode_set_perms(out, sizeof(out), 8, 9, "data/x", p, 0), -EINVAL);
-    const struct xs_perm bad[] = {{XS_PERM_NONE, 3}, {(enum xs_perm_access)0, 1}};
+    const struct xenolith_xs_perm bad[] = {{XENOLITH_XS_PERM_NONE, 3},
+                                           {(enum xenolith_xs_perm_access)0, 1}};
     assert_int_equal(xs_wire_encode_set_perms(out, sizeof(out), 8, 9, "data/x", bad, 2), -EINVAL);
     assert_int_equal(xs_wire_encode_set_perms(out, sizeof(out), 8, 9, "", p, 1), -EINVAL);
 
     /* 3073 path bytes + 146 * "w65535\0" (1022) = 4095 fits; 147 does not. */
-    static struct xs_perm many[200];
+    static struct xenolith_xs_perm many[200];
     for (int i = 0; i < 200; i++)
-        many[i] = (struct xs_perm){XS_PERM_WRITE, 65535};
+        many[i] = (struct xenolith_xs_perm){XENOLITH_XS_PERM_WRITE, 65535};
     char *path = make_path('/', XENSTORE_ABS_PATH_MAX);
     assert_int_equal(xs_wire_encode_set_perms(out, sizeof(out), 1, 0, path, many, 147), -E2BIG);
     assert_int_equal(xs_wire_encode_set_perms(out, sizeof(out), 1, 0, path, many, 200), -E2BIG);
@@ -657,18 +662,18 @@ static void test_decode_transaction_start(void **state)
 
 static void test_decode_perms(void **state)
 {
-    struct xs_perm p[8];
+    struct xenolith_xs_perm p[8];
     memset(p, 0xff, sizeof(p));
     struct xs_msg m = MSG(XS_GET_PERMS, "n0\0r1\0w2\0b3\0");
 
     assert_int_equal(xs_wire_decode_perms(&m, p, 8), 4);
-    assert_int_equal(p[0].perm, XS_PERM_NONE);
+    assert_int_equal(p[0].perm, XENOLITH_XS_PERM_NONE);
     assert_int_equal(p[0].domid, 0);
-    assert_int_equal(p[1].perm, XS_PERM_READ);
+    assert_int_equal(p[1].perm, XENOLITH_XS_PERM_READ);
     assert_int_equal(p[1].domid, 1);
-    assert_int_equal(p[2].perm, XS_PERM_WRITE);
+    assert_int_equal(p[2].perm, XENOLITH_XS_PERM_WRITE);
     assert_int_equal(p[2].domid, 2);
-    assert_int_equal(p[3].perm, XS_PERM_BOTH);
+    assert_int_equal(p[3].perm, XENOLITH_XS_PERM_BOTH);
     assert_int_equal(p[3].domid, 3);
     assert_int_equal(p[4].domid, 0xffff); /* untouched */
 
@@ -679,9 +684,9 @@ static void test_decode_perms(void **state)
 
     struct xs_msg big = MSG(XS_GET_PERMS, "b65535\0n32753\0");
     assert_int_equal(xs_wire_decode_perms(&big, p, 8), 2);
-    assert_int_equal(p[0].perm, XS_PERM_BOTH);
+    assert_int_equal(p[0].perm, XENOLITH_XS_PERM_BOTH);
     assert_int_equal(p[0].domid, 65535);
-    assert_int_equal(p[1].perm, XS_PERM_NONE);
+    assert_int_equal(p[1].perm, XENOLITH_XS_PERM_NONE);
     assert_int_equal(p[1].domid, 32753);
     msg_free_all(NULL);
 }
@@ -699,7 +704,7 @@ static void test_decode_perms_malformed(void **state)
         {"n1x\0", 4},  {"n0\0\0", 4},   {"\0n0\0", 4},
         {"nn0\0", 4},  {"0\0", 2},      {"n0\0r\0", 5},
     };
-    struct xs_perm p[8];
+    struct xenolith_xs_perm p[8];
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct xs_msg m = msg_make(XS_GET_PERMS, bad[i].s, bad[i].len);
         assert_int_equal(xs_wire_decode_perms(&m, p, 8), -EIO);
@@ -714,12 +719,13 @@ static void test_decode_perms_malformed(void **state)
 
 static void test_perms_round_trip(void **state)
 {
-    struct xs_perm in[40], back[40];
-    static const enum xs_perm_access acc[] = {XS_PERM_NONE, XS_PERM_READ, XS_PERM_WRITE,
-                                              XS_PERM_BOTH};
+    struct xenolith_xs_perm in[40], back[40];
+    static const enum xenolith_xs_perm_access acc[] = {XENOLITH_XS_PERM_NONE, XENOLITH_XS_PERM_READ,
+                                                       XENOLITH_XS_PERM_WRITE,
+                                                       XENOLITH_XS_PERM_BOTH};
     char buf[400];
     for (int i = 0; i < 40; i++)
-        in[i] = (struct xs_perm){acc[i % 4], (uint16_t)(i * 1681)};
+        in[i] = (struct xenolith_xs_perm){acc[i % 4], (uint16_t)(i * 1681)};
     int len = xs_wire_encode_perms(buf, sizeof(buf), in, 40);
     assert_true(len > 0);
     struct xs_msg m = msg_make(XS_GET_PERMS, buf, (uint32_t)len);
@@ -822,7 +828,7 @@ static void test_decoders_random_bytes(void **state)
             body[i] = (iter & 1) ? (char)rng() : alphabet[rng() % (sizeof(alphabet) - 1)];
         struct xs_msg m = {{types[rng() % 7], 1, 0, len}, body};
         struct xs_dir_iter it;
-        struct xs_perm p[4];
+        struct xenolith_xs_perm p[4];
         const char *a, *b;
         uint32_t id;
         size_t need;

@@ -38,7 +38,7 @@ static void *checker(void *arg)
             }
         }
         passes = pass;
-        thread_sleep_ns(10 * MS);
+        xenolith_thread_sleep_ns(10 * MS);
     }
     return NULL;
 }
@@ -82,24 +82,24 @@ int main(void)
     }
     if (xenolith_memory_on_change(on_change, NULL) < 0)
         return 1;
-    struct thread *t = thread_create("checker", checker, NULL, 0, 0);
+    struct xenolith_thread *t = xenolith_thread_create("checker", checker, NULL, 0, 0);
     while (passes < 2)
-        thread_sleep_ns(10 * MS);
+        xenolith_thread_sleep_ns(10 * MS);
     printf("balloon-test: ready\n");
 
     char cmd[32];
     for (;;) {
-        thread_sleep_ns(50 * MS);
-        if (xs_read(XS_NO_TX, "data/balloon", cmd, sizeof(cmd)) <= 0)
+        xenolith_thread_sleep_ns(50 * MS);
+        if (xenolith_xs_read(XENOLITH_XS_NO_TX, "data/balloon", cmd, sizeof(cmd)) <= 0)
             continue;
-        xs_write(XS_NO_TX, "data/balloon", "");
+        xenolith_xs_write(XENOLITH_XS_NO_TX, "data/balloon", "");
         if (!strcmp(cmd, "pressure"))
             pressure();
         else if (!strcmp(cmd, "done"))
             break;
     }
     stop = 1;
-    thread_join(t);
+    xenolith_thread_join(t);
     xenolith_memory_info(&total, &free);
     printf("balloon-test: %llu passes over %d MiB, %llu bad words, %llu size changes, end at %llu "
            "KiB\n",

@@ -86,18 +86,18 @@ static int64_t pattern_check(uint64_t seed, uint64_t offset, const void *buf, ui
     return -1;
 }
 
-static uint64_t seed_of(struct blk_dev *d)
+static uint64_t seed_of(struct xenolith_blk_dev *d)
 {
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     return 0x5eed0000ULL + in.vdev;
 }
 
-static struct blk_dev *dev_named(const char *name)
+static struct xenolith_blk_dev *dev_named(const char *name)
 {
-    struct blk_dev *d = blk_dev_find(name);
+    struct xenolith_blk_dev *d = xenolith_blk_dev_find(name);
     if (!d)
-        FAIL("no disk %s (%d disks)", name, blk_dev_count());
+        FAIL("no disk %s (%d disks)", name, xenolith_blk_dev_count());
     return d;
 }
 
@@ -106,14 +106,14 @@ static struct blk_dev *dev_named(const char *name)
 struct stream;
 
 struct io {
-    struct blk_request r;
+    struct xenolith_blk_request r;
     struct stream *s;
     char *mem;
     int busy;
 };
 
 struct stream {
-    struct blk_dev *d;
+    struct xenolith_blk_dev *d;
     const char *name;
     uint64_t seed, start, end;
     int write;
@@ -124,13 +124,13 @@ struct stream {
     struct io io[QD];
 };
 
-static void io_done(struct blk_request *r, int status)
+static void io_done(struct xenolith_blk_request *r, int status)
 {
     struct io *io = (struct io *)r;
     struct stream *s = io->s;
     if (status && !s->err)
         s->err = status;
-    if (!status && r->op == BLK_READ && s->bad_at < 0) {
+    if (!status && r->op == XENOLITH_BLK_READ && s->bad_at < 0) {
         int64_t bad = pattern_check(s->seed, r->offset, r->buf, r->len);
         if (bad >= 0) {
             s->bad_at = bad;
@@ -161,8 +161,8 @@ static void *stream_run(void *arg)
 {
     struct stream *s = arg;
     uint64_t rng = s->seed ^ (s->write ? 1 : 2) ^ s->start;
-    struct blk_info in;
-    blk_dev_info(s->d, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(s->d, &in);
     uint64_t off = s->start;
     int n = 0;
     while (off < s->end && !s->err) {
@@ -179,9 +179,9 @@ static void *stream_run(void *arg)
             int rc;
             if (s->write) {
                 pattern_fill(s->seed, off, p, len);
-                rc = blk_write(s->d, off, p, len);
+                rc = xenolith_blk_write(s->d, off, p, len);
             } else {
-                rc = blk_read(s->d, off, p, len);
+                rc = xenolith_blk_read(s->d, off, p, len);
                 if (rc == 0 && pattern_check(s->seed, off, p, len) >= 0 && s->bad_at < 0) {
                     s->bad_at = pattern_check(s->seed, off, p, len);
                     rc = -EBADMSG;
@@ -202,14 +202,14 @@ static void *stream_run(void *arg)
         if (s->write)
             pattern_fill(s->seed, off, buf, len);
         memset(&io->r, 0, sizeof(io->r));
-        io->r.op = s->write ? BLK_WRITE : BLK_READ;
+        io->r.op = s->write ? XENOLITH_BLK_WRITE : XENOLITH_BLK_READ;
         io->r.offset = off;
         io->r.len = len;
         io->r.buf = buf;
         io->r.done = io_done;
         io->busy = 1;
         __atomic_add_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
-        int rc = blk_submit(s->d, &io->r);
+        int rc = xenolith_blk_submit(s->d, &io->r);
         if (rc < 0) {
             io->busy = 0;
             __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
@@ -221,8 +221,8 @@ static void *stream_run(void *arg)
     return NULL;
 }
 
-static void stream_init(struct stream *s, struct blk_dev *d, const char *name, uint64_t start,
-                        uint64_t end, int write)
+static void stream_init(struct stream *s, struct xenolith_blk_dev *d, const char *name,
+                        uint64_t start, uint64_t end, int write)
 {
     memset(s, 0, sizeof(*s));
     s->d = d;
@@ -248,18 +248,18 @@ static void stream_free(struct stream *s)
 }
 
 /* Run one pass (write or read) over all the disks, one stream per VCPU per disk. */
-static void pass(struct blk_dev **ds, char **names, int nd, int write)
+static void pass(struct xenolith_blk_dev **ds, char **names, int nd, int write)
 {
     int ncpu = smp_num_online();
     int ns = nd * ncpu;
     struct stream *ss = calloc((size_t)ns, sizeof(*ss));
-    struct thread **ts = calloc((size_t)ns, sizeof(*ts));
+    struct xenolith_thread **ts = calloc((size_t)ns, sizeof(*ts));
     if (!ss || !ts)
         FAIL("out of memory");
-    uint64_t t0 = time_now_ns(), bytes = 0;
+    uint64_t t0 = xenolith_time_now_ns(), bytes = 0;
     for (int i = 0; i < nd; i++) {
-        struct blk_info in;
-        blk_dev_info(ds[i], &in);
+        struct xenolith_blk_info in;
+        xenolith_blk_dev_info(ds[i], &in);
         uint64_t size = in.sectors * in.sector_size;
         uint64_t slice = size / (uint64_t)ncpu / in.sector_size * in.sector_size;
         bytes += size;
@@ -267,14 +267,14 @@ static void pass(struct blk_dev **ds, char **names, int nd, int write)
             uint64_t start = slice * (uint64_t)c, end = c == ncpu - 1 ? size : start + slice;
             struct stream *s = &ss[i * ncpu + c];
             stream_init(s, ds[i], names[i], start, end, write);
-            ts[i * ncpu + c] = thread_create("blk-stream", stream_run, s, c, 0);
+            ts[i * ncpu + c] = xenolith_thread_create("blk-stream", stream_run, s, c, 0);
             if (!ts[i * ncpu + c])
                 FAIL("cannot start a stream thread");
         }
     }
     for (int i = 0; i < ns; i++)
-        thread_join(ts[i]);
-    uint64_t ns_taken = time_now_ns() - t0;
+        xenolith_thread_join(ts[i]);
+    uint64_t ns_taken = xenolith_time_now_ns() - t0;
     for (int i = 0; i < ns; i++) {
         struct stream *s = &ss[i];
         if (s->bad_at >= 0)
@@ -292,10 +292,10 @@ static void pass(struct blk_dev **ds, char **names, int nd, int write)
     free(ts);
 }
 
-static void print_sha(struct blk_dev *d, const char *name)
+static void print_sha(struct xenolith_blk_dev *d, const char *name)
 {
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     uint64_t size = in.sectors * in.sector_size, seed = seed_of(d);
     char *buf = malloc(1 << 20);
     if (!buf)
@@ -315,13 +315,13 @@ static void print_sha(struct blk_dev *d, const char *name)
     printf("blk-test: %s sha256 %s\n", name, hex);
 }
 
-static void print_stats(struct blk_dev *d, const char *name)
+static void print_stats(struct xenolith_blk_dev *d, const char *name)
 {
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     for (unsigned q = 0; q < in.queues; q++) {
-        struct blk_stats st;
-        blk_dev_stats(d, (int)q, &st);
+        struct xenolith_blk_stats st;
+        xenolith_blk_dev_stats(d, q, &st);
         printf("blk-test: %s queue %u: %llu reads %llu writes %llu flushes, %llu ring requests "
                "(%llu indirect, %llu flush, %llu barrier, %llu discard; at most %llu in flight), "
                "%llu grants for %llu pages sent, %llu notifications, %llu interrupts, %llu pool "
@@ -338,17 +338,18 @@ static void print_stats(struct blk_dev *d, const char *name)
 
 static void step_pattern(char *list)
 {
-    struct blk_dev *ds[8];
+    struct xenolith_blk_dev *ds[8];
     char *names[8];
     int nd = 0;
     for (char *tok = strtok(list, ","); tok && nd < 8; tok = strtok(NULL, ","))
         names[nd] = tok, ds[nd] = dev_named(tok), nd++;
     pass(ds, names, nd, 1);
     for (int i = 0; i < nd; i++) {
-        struct blk_info in;
-        blk_dev_info(ds[i], &in);
-        int rc = blk_flush(ds[i]);
-        if (rc && !(rc == -EOPNOTSUPP && !(in.features & (BLK_F_FLUSH | BLK_F_BARRIER))))
+        struct xenolith_blk_info in;
+        xenolith_blk_dev_info(ds[i], &in);
+        int rc = xenolith_blk_flush(ds[i]);
+        if (rc && !(rc == -EOPNOTSUPP &&
+                    !(in.features & (XENOLITH_BLK_F_FLUSH | XENOLITH_BLK_F_BARRIER))))
             FAIL("%s: flush: %d", names[i], rc);
     }
     pass(ds, names, nd, 0);
@@ -371,17 +372,17 @@ static void expect_rc(int got, int want, const char *what)
 static struct waitq cb_wq;
 static volatile int cb_rc = 1;
 
-static void sync_in_callback(struct blk_request *r, int status)
+static void sync_in_callback(struct xenolith_blk_request *r, int status)
 {
     char b[512];
-    cb_rc = status ? status : blk_read(r->arg, 0, b, sizeof(b));
+    cb_rc = status ? status : xenolith_blk_read(r->arg, 0, b, sizeof(b));
     waitq_wake_all(&cb_wq);
 }
 
 /* Completions counted (and their order noted) for the checks below. */
 static int cb_count, cb_order[2], cb_err;
 
-static void count_done(struct blk_request *r, int status)
+static void count_done(struct xenolith_blk_request *r, int status)
 {
     int i = __atomic_fetch_add(&cb_count, 1, __ATOMIC_SEQ_CST);
     if (i < 2)
@@ -394,27 +395,27 @@ static void count_done(struct blk_request *r, int status)
 /* 256 reads of 4 KiB in one submission: more than a one-page ring (32) holds at once. */
 #define BURST 256
 
-static void check_burst(struct blk_dev *d, const char *name)
+static void check_burst(struct xenolith_blk_dev *d, const char *name)
 {
     char *b = malloc(BURST * 4096);
-    struct blk_request *rq = calloc(BURST, sizeof(*rq));
-    struct blk_request **rs = calloc(BURST, sizeof(*rs));
+    struct xenolith_blk_request *rq = calloc(BURST, sizeof(*rq));
+    struct xenolith_blk_request **rs = calloc(BURST, sizeof(*rs));
     if (!b || !rq || !rs)
         FAIL("out of memory");
     pattern_fill(93, 0, b, BURST * 4096);
-    expect_rc(blk_write(d, 0, b, BURST * 4096), 0, "write before the burst");
+    expect_rc(xenolith_blk_write(d, 0, b, BURST * 4096), 0, "write before the burst");
     memset(b, 0, BURST * 4096);
     for (int i = 0; i < BURST; i++) {
-        rq[i] = (struct blk_request){.op = BLK_READ,
-                                     .offset = (uint64_t)i * 4096,
-                                     .len = 4096,
-                                     .buf = b + (size_t)i * 4096,
-                                     .done = count_done};
+        rq[i] = (struct xenolith_blk_request){.op = XENOLITH_BLK_READ,
+                                              .offset = (uint64_t)i * 4096,
+                                              .len = 4096,
+                                              .buf = b + (size_t)i * 4096,
+                                              .done = count_done};
         rs[i] = &rq[i];
     }
     cb_count = 0;
     cb_err = 0;
-    expect_rc(blk_submitv(d, rs, BURST), BURST, "a burst of reads in one submission");
+    expect_rc(xenolith_blk_submitv(d, rs, BURST), BURST, "a burst of reads in one submission");
     wait_event(&cb_wq, __atomic_load_n(&cb_count, __ATOMIC_SEQ_CST) == BURST);
     expect_rc(cb_err, 0, "burst reads");
     if (pattern_check(93, 0, b, BURST * 4096) >= 0)
@@ -426,48 +427,55 @@ static void check_burst(struct blk_dev *d, const char *name)
 }
 
 /* A flush reaches the backend, or is refused when the backend offers no way to send it. */
-static void check_flush(struct blk_dev *d, const struct blk_info *in, const char *name)
+static void check_flush(struct xenolith_blk_dev *d, const struct xenolith_blk_info *in,
+                        const char *name)
 {
-    struct blk_stats a, b;
-    blk_dev_stats(d, -1, &a);
-    int rc = blk_flush(d);
-    blk_dev_stats(d, -1, &b);
+    struct xenolith_blk_stats a, b;
+    xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &a);
+    int rc = xenolith_blk_flush(d);
+    xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &b);
     uint64_t flushes = b.flush_requests - a.flush_requests;
     uint64_t barriers = b.barrier_requests - a.barrier_requests;
-    if (!(in->features & (BLK_F_FLUSH | BLK_F_BARRIER))) {
+    if (!(in->features & (XENOLITH_BLK_F_FLUSH | XENOLITH_BLK_F_BARRIER))) {
         expect_rc(rc, -EOPNOTSUPP, "flush with neither flush nor barrier offered");
         if (flushes || barriers)
             FAIL("%s: a refused flush sent %llu requests", name,
                  (unsigned long long)(flushes + barriers));
-        printf("blk-test: %s has no flush: blk_flush refused, nothing sent\n", name);
+        printf("blk-test: %s has no flush: xenolith_blk_flush refused, nothing sent\n", name);
         return;
     }
     expect_rc(rc, 0, "flush");
-    int barrier = !(in->features & BLK_F_FLUSH);
+    int barrier = !(in->features & XENOLITH_BLK_F_FLUSH);
     if ((barrier ? barriers : flushes) != 1 || (barrier ? flushes : barriers) != 0)
-        FAIL("%s: one blk_flush sent %llu flush and %llu barrier requests", name,
+        FAIL("%s: one xenolith_blk_flush sent %llu flush and %llu barrier requests", name,
              (unsigned long long)flushes, (unsigned long long)barriers);
     printf("blk-test: %s flush sent as a %s request\n", name, barrier ? "barrier" : "cache flush");
 }
 
 /* With feature-barrier, the flush is a barrier: a write submitted just before it, in the
  * same batch, must complete before it does (the backend drains the ring first). */
-static void check_barrier_order(struct blk_dev *d, const struct blk_info *in, const char *name)
+static void check_barrier_order(struct xenolith_blk_dev *d, const struct xenolith_blk_info *in,
+                                const char *name)
 {
-    if (!(in->features & BLK_F_BARRIER))
+    if (!(in->features & XENOLITH_BLK_F_BARRIER))
         return;
     uint64_t len = 1u << 20;
     char *b = malloc(len);
     if (!b)
         FAIL("out of memory");
     pattern_fill(95, 0, b, len);
-    struct blk_request w = {
-        .op = BLK_WRITE, .offset = 0, .len = len, .buf = b, .done = count_done, .arg = (void *)0};
-    struct blk_request f = {.op = BLK_FLUSH, .done = count_done, .arg = (void *)1};
-    struct blk_request *rs[2] = {&w, &f};
+    struct xenolith_blk_request w = {.op = XENOLITH_BLK_WRITE,
+                                     .offset = 0,
+                                     .len = len,
+                                     .buf = b,
+                                     .done = count_done,
+                                     .arg = (void *)0};
+    struct xenolith_blk_request f = {
+        .op = XENOLITH_BLK_FLUSH, .done = count_done, .arg = (void *)1};
+    struct xenolith_blk_request *rs[2] = {&w, &f};
     cb_count = 0;
     cb_err = 0;
-    expect_rc(blk_submitv(d, rs, 2), 2, "a write and a barrier in one submission");
+    expect_rc(xenolith_blk_submitv(d, rs, 2), 2, "a write and a barrier in one submission");
     wait_event(&cb_wq, __atomic_load_n(&cb_count, __ATOMIC_SEQ_CST) == 2);
     expect_rc(cb_err, 0, "write and barrier");
     if (cb_order[0] != 0)
@@ -478,7 +486,8 @@ static void check_barrier_order(struct blk_dev *d, const struct blk_info *in, co
 
 /* Discard 1 MiB that holds the burst's pattern, then read it back: each sector must be
  * zeros or the old data (blkif promises nothing more); say which. */
-static void check_discard(struct blk_dev *d, const struct blk_info *in, const char *name)
+static void check_discard(struct xenolith_blk_dev *d, const struct xenolith_blk_info *in,
+                          const char *name)
 {
     uint64_t len = 1u << 20, zeros = 0, old = 0;
     uint32_t ss = in->sector_size;
@@ -486,10 +495,10 @@ static void check_discard(struct blk_dev *d, const struct blk_info *in, const ch
     if (!b || !want)
         FAIL("out of memory");
     pattern_fill(93, 0, b, len);
-    expect_rc(blk_write(d, 0, b, len), 0, "write before the discard");
-    expect_rc(blk_discard(d, 0, len), 0, "discard 1 MiB");
+    expect_rc(xenolith_blk_write(d, 0, b, len), 0, "write before the discard");
+    expect_rc(xenolith_blk_discard(d, 0, len), 0, "discard 1 MiB");
     memset(b, 0x5a, len);
-    expect_rc(blk_read(d, 0, b, len), 0, "read back a discarded range");
+    expect_rc(xenolith_blk_read(d, 0, b, len), 0, "read back a discarded range");
     for (uint64_t off = 0; off < len; off += ss) {
         const char *p = b + off;
         int zero = 1;
@@ -515,9 +524,9 @@ static void check_discard(struct blk_dev *d, const struct blk_info *in, const ch
 
 static void step_checks(const char *name)
 {
-    struct blk_dev *d = dev_named(name);
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_dev *d = dev_named(name);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     uint64_t size = in.sectors * in.sector_size;
     uint32_t ss = in.sector_size;
     char *buf = malloc(4 * ss + 1);
@@ -525,41 +534,45 @@ static void step_checks(const char *name)
         FAIL("out of memory");
     waitq_init(&cb_wq);
 
-    expect_rc(blk_read(d, 1, buf, ss), -EINVAL, "unaligned offset");
-    expect_rc(blk_read(d, 0, buf, ss - 1), -EINVAL, "partial sector");
-    expect_rc(blk_read(d, 0, buf, 0), -EINVAL, "empty read");
-    expect_rc(blk_read(d, size, buf, ss), -EINVAL, "read past the end");
-    expect_rc(blk_read(d, size - ss, buf, 2 * ss), -EINVAL, "read across the end");
-    expect_rc(blk_read(d, 0, NULL, ss), -EINVAL, "no buffer");
-    expect_rc(blk_write(d, UINT64_MAX - ss + 1, buf, ss), -EINVAL, "offset overflow");
-    struct blk_request r = {.op = (enum blk_op)9, .done = NULL};
-    expect_rc(blk_submit(d, &r), -EINVAL, "no callback");
-    expect_rc(blk_submit(NULL, &r), -ENODEV, "no device");
+    expect_rc(xenolith_blk_read(d, 1, buf, ss), -EINVAL, "unaligned offset");
+    expect_rc(xenolith_blk_read(d, 0, buf, ss - 1), -EINVAL, "partial sector");
+    expect_rc(xenolith_blk_read(d, 0, buf, 0), -EINVAL, "empty read");
+    expect_rc(xenolith_blk_read(d, size, buf, ss), -EINVAL, "read past the end");
+    expect_rc(xenolith_blk_read(d, size - ss, buf, 2 * ss), -EINVAL, "read across the end");
+    expect_rc(xenolith_blk_read(d, 0, NULL, ss), -EINVAL, "no buffer");
+    expect_rc(xenolith_blk_write(d, UINT64_MAX - ss + 1, buf, ss), -EINVAL, "offset overflow");
+    struct xenolith_blk_request r = {.op = (enum xenolith_blk_op)9, .done = NULL};
+    expect_rc(xenolith_blk_submit(d, &r), -EINVAL, "no callback");
+    expect_rc(xenolith_blk_submit(NULL, &r), -ENODEV, "no device");
 
     /* The last sector, written and read back at an odd buffer address. */
     char *odd = buf + 1;
     pattern_fill(77, size - ss, odd, ss);
-    expect_rc(blk_write(d, size - ss, odd, ss), 0, "write last sector");
+    expect_rc(xenolith_blk_write(d, size - ss, odd, ss), 0, "write last sector");
     memset(odd, 0, ss);
-    expect_rc(blk_read(d, size - ss, odd, ss), 0, "read last sector");
+    expect_rc(xenolith_blk_read(d, size - ss, odd, ss), 0, "read last sector");
     if (pattern_check(77, size - ss, odd, ss) >= 0)
         FAIL("last sector read back wrong");
     check_flush(d, &in, name);
     check_barrier_order(d, &in, name);
     check_burst(d, name);
 
-    struct blk_request cr = {
-        .op = BLK_READ, .offset = 0, .len = ss, .buf = buf, .done = sync_in_callback, .arg = d};
-    expect_rc(blk_submit(d, &cr), 0, "async read");
+    struct xenolith_blk_request cr = {.op = XENOLITH_BLK_READ,
+                                      .offset = 0,
+                                      .len = ss,
+                                      .buf = buf,
+                                      .done = sync_in_callback,
+                                      .arg = d};
+    expect_rc(xenolith_blk_submit(d, &cr), 0, "async read");
     wait_event(&cb_wq, cb_rc != 1);
     expect_rc(cb_rc, -EDEADLK, "sync read inside a completion callback");
 
-    if (in.features & BLK_F_DISCARD) {
+    if (in.features & XENOLITH_BLK_F_DISCARD) {
         check_discard(d, &in, name);
-        expect_rc(blk_discard(d, 1, ss), -EINVAL, "unaligned discard");
+        expect_rc(xenolith_blk_discard(d, 1, ss), -EINVAL, "unaligned discard");
         printf("blk-test: %s discard ok\n", name);
     } else {
-        expect_rc(blk_discard(d, 0, ss), -EOPNOTSUPP, "discard without the feature");
+        expect_rc(xenolith_blk_discard(d, 0, ss), -EOPNOTSUPP, "discard without the feature");
     }
     free(buf);
 
@@ -569,9 +582,9 @@ static void step_checks(const char *name)
     if (!b)
         FAIL("out of memory for %llu bytes", (unsigned long long)big);
     pattern_fill(91, 0, b, big);
-    expect_rc(blk_write(d, 0, b, big), 0, "one huge write");
+    expect_rc(xenolith_blk_write(d, 0, b, big), 0, "one huge write");
     memset(b, 0, big);
-    expect_rc(blk_read(d, 0, b, big), 0, "one huge read");
+    expect_rc(xenolith_blk_read(d, 0, b, big), 0, "one huge read");
     if (pattern_check(91, 0, b, big) >= 0)
         FAIL("huge request read back wrong at %lld", (long long)pattern_check(91, 0, b, big));
     free(b);
@@ -580,16 +593,16 @@ static void step_checks(const char *name)
 
 static void step_ro(const char *name)
 {
-    struct blk_dev *d = dev_named(name);
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_dev *d = dev_named(name);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     if (!in.read_only)
         FAIL("%s is not read-only", name);
     char buf[8192];
-    expect_rc(blk_write(d, 0, buf, 512), -EROFS, "write to a read-only disk");
-    expect_rc(blk_discard(d, 0, 512), -EROFS, "discard on a read-only disk");
-    expect_rc(blk_flush(d), -EROFS, "flush of a read-only disk");
-    expect_rc(blk_read(d, 4096, buf, sizeof(buf)), 0, "read from a read-only disk");
+    expect_rc(xenolith_blk_write(d, 0, buf, 512), -EROFS, "write to a read-only disk");
+    expect_rc(xenolith_blk_discard(d, 0, 512), -EROFS, "discard on a read-only disk");
+    expect_rc(xenolith_blk_flush(d), -EROFS, "flush of a read-only disk");
+    expect_rc(xenolith_blk_read(d, 4096, buf, sizeof(buf)), 0, "read from a read-only disk");
     static const char fill[] = "xenolith-disk-pattern\n";
     for (size_t i = 0; i < sizeof(buf); i++)
         if (buf[i] != fill[(4096 + i) % (sizeof(fill) - 1)])
@@ -599,11 +612,11 @@ static void step_ro(const char *name)
 
 static void step_ro_backend(const char *name)
 {
-    struct blk_dev *d = dev_named(name);
+    struct xenolith_blk_dev *d = dev_named(name);
     char buf[4096] = "must never land";
-    expect_rc(blk_write(d, 0, buf, sizeof(buf)), -EIO, "write the backend must refuse");
+    expect_rc(xenolith_blk_write(d, 0, buf, sizeof(buf)), -EIO, "write the backend must refuse");
     /* The device still works after an error. */
-    expect_rc(blk_read(d, 0, buf, sizeof(buf)), 0, "read after a refused write");
+    expect_rc(xenolith_blk_read(d, 0, buf, sizeof(buf)), 0, "read after a refused write");
     if (memcmp(buf, "xenolith-disk-pattern\n", 22) != 0)
         FAIL("%s: the refused write changed the disk", name);
     printf("blk-test: %s backend refusal reached us as EIO\n", name);
@@ -613,15 +626,15 @@ static void step_ro_backend(const char *name)
  * disconnected, and everything after fails cleanly. */
 static void step_timeout(const char *name)
 {
-    struct blk_dev *d = dev_named(name);
+    struct xenolith_blk_dev *d = dev_named(name);
     uint64_t len = 16u << 20;
     char *b = calloc(1, len);
     if (!b)
         FAIL("out of memory");
-    expect_rc(blk_write(d, 0, b, len), -ETIMEDOUT, "write outliving the watchdog");
-    expect_rc(blk_read(d, 0, b, 4096), -EIO, "read on a disconnected disk");
+    expect_rc(xenolith_blk_write(d, 0, b, len), -ETIMEDOUT, "write outliving the watchdog");
+    expect_rc(xenolith_blk_read(d, 0, b, 4096), -EIO, "read on a disconnected disk");
     char line[200];
-    blk_dev_describe(d, line, sizeof(line));
+    xenolith_blk_dev_describe(d, line, sizeof(line));
     if (!strstr(line, "DISCONNECTED"))
         FAIL("%s not marked disconnected: %s", name, line);
     free(b);
@@ -631,41 +644,41 @@ static void step_timeout(const char *name)
 /* dom0 detaches the disk (xl block-detach) while we keep reading it. */
 static void step_detach(const char *name)
 {
-    struct blk_dev *d = dev_named(name);
+    struct xenolith_blk_dev *d = dev_named(name);
     char buf[4096];
     int rc = 0;
     printf("blk-test: %s looping\n", name);
     fflush(stdout);
     for (int i = 0; i < 3000 && rc == 0; i++) {
-        rc = blk_read(d, 0, buf, sizeof(buf));
+        rc = xenolith_blk_read(d, 0, buf, sizeof(buf));
         if (rc == 0)
-            thread_sleep_ns(20 * 1000 * 1000);
+            xenolith_thread_sleep_ns(20 * 1000 * 1000);
     }
     expect_rc(rc, -EIO, "I/O on a detached disk");
-    expect_rc(blk_write(d, 0, buf, sizeof(buf)), -EIO, "write after the detach");
+    expect_rc(xenolith_blk_write(d, 0, buf, sizeof(buf)), -EIO, "write after the detach");
     printf("blk-test: %s detached: I/O fails with EIO\n", name);
 }
 
-static long backend_ulong(struct blk_dev *d, const char *key)
+static long backend_ulong(struct xenolith_blk_dev *d, const char *key)
 {
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     char path[160], be[128];
     snprintf(path, sizeof(path), "device/vbd/%u/backend", in.vdev);
-    if (xs_read(XS_NO_TX, path, be, sizeof(be)) <= 0)
+    if (xenolith_xs_read(XENOLITH_XS_NO_TX, path, be, sizeof(be)) <= 0)
         return -1;
     snprintf(path, sizeof(path), "%s/%s", be, key);
     long v;
-    return xs_read_int(XS_NO_TX, path, &v) == 0 ? v : -1;
+    return xenolith_xs_read_int(XENOLITH_XS_NO_TX, path, &v) == 0 ? v : -1;
 }
 
 static void step_queues(void)
 {
-    int n = blk_dev_count(), vcpus = smp_num_online();
+    int n = xenolith_blk_dev_count(), vcpus = smp_num_online();
     for (int i = 0; i < n; i++) {
-        struct blk_dev *d = blk_dev_get(i);
-        struct blk_info in;
-        blk_dev_info(d, &in);
+        struct xenolith_blk_dev *d = xenolith_blk_dev_get(i);
+        struct xenolith_blk_info in;
+        xenolith_blk_dev_info(d, &in);
         long max = backend_ulong(d, "multi-queue-max-queues");
         long want = vcpus < (max > 0 ? max : 1) ? vcpus : (max > 0 ? max : 1);
         printf("blk-test: %s queues %u (VCPUs online %d, backend maximum %ld)\n", in.name,
@@ -681,21 +694,21 @@ static void step_expect(char *arg)
     if (!colon || !eq || eq < colon)
         FAIL("bad expect step '%s'", arg);
     *colon = *eq = 0;
-    struct blk_dev *d = dev_named(arg);
-    struct blk_info in;
-    blk_dev_info(d, &in);
+    struct xenolith_blk_dev *d = dev_named(arg);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(d, &in);
     const char *what = colon + 1;
     long want = strtol(eq + 1, NULL, 10), got;
     if (strcmp(what, "indirect") == 0)
-        got = !!(in.features & BLK_F_INDIRECT);
+        got = !!(in.features & XENOLITH_BLK_F_INDIRECT);
     else if (strcmp(what, "persistent") == 0)
-        got = !!(in.features & BLK_F_PERSISTENT);
+        got = !!(in.features & XENOLITH_BLK_F_PERSISTENT);
     else if (strcmp(what, "flush") == 0)
-        got = !!(in.features & BLK_F_FLUSH);
+        got = !!(in.features & XENOLITH_BLK_F_FLUSH);
     else if (strcmp(what, "barrier") == 0)
-        got = !!(in.features & BLK_F_BARRIER);
+        got = !!(in.features & XENOLITH_BLK_F_BARRIER);
     else if (strcmp(what, "discard") == 0)
-        got = !!(in.features & BLK_F_DISCARD);
+        got = !!(in.features & XENOLITH_BLK_F_DISCARD);
     else if (strcmp(what, "queues") == 0)
         got = in.queues;
     else if (strcmp(what, "ring_pages") == 0)
@@ -711,7 +724,7 @@ static void step_expect(char *arg)
 #define ONE_PAGE_SLOTS 32
 
 /* Whether the counters show feature `what` in use (1) or not (0); -1: no such feature. */
-static int in_use(const char *what, const struct blk_stats *st, char *how, size_t n)
+static int in_use(const char *what, const struct xenolith_blk_stats *st, char *how, size_t n)
 {
     const struct {
         const char *name;
@@ -744,9 +757,9 @@ static void step_usage(char *arg, int want)
     if (!colon || !colon[1])
         FAIL("bad %s step '%s'", want ? "used" : "unused", arg);
     *colon = 0;
-    struct blk_dev *d = dev_named(arg);
-    struct blk_stats st;
-    blk_dev_stats(d, -1, &st);
+    struct xenolith_blk_dev *d = dev_named(arg);
+    struct xenolith_blk_stats st;
+    xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &st);
     for (char *w = strtok(colon + 1, ","); w; w = strtok(NULL, ",")) {
         char how[96];
         int u = in_use(w, &st, how, sizeof(how));
@@ -764,9 +777,9 @@ static void step_wait_go(void)
     printf("blk-test: waiting for go\n");
     fflush(stdout);
     for (int i = 0; i < 600; i++) {
-        if (xs_read(XS_NO_TX, "data/blk-go", v, sizeof(v)) > 0)
+        if (xenolith_xs_read(XENOLITH_XS_NO_TX, "data/blk-go", v, sizeof(v)) > 0)
             return;
-        thread_sleep_ns(100 * 1000 * 1000);
+        xenolith_thread_sleep_ns(100 * 1000 * 1000);
     }
     FAIL("dom0 never wrote data/blk-go");
 }
@@ -780,11 +793,11 @@ int main(int argc, char **argv)
         if (strcmp(a, "wait-go") == 0) {
             step_wait_go();
         } else if (strcmp(a, "info") == 0) {
-            int n = blk_dev_count();
+            int n = xenolith_blk_dev_count();
             printf("blk-test: %d disk(s), %d VCPU(s)\n", n, smp_num_online());
             for (int k = 0; k < n; k++) {
                 char line[200];
-                blk_dev_describe(blk_dev_get(k), line, sizeof(line));
+                xenolith_blk_dev_describe(xenolith_blk_dev_get(k), line, sizeof(line));
                 printf("blk-test: %s\n", line);
             }
         } else if (strcmp(a, "pattern") == 0 && v) {

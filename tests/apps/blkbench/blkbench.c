@@ -20,14 +20,14 @@
 struct run;
 
 struct slot {
-    struct blk_request r;
+    struct xenolith_blk_request r;
     struct run *run;
     char *buf;
 };
 
 struct run {
-    struct blk_dev *d;
-    enum blk_op op;
+    struct xenolith_blk_dev *d;
+    enum xenolith_blk_op op;
     int random;
     uint64_t bs, disk, next_off, rng;
     uint64_t deadline;
@@ -50,7 +50,7 @@ static uint64_t next_offset(struct run *r)
     return off;
 }
 
-static void done(struct blk_request *req, int status);
+static void done(struct xenolith_blk_request *req, int status);
 
 static int start(struct slot *s)
 {
@@ -61,11 +61,11 @@ static int start(struct slot *s)
     s->r.len = r->bs;
     s->r.buf = s->buf;
     s->r.done = done;
-    return blk_submit(r->d, &s->r);
+    return xenolith_blk_submit(r->d, &s->r);
 }
 
 /* In the queue's thread: count, and keep the slot busy until the deadline. */
-static void done(struct blk_request *req, int status)
+static void done(struct xenolith_blk_request *req, int status)
 {
     struct slot *s = (struct slot *)req;
     struct run *r = s->run;
@@ -73,7 +73,7 @@ static void done(struct blk_request *req, int status)
         r->err = status;
     r->ios++;
     r->bytes += req->len;
-    if (!r->err && time_now_ns() < r->deadline) {
+    if (!r->err && xenolith_time_now_ns() < r->deadline) {
         int rc = start(s);
         if (rc == 0)
             return;
@@ -89,7 +89,7 @@ static void bench(struct run *r, const char *name, int qd, uint64_t secs)
     r->err = 0;
     r->next_off = 0;
     r->rng = 0x2545f4914f6cdd1dULL;
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     r->deadline = t0 + secs * 1000000000ULL;
     r->inflight = qd;
     for (int i = 0; i < qd; i++) {
@@ -100,7 +100,7 @@ static void bench(struct run *r, const char *name, int qd, uint64_t secs)
         }
     }
     wait_event(&r->wq, __atomic_load_n(&r->inflight, __ATOMIC_SEQ_CST) == 0);
-    uint64_t ns = time_now_ns() - t0;
+    uint64_t ns = xenolith_time_now_ns() - t0;
     if (r->err) {
         printf("blk-bench: %s: I/O error %d\n", name, r->err);
         exit(1);
@@ -123,16 +123,16 @@ int main(int argc, char **argv)
             secs = strtoull(argv[i] + 5, NULL, 10);
     }
     static struct run r;
-    r.d = blk_dev_find(devname);
+    r.d = xenolith_blk_dev_find(devname);
     if (!r.d) {
         printf("blk-bench: no disk %s\n", devname);
         return 1;
     }
     char line[200];
-    blk_dev_describe(r.d, line, sizeof(line));
+    xenolith_blk_dev_describe(r.d, line, sizeof(line));
     printf("blk-bench: %s\n", line);
-    struct blk_info in;
-    blk_dev_info(r.d, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(r.d, &in);
     r.disk = in.sectors * in.sector_size;
     waitq_init(&r.wq);
     for (int i = 0; i < MAX_QD; i++) {
@@ -146,29 +146,29 @@ int main(int argc, char **argv)
     }
 
     /* Fill the disk first, so reads read data rather than holes of the backing file. */
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     for (uint64_t off = 0; off < r.disk; off += 1 << 20) {
-        int rc =
-            blk_write(r.d, off, r.slot[0].buf, r.disk - off < (1u << 20) ? r.disk - off : 1u << 20);
+        int rc = xenolith_blk_write(r.d, off, r.slot[0].buf,
+                                    r.disk - off < (1u << 20) ? r.disk - off : 1u << 20);
         if (rc < 0) {
             printf("blk-bench: fill failed: %d\n", rc);
             return 1;
         }
     }
-    blk_flush(r.d);
+    xenolith_blk_flush(r.d);
     printf("blk-bench: filled %llu MiB in %llu ms\n", (unsigned long long)(r.disk >> 20),
-           (unsigned long long)((time_now_ns() - t0) / 1000000));
+           (unsigned long long)((xenolith_time_now_ns() - t0) / 1000000));
 
     static const struct {
         const char *name;
-        enum blk_op op;
+        enum xenolith_blk_op op;
         int random;
         uint64_t bs;
     } tests[] = {
-        {"seq-write", BLK_WRITE, 0, 1 << 20},
-        {"seq-read", BLK_READ, 0, 1 << 20},
-        {"rand-read", BLK_READ, 1, 4096},
-        {"rand-write", BLK_WRITE, 1, 4096},
+        {"seq-write", XENOLITH_BLK_WRITE, 0, 1 << 20},
+        {"seq-read", XENOLITH_BLK_READ, 0, 1 << 20},
+        {"rand-read", XENOLITH_BLK_READ, 1, 4096},
+        {"rand-write", XENOLITH_BLK_WRITE, 1, 4096},
     };
     static const int qds[] = {1, 32};
     for (unsigned t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
@@ -179,8 +179,8 @@ int main(int argc, char **argv)
             bench(&r, tests[t].name, qds[q], secs);
         }
     }
-    struct blk_stats st;
-    blk_dev_stats(r.d, -1, &st);
+    struct xenolith_blk_stats st;
+    xenolith_blk_dev_stats(r.d, XENOLITH_BLK_STATS_ALL, &st);
     printf("blk-bench: %llu ring requests (%llu indirect), %llu notifications, %llu interrupts\n",
            (unsigned long long)st.ring_requests, (unsigned long long)st.indirect_requests,
            (unsigned long long)st.notifications, (unsigned long long)st.interrupts);

@@ -4,7 +4,7 @@
  * image against it after the detach), then reads in a loop until dom0 detaches
  * the disk and a read fails with EIO. 10 cycles (tests/xen/hotplug.manifest; argv[1]
  * sets another count, as make soak-hotplug does);
- * grants in use at the start and the end must be equal, and blk_dev_count
+ * grants in use at the start and the end must be equal, and xenolith_blk_dev_count
  * must have grown by one (the same device comes back on each re-attach).
  */
 #include <errno.h>
@@ -19,10 +19,10 @@
 #define MS   1000000ULL
 #define DATA (1024 * 1024)
 
-static struct blk_dev *volatile dev;
+static struct xenolith_blk_dev *volatile dev;
 static volatile int attaches, detaches;
 
-static void on_hotplug(struct blk_dev *d, int attached, void *arg)
+static void on_hotplug(struct xenolith_blk_dev *d, int attached, void *arg)
 {
     if (attached) {
         dev = d;
@@ -46,7 +46,7 @@ static void fill(uint8_t *buf, int cycle)
 static int wait_for(volatile int *counter, int want, int seconds)
 {
     for (int i = 0; i < seconds * 100 && *counter < want; i++)
-        thread_sleep_ns(10 * MS);
+        xenolith_thread_sleep_ns(10 * MS);
     return *counter >= want;
 }
 
@@ -56,14 +56,14 @@ static int cycle(int c, uint8_t *buf, uint8_t *back)
         printf("hotplug-test: FAIL cycle %d: no attach\n", c);
         return -1;
     }
-    struct blk_info info;
-    blk_dev_info(dev, &info);
+    struct xenolith_blk_info info;
+    xenolith_blk_dev_info(dev, &info);
     fill(buf, c);
-    int rc = blk_write(dev, 0, buf, DATA);
-    if (rc == 0 && (info.features & BLK_F_FLUSH))
-        rc = blk_flush(dev);
+    int rc = xenolith_blk_write(dev, 0, buf, DATA);
+    if (rc == 0 && (info.features & XENOLITH_BLK_F_FLUSH))
+        rc = xenolith_blk_flush(dev);
     if (rc == 0)
-        rc = blk_read(dev, 0, back, DATA);
+        rc = xenolith_blk_read(dev, 0, back, DATA);
     if (rc < 0 || memcmp(buf, back, DATA)) {
         printf("hotplug-test: FAIL cycle %d: write/read back %d\n", c, rc);
         return -1;
@@ -85,7 +85,7 @@ static int cycle(int c, uint8_t *buf, uint8_t *back)
     /* Keep reads going until the detach fails one. */
     unsigned long reads = 0;
     for (;;) {
-        rc = blk_read(dev, (reads % 256) * 4096, back, 4096);
+        rc = xenolith_blk_read(dev, (reads % 256) * 4096, back, 4096);
         if (rc < 0)
             break;
         reads++;
@@ -99,16 +99,16 @@ static int cycle(int c, uint8_t *buf, uint8_t *back)
         return -1;
     }
     printf("hotplug-test: cycle %d: detached after %lu reads, I/O failed with EIO, connected %d\n",
-           c, reads, blk_dev_connected(dev));
-    return blk_dev_connected(dev) ? -1 : 0;
+           c, reads, xenolith_blk_dev_connected(dev));
+    return xenolith_blk_dev_connected(dev) ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
     int cycles = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 10;
-    int before = blk_dev_count();
+    int before = xenolith_blk_dev_count();
     unsigned int grants_start = gnttab_in_use();
-    if (blk_on_hotplug(on_hotplug, NULL) < 0)
+    if (xenolith_blk_on_hotplug(on_hotplug, NULL) < 0)
         return 1;
     uint8_t *buf = malloc(DATA), *back = malloc(DATA);
     if (!buf || !back)
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
         if (cycle(c, buf, back) < 0)
             return 1;
     unsigned int grants_end = gnttab_in_use();
-    int after = blk_dev_count();
+    int after = xenolith_blk_dev_count();
     printf("hotplug-test: %d attaches, %d detaches, disks %d -> %d, grants in use %u at start, %u "
            "at end\n",
            attaches, detaches, before, after, grants_start, grants_end);

@@ -1,6 +1,6 @@
 /*
  * The TSC frequency against an independent clock (bare QEMU only: tests/boot/run.sh
- * t_*clock): the CMOS RTC before and after thread_sleep_ns(5 s). A wrong calibration
+ * t_*clock): the CMOS RTC before and after xenolith_thread_sleep_ns(5 s). A wrong calibration
  * makes the sleep end early or late by the same factor; the RTC moves in whole seconds.
  * Prints "clock: slept 5 s, RTC moved N s" and exits 0 when N is 4 to 8.
  */
@@ -38,7 +38,7 @@ static int rtc_seconds(void)
 int main(void)
 {
     int t0 = rtc_seconds();
-    thread_sleep_ns(5000000000ULL);
+    xenolith_thread_sleep_ns(5000000000ULL);
     int moved = (rtc_seconds() - t0 + 86400) % 86400;
     printf("clock: slept 5 s, RTC moved %d s\n", moved);
     if (moved < 4 || moved > 8) {

@@ -46,9 +46,9 @@ static int crash_smp(void)
             last = id;
     for (int id = 0; id < last; id++)
         if (smp_cpu(id) && id != 0)
-            thread_create("spin", spin_forever, NULL, id, 0);
-    thread_sleep_ns(50 * 1000 * 1000);
-    thread_join(thread_create("faulter", fault_on_this_cpu, NULL, last, 0));
+            xenolith_thread_create("spin", spin_forever, NULL, id, 0);
+    xenolith_thread_sleep_ns(50 * 1000 * 1000);
+    xenolith_thread_join(xenolith_thread_create("faulter", fault_on_this_cpu, NULL, last, 0));
     return 0;
 }
 

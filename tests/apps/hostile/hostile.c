@@ -7,7 +7,7 @@
  *
  *   expect=ok      every I/O succeeds and reads back what was written
  *   expect=eio     I/O fails with EIO, and so does all I/O after it, quickly
- *   expect=enodev  the disk never appears (blk_dev_find gives NULL)
+ *   expect=enodev  the disk never appears (xenolith_blk_dev_find gives NULL)
  *   seconds=N      keep doing I/O for N seconds (default: 12 rounds)
  *   idle=N         then do nothing but tick for N seconds
  *   large          then a 1 MiB write and read back
@@ -15,7 +15,7 @@
  *                  the disk must use N queues, N-page rings, N segments per request
  *   indirect=0     no indirect request may be made (else one must be)
  *   net            no disk: vif0's backend breaks the rx protocol; the device must
- *                  go down within 10 s and net_tx then fail with ENETDOWN
+ *                  go down within 10 s and xenolith_net_tx then fail with ENETDOWN
  *   net-ok         no disk: vif0 must work: a frame in and a frame out on each queue
  *   storm          the backend floods us with events: they must have been seen
  *                  (64 more events with no response than requests made)
@@ -66,7 +66,7 @@ static volatile unsigned long ticks;
 static void *ticker(void *arg)
 {
     while (ticking) {
-        thread_sleep_ns(TICK_NS);
+        xenolith_thread_sleep_ns(TICK_NS);
         ticks++;
     }
     return NULL;
@@ -124,7 +124,7 @@ static unsigned int scan_free_memory(void)
 static int backend_says(const char *what)
 {
     char v[32];
-    return xs_read(XS_NO_TX, "data/hostile-backend", v, sizeof(v)) > 0 &&
+    return xenolith_xs_read(XENOLITH_XS_NO_TX, "data/hostile-backend", v, sizeof(v)) > 0 &&
            strncmp(v, what, strlen(what)) == 0;
 }
 
@@ -136,7 +136,7 @@ static int backend_says(const char *what)
  */
 static void watch_deferred(uint64_t deferred0)
 {
-    uint64_t start = time_now_ns(), total;
+    uint64_t start = xenolith_time_now_ns(), total;
     unsigned int waiting, scans = 0;
     for (;;) {
         if (scan_free_memory())
@@ -145,11 +145,11 @@ static void watch_deferred(uint64_t deferred0)
         gnttab_deferred_stats(&waiting, &total);
         if (total > deferred0 && waiting == 0 && backend_says("unmapped"))
             break;
-        if (time_now_ns() - start > 20 * SEC)
+        if (xenolith_time_now_ns() - start > 20 * SEC)
             FAIL("after 20 s: %llu grant(s) deferred, %u still waiting; the backend %s",
                  (unsigned long long)(total - deferred0), waiting,
                  backend_says("unmapped") ? "let go" : "never said it let go");
-        thread_sleep_ns(100 * 1000 * 1000ULL);
+        xenolith_thread_sleep_ns(100 * 1000 * 1000ULL);
     }
     if (scan_free_memory())
         FAIL("a freed page carries the backend's marker: it was not cleared");
@@ -175,12 +175,12 @@ static void revoked_test(void)
         for (unsigned int w = 0; w < 512; w++)
             ((uint64_t *)held[i])[w] = pattern(i, w);
     printf("hostile-test: %u free pages filled; the backend may try its old grants now\n", n);
-    xs_write(XS_NO_TX, "data/hostile-app", "armed");
-    uint64_t start = time_now_ns();
-    while (!backend_says("probed") && time_now_ns() - start < 30 * SEC)
-        thread_sleep_ns(20 * 1000 * 1000ULL);
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "data/hostile-app", "armed");
+    uint64_t start = xenolith_time_now_ns();
+    while (!backend_says("probed") && xenolith_time_now_ns() - start < 30 * SEC)
+        xenolith_thread_sleep_ns(20 * 1000 * 1000ULL);
     char v[32] = "";
-    xs_read(XS_NO_TX, "data/hostile-backend", v, sizeof(v));
+    xenolith_xs_read(XENOLITH_XS_NO_TX, "data/hostile-backend", v, sizeof(v));
     unsigned int changed = 0;
     for (unsigned int i = 0; i < n; i++)
         for (unsigned int w = 0; w < 512; w++)
@@ -200,7 +200,7 @@ static void revoked_test(void)
 
 static volatile int detached;
 
-static void on_hotplug(struct blk_dev *d, int attached, void *arg)
+static void on_hotplug(struct xenolith_blk_dev *d, int attached, void *arg)
 {
     if (!attached)
         detached = 1;
@@ -209,11 +209,11 @@ static void on_hotplug(struct blk_dev *d, int attached, void *arg)
 /* Tell the backend the I/O is done; it closes the disk. Wait until it is torn down. */
 static void detach_disk(void)
 {
-    blk_on_hotplug(on_hotplug, NULL);
-    xs_write(XS_NO_TX, "data/hostile-app", "io-done");
-    uint64_t start = time_now_ns();
-    while (!detached && time_now_ns() - start < 15 * SEC)
-        thread_sleep_ns(10 * 1000 * 1000ULL);
+    xenolith_blk_on_hotplug(on_hotplug, NULL);
+    xenolith_xs_write(XENOLITH_XS_NO_TX, "data/hostile-app", "io-done");
+    uint64_t start = xenolith_time_now_ns();
+    while (!detached && xenolith_time_now_ns() - start < 15 * SEC)
+        xenolith_thread_sleep_ns(10 * 1000 * 1000ULL);
     if (!detached)
         FAIL("xvda was not torn down within 15 s of the backend closing it");
     printf("hostile-test: xvda: detached\n");
@@ -243,28 +243,28 @@ static void fill(char *buf, size_t len, unsigned int round, unsigned int which)
 }
 
 /* One round: a 512-byte and a large write, each read back. 0 or the first error. */
-static int io_round(struct blk_dev *d, unsigned int round)
+static int io_round(struct xenolith_blk_dev *d, unsigned int round)
 {
     static char wbuf[BIG], rbuf[BIG];
     uint64_t small_at = (uint64_t)(1 + round % 64) * 512, big_at = 1 << 20;
     fill(wbuf, 512, round, 0);
-    int rc = blk_write(d, small_at, wbuf, 512);
+    int rc = xenolith_blk_write(d, small_at, wbuf, 512);
     if (rc == 0)
-        rc = blk_read(d, small_at, rbuf, 512);
+        rc = xenolith_blk_read(d, small_at, rbuf, 512);
     if (rc == 0 && memcmp(wbuf, rbuf, 512) != 0)
         FAIL("round %u: 512-byte block read back wrong", round);
     if (rc < 0)
         return rc;
     fill(wbuf, BIG, round, 1);
-    rc = blk_write(d, big_at, wbuf, BIG);
+    rc = xenolith_blk_write(d, big_at, wbuf, BIG);
     if (rc == 0)
-        rc = blk_read(d, big_at, rbuf, BIG);
+        rc = xenolith_blk_read(d, big_at, rbuf, BIG);
     if (rc == 0 && memcmp(wbuf, rbuf, BIG) != 0)
         FAIL("round %u: %u-byte block read back wrong", round, BIG);
     return rc;
 }
 
-static void on_frame(struct net_dev *d, unsigned int queue, const void *data, size_t len,
+static void on_frame(struct xenolith_net_dev *d, unsigned int queue, const void *data, size_t len,
                      unsigned int flags, void *arg)
 {
     printf("hostile-test: vif0: a %zu-byte frame came through\n", len);
@@ -275,33 +275,34 @@ static uint64_t free_while_up; /* free pages while vif0 was connected */
 
 static int net_test(void)
 {
-    if (net_dev_count() < 1)
+    if (xenolith_net_dev_count() < 1)
         FAIL("no vif");
-    struct net_dev *d = net_dev_get(0);
+    struct xenolith_net_dev *d = xenolith_net_dev_get(0);
     free_while_up = mm_free_pages();
-    net_dev_set_rx(d, on_frame, NULL);
-    uint64_t start = time_now_ns();
-    while (net_dev_up(d) && time_now_ns() - start < 10000000000ULL)
-        thread_sleep_ns(TICK_NS);
-    if (net_dev_up(d))
+    xenolith_net_dev_set_rx(d, on_frame, NULL);
+    uint64_t start = xenolith_time_now_ns();
+    while (xenolith_net_dev_connected(d) && xenolith_time_now_ns() - start < 10000000000ULL)
+        xenolith_thread_sleep_ns(TICK_NS);
+    if (xenolith_net_dev_connected(d))
         FAIL("vif0 still up 10 s after the backend broke the rx protocol");
     static const uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    struct net_frag fr = {frame, sizeof(frame)};
-    int rc = net_tx(d, 0, &fr, 1, NULL);
-    printf("hostile-test: vif0: down; net_tx says %s\n", rc == -ENETDOWN ? "ENETDOWN" : "?");
+    struct xenolith_net_frag fr = {frame, sizeof(frame)};
+    int rc = xenolith_net_tx(d, 0, &fr, 1, NULL);
+    printf("hostile-test: vif0: down; xenolith_net_tx says %s\n",
+           rc == -ENETDOWN ? "ENETDOWN" : "?");
     if (rc != -ENETDOWN)
-        FAIL("net_tx on a failed vif returned %d", rc);
+        FAIL("xenolith_net_tx on a failed vif returned %d", rc);
     return 0;
 }
 
 /* 1 MiB at 2 MiB, written and read back: with indirect-huge, requests of 256 segments. */
-static int io_large(struct blk_dev *d)
+static int io_large(struct xenolith_blk_dev *d)
 {
     static char wbuf[LARGE], rbuf[LARGE];
     fill(wbuf, LARGE, 5, 2);
-    int rc = blk_write(d, 2 << 20, wbuf, LARGE);
+    int rc = xenolith_blk_write(d, 2 << 20, wbuf, LARGE);
     if (rc == 0)
-        rc = blk_read(d, 2 << 20, rbuf, LARGE);
+        rc = xenolith_blk_read(d, 2 << 20, rbuf, LARGE);
     if (rc == 0 && memcmp(wbuf, rbuf, LARGE) != 0)
         FAIL("the 1 MiB block read back wrong");
     if (rc == 0)
@@ -311,8 +312,8 @@ static int io_large(struct blk_dev *d)
 
 static volatile unsigned int frames_on[16];
 
-static void count_frame(struct net_dev *d, unsigned int queue, const void *data, size_t len,
-                        unsigned int flags, void *arg)
+static void count_frame(struct xenolith_net_dev *d, unsigned int queue, const void *data,
+                        size_t len, unsigned int flags, void *arg)
 {
     if (queue < 16)
         frames_on[queue]++;
@@ -321,30 +322,31 @@ static void count_frame(struct net_dev *d, unsigned int queue, const void *data,
 /* vif0 against a backend that offers absurdly many queues: it must work on what we use. */
 static void net_ok_test(unsigned int want_queues)
 {
-    if (net_dev_count() < 1)
+    if (xenolith_net_dev_count() < 1)
         FAIL("no vif");
-    struct net_dev *d = net_dev_get(0);
-    unsigned int nq = net_dev_queues(d);
+    struct xenolith_net_dev *d = xenolith_net_dev_get(0);
+    unsigned int nq = xenolith_net_dev_queues(d);
     if (want_queues && nq != want_queues)
         FAIL("vif0 uses %u queues, not %u", nq, want_queues);
-    net_dev_set_rx(d, count_frame, NULL);
+    xenolith_net_dev_set_rx(d, count_frame, NULL);
     static const uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x16, 0x3e};
-    struct net_frag fr = {frame, sizeof(frame)};
+    struct xenolith_net_frag fr = {frame, sizeof(frame)};
     for (unsigned int q = 0; q < nq; q++) {
-        int rc = net_tx(d, q, &fr, 1, NULL);
+        int rc = xenolith_net_tx(d, q, &fr, 1, NULL);
         if (rc < 0)
-            FAIL("net_tx on queue %u: %d", q, rc);
+            FAIL("xenolith_net_tx on queue %u: %d", q, rc);
     }
-    uint64_t start = time_now_ns();
+    uint64_t start = xenolith_time_now_ns();
     unsigned int got = 0;
-    while (got < nq && time_now_ns() - start < 10 * SEC) {
+    while (got < nq && xenolith_time_now_ns() - start < 10 * SEC) {
         got = 0;
         for (unsigned int q = 0; q < nq && q < 16; q++)
             got += frames_on[q] > 0;
-        thread_sleep_ns(TICK_NS);
+        xenolith_thread_sleep_ns(TICK_NS);
     }
-    if (got < nq || !net_dev_up(d))
-        FAIL("frames came in on %u of %u queues; vif0 %s", got, nq, net_dev_up(d) ? "up" : "down");
+    if (got < nq || !xenolith_net_dev_connected(d))
+        FAIL("frames came in on %u of %u queues; vif0 %s", got, nq,
+             xenolith_net_dev_connected(d) ? "up" : "down");
     printf("hostile-test: vif0: %u queues, a frame in on each, one out on each\n", nq);
 }
 
@@ -357,14 +359,14 @@ static void wait_backend_closed(const char *dev)
 {
     char be[128], path[160], st[8];
     snprintf(path, sizeof(path), "%s/backend", dev);
-    if (xs_read(XS_NO_TX, path, be, sizeof(be)) <= 0)
+    if (xenolith_xs_read(XENOLITH_XS_NO_TX, path, be, sizeof(be)) <= 0)
         return;
     snprintf(path, sizeof(path), "%s/state", be);
     for (int i = 0; i < 500; i++) {
-        int rc = xs_read(XS_NO_TX, path, st, sizeof(st));
+        int rc = xenolith_xs_read(XENOLITH_XS_NO_TX, path, st, sizeof(st));
         if ((rc > 0 && atoi(st) == 6) || rc == -ENOENT || rc == -EACCES)
             return; /* closed, or already gone (it removes its directory when done) */
-        thread_sleep_ns(10000000);
+        xenolith_thread_sleep_ns(10000000);
     }
     printf("hostile-test: %s: the backend did not close within 5 s\n", dev);
 }
@@ -431,21 +433,21 @@ int main(int argc, char **argv)
         printf("hostile-test: all ok\n");
         return 0;
     }
-    struct thread *t = thread_create("ticker", ticker, NULL, 0, 0);
+    struct xenolith_thread *t = xenolith_thread_create("ticker", ticker, NULL, 0, 0);
     if (!t)
         FAIL("no ticker thread");
 
-    struct blk_dev *d = blk_dev_find("xvda");
+    struct xenolith_blk_dev *d = xenolith_blk_dev_find("xvda");
     int rc = 0;
     unsigned int rounds = 0;
-    uint64_t start = time_now_ns();
+    uint64_t start = xenolith_time_now_ns();
     unsigned long ticks0 = ticks;
     if (!d) {
         rc = -ENODEV;
         printf("hostile-test: xvda: no such device (ENODEV)\n");
     } else {
-        struct blk_info in;
-        blk_dev_info(d, &in);
+        struct xenolith_blk_info in;
+        xenolith_blk_dev_info(d, &in);
         printf("hostile-test: xvda: %llu sectors of %u bytes, %u queue(s) of %u-page rings, %u "
                "segments per request\n",
                (unsigned long long)in.sectors, in.sector_size, in.queues, in.ring_pages,
@@ -456,7 +458,7 @@ int main(int argc, char **argv)
             FAIL("xvda does not use %lu queue(s), %lu-page rings, %lu segments as it should",
                  want_queues, want_ring, want_segs);
         for (;;) {
-            if (seconds ? time_now_ns() - start >= seconds * SEC : rounds == ROUNDS)
+            if (seconds ? xenolith_time_now_ns() - start >= seconds * SEC : rounds == ROUNDS)
                 break;
             rc = io_round(d, rounds);
             if (rc < 0)
@@ -471,7 +473,8 @@ int main(int argc, char **argv)
         if (rc < 0) {
             /* The device is failed for good: everything after fails too, at once. */
             char b[512] = {0};
-            int again = blk_write(d, 0, b, sizeof(b)), again_r = blk_read(d, 0, b, sizeof(b));
+            int again = xenolith_blk_write(d, 0, b, sizeof(b)),
+                again_r = xenolith_blk_read(d, 0, b, sizeof(b));
             printf("hostile-test: xvda: after the failure, write %s, read %s\n", errname(again),
                    errname(again_r));
             if (again != rc || again_r != rc)
@@ -480,10 +483,10 @@ int main(int argc, char **argv)
         }
         if (idle) {
             printf("hostile-test: xvda: idle for %lu s\n", idle);
-            thread_sleep_ns(idle * SEC);
+            xenolith_thread_sleep_ns(idle * SEC);
         }
-        struct blk_stats st;
-        blk_dev_stats(d, -1, &st);
+        struct xenolith_blk_stats st;
+        xenolith_blk_dev_stats(d, XENOLITH_BLK_STATS_ALL, &st);
         printf("hostile-test: xvda: %llu ring requests, %llu indirect, %llu interrupts, %llu "
                "with no response, %llu pages the backend held on to\n",
                (unsigned long long)st.ring_requests, (unsigned long long)st.indirect_requests,
@@ -499,16 +502,16 @@ int main(int argc, char **argv)
         if (rc == 0 && detach)
             detach_disk();
         if (detach && keep)
-            xs_write(XS_NO_TX, "data/hostile-app", "detached");
+            xenolith_xs_write(XENOLITH_XS_NO_TX, "data/hostile-app", "detached");
         if (keep)
             watch_deferred(deferred0);
         if (revoked)
             revoked_test();
     }
-    uint64_t ms = (time_now_ns() - start) / 1000000;
+    uint64_t ms = (xenolith_time_now_ns() - start) / 1000000;
     unsigned long ran = ticks - ticks0;
     ticking = 0;
-    thread_join(t);
+    xenolith_thread_join(t);
     printf("hostile-test: ticker ran %lu ticks in %llu ms of I/O\n", ran, (unsigned long long)ms);
     if (ms >= 1000 && ran == 0)
         FAIL("the ticker thread never ran while the device was busy");

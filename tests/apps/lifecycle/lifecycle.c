@@ -17,5 +17,5 @@ int main(void)
     printf("lifecycle-test: waiting for the toolstack\n");
     fflush(stdout);
     for (;;)
-        thread_sleep_ns(1000ULL * 1000 * 1000);
+        xenolith_thread_sleep_ns(1000ULL * 1000 * 1000);
 }

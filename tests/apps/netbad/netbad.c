@@ -3,7 +3,7 @@
  * shared rings are memory the backend may write at any time; this app writes them
  * the way a buggy or hostile backend would (reaching into netfront's internals, which
  * only a test may do) and checks that netfront notices, says why, disconnects the
- * device and keeps the domain alive: net_tx then fails with -ENETDOWN.
+ * device and keeps the domain alive: xenolith_net_tx then fails with -ENETDOWN.
  *
  *   netbad rx-prod | rx-id | rx-size | tx-prod
  */
@@ -19,7 +19,7 @@ const char xenolith_app_name[] = "netbad";
 
 static volatile unsigned long frames;
 
-static void on_frame(struct net_dev *d, unsigned int queue, const void *data, size_t len,
+static void on_frame(struct xenolith_net_dev *d, unsigned int queue, const void *data, size_t len,
                      unsigned int flags, void *arg)
 {
     frames++;
@@ -40,20 +40,20 @@ static void fake_rx_response(struct netfront_queue *q, uint16_t id, uint16_t off
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
-    if (net_dev_count() < 1) {
+    if (xenolith_net_dev_count() < 1) {
         printf("netbad: FAILED: no network device\n");
         return 1;
     }
-    struct net_dev *d = net_dev_get(0);
-    net_dev_set_rx(d, on_frame, NULL);
-    thread_sleep_ns(300ULL * 1000 * 1000);
+    struct xenolith_net_dev *d = xenolith_net_dev_get(0);
+    xenolith_net_dev_set_rx(d, on_frame, NULL);
+    xenolith_thread_sleep_ns(300ULL * 1000 * 1000);
     struct netfront_queue *q = &d->queues[0];
     unsigned int slot = q->rx.ring.rsp_cons & (RING_SIZE(&q->rx.ring) - 1);
     printf("netbad: breaking the protocol: %s\n", mode);
     fflush(stdout);
 
     uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5};
-    struct net_frag fr = {frame, sizeof(frame)};
+    struct xenolith_net_frag fr = {frame, sizeof(frame)};
     if (!strcmp(mode, "rx-prod")) {
         __atomic_store_n(&q->rx_sring->rsp_prod, q->rx.ring.rsp_cons + 1000, __ATOMIC_RELEASE);
         netfront_queue_kick(q);
@@ -65,8 +65,8 @@ int main(int argc, char **argv)
         netfront_queue_kick(q);
     } else if (!strcmp(mode, "tx-prod")) {
         __atomic_store_n(&q->tx_sring->rsp_prod, q->tx.ring.rsp_cons + 300, __ATOMIC_RELEASE);
-        int rc = net_tx(d, 0, &fr, 1, NULL);
-        printf("netbad: net_tx after the damage: %d\n", rc);
+        int rc = xenolith_net_tx(d, 0, &fr, 1, NULL);
+        printf("netbad: xenolith_net_tx after the damage: %d\n", rc);
         if (rc != -ENETDOWN)
             return 1;
     } else {
@@ -75,13 +75,15 @@ int main(int argc, char **argv)
     }
 
     for (int i = 0; i < 100 && __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_CLOSED; i++)
-        thread_sleep_ns(100ULL * 1000 * 1000);
-    if (net_dev_up(d) || __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_CLOSED) {
+        xenolith_thread_sleep_ns(100ULL * 1000 * 1000);
+    if (xenolith_net_dev_connected(d) ||
+        __atomic_load_n(&d->state, __ATOMIC_ACQUIRE) != NETFRONT_CLOSED) {
         printf("netbad: FAILED: the device is still up\n");
         return 1;
     }
-    int rc = net_tx(d, 0, &fr, 1, NULL);
-    printf("netbad: device closed, net_tx says %d, %lu frames were delivered\n", rc, frames);
+    int rc = xenolith_net_tx(d, 0, &fr, 1, NULL);
+    printf("netbad: device closed, xenolith_net_tx says %d, %lu frames were delivered\n", rc,
+           frames);
     if (rc != -ENETDOWN)
         return 1;
     printf("netbad: ok\n");

@@ -6,7 +6,7 @@
  * new vif), and detaches it again (xl network-detach). For each cycle the app
  * prints that device's rx/tx counters, which must show the echoed bytes both ways;
  * a thread keeps sending raw frames on it meanwhile, so frames are in flight when
- * the detach comes, and net_tx must say -ENETDOWN once it has. The same struct
+ * the detach comes, and xenolith_net_tx must say -ENETDOWN once it has. The same struct
  * net_dev must come back in the same slot each time; grants in use at the start
  * and the end must be equal, and the pages held outside the heap, stacks and page
  * tables (the drivers' rings and buffers) after each detach exactly as many as
@@ -34,12 +34,12 @@
 #define ECHO_BYTES 100000 /* dom0 sends at least this much each cycle (net-cycles) */
 #define RAW_LEN    60
 
-static struct net_dev *volatile dev;
+static struct xenolith_net_dev *volatile dev;
 static volatile int attaches, detaches;
 static volatile int blasting;                    /* the raw sender's cycle is open */
 static uint64_t raw_bytes, raw_frames, raw_down; /* this cycle's, atomics */
 
-static void on_hotplug(struct net_dev *d, int attached, void *arg)
+static void on_hotplug(struct xenolith_net_dev *d, int attached, void *arg)
 {
     if (attached) {
         dev = d;
@@ -89,12 +89,13 @@ static void *tcp_echo(void *arg)
     for (;;) {
         int c = accept(ls, NULL, NULL);
         if (c < 0) {
-            thread_sleep_ns(100 * MS);
+            xenolith_thread_sleep_ns(100 * MS);
             continue;
         }
-        struct thread *t = thread_create("echo-tcp", tcp_conn, (void *)(intptr_t)c, -1, 0);
+        struct xenolith_thread *t =
+            xenolith_thread_create("echo-tcp", tcp_conn, (void *)(intptr_t)c, -1, 0);
         if (t)
-            thread_detach(t);
+            xenolith_thread_detach(t);
         else
             close(c);
     }
@@ -111,10 +112,10 @@ static int serve(int type, void *(*fn)(void *))
     if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
         (type == SOCK_STREAM && listen(s, 8) < 0))
         return -1;
-    struct thread *t = thread_create("echo", fn, (void *)(intptr_t)s, -1, 0);
+    struct xenolith_thread *t = xenolith_thread_create("echo", fn, (void *)(intptr_t)s, -1, 0);
     if (!t)
         return -1;
-    thread_detach(t);
+    xenolith_thread_detach(t);
     return 0;
 }
 
@@ -127,13 +128,13 @@ static void *raw_sender(void *arg)
     frame[12] = 0x88;
     frame[13] = 0xb5;
     for (;;) {
-        thread_sleep_ns(10 * MS);
-        struct net_dev *d = dev;
+        xenolith_thread_sleep_ns(10 * MS);
+        struct xenolith_net_dev *d = dev;
         if (!d || !__atomic_load_n(&blasting, __ATOMIC_ACQUIRE))
             continue;
-        net_dev_mac(d, frame + 6);
-        struct net_frag f = {frame, sizeof(frame)};
-        int rc = net_tx(d, 0, &f, 1, NULL);
+        xenolith_net_dev_mac(d, frame + 6);
+        struct xenolith_net_frag f = {frame, sizeof(frame)};
+        int rc = xenolith_net_tx(d, 0, &f, 1, NULL);
         if (rc == 0) {
             __atomic_add_fetch(&raw_frames, 1, __ATOMIC_RELAXED);
             __atomic_add_fetch(&raw_bytes, RAW_LEN, __ATOMIC_RELAXED);
@@ -149,11 +150,11 @@ static void *raw_sender(void *arg)
 static int wait_for(volatile int *counter, int want, int seconds)
 {
     for (int i = 0; i < seconds * 100 && *counter < want; i++)
-        thread_sleep_ns(10 * MS);
+        xenolith_thread_sleep_ns(10 * MS);
     return *counter >= want;
 }
 
-static struct net_dev *first_dev;
+static struct xenolith_net_dev *first_dev;
 static int first_slot = -1;
 static uint64_t pages_after_first;
 
@@ -171,23 +172,23 @@ static int cycle(int c)
         printf("nethotplug-test: FAIL cycle %d: no attach\n", c);
         return -1;
     }
-    struct net_dev *d = dev;
-    int slot = net_dev_index(d);
+    struct xenolith_net_dev *d = dev;
+    int slot = xenolith_net_dev_index(d);
     if (c == 1) {
         first_dev = d;
         first_slot = slot;
     }
-    if (d != first_dev || slot != first_slot || slot < 0 || !net_dev_up(d)) {
+    if (d != first_dev || slot != first_slot || slot < 0 || !xenolith_net_dev_connected(d)) {
         printf("nethotplug-test: FAIL cycle %d: %s in slot %d (first: slot %d), up %d\n", c,
-               net_dev_name(d), slot, first_slot, net_dev_up(d));
+               xenolith_net_dev_name(d), slot, first_slot, xenolith_net_dev_connected(d));
         return -1;
     }
     __atomic_store_n(&raw_bytes, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&raw_frames, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&raw_down, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&blasting, 1, __ATOMIC_RELEASE);
-    printf("nethotplug-test: cycle %d: %s up in slot %d, %u grants in use\n", c, net_dev_name(d),
-           slot, gnttab_in_use());
+    printf("nethotplug-test: cycle %d: %s up in slot %d, %u grants in use\n", c,
+           xenolith_net_dev_name(d), slot, gnttab_in_use());
     fflush(stdout);
 
     if (!wait_for(&detaches, c, 90)) {
@@ -195,13 +196,13 @@ static int cycle(int c)
         return -1;
     }
     uint8_t frame[RAW_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0x88, 0xb5};
-    struct net_frag f = {frame, sizeof(frame)};
-    int tx_after = net_tx(d, 0, &f, 1, NULL);
-    thread_sleep_ns(30 * MS); /* the raw sender's last try is over */
+    struct xenolith_net_frag f = {frame, sizeof(frame)};
+    int tx_after = xenolith_net_tx(d, 0, &f, 1, NULL);
+    xenolith_thread_sleep_ns(30 * MS); /* the raw sender's last try is over */
     __atomic_store_n(&blasting, 0, __ATOMIC_RELEASE);
-    thread_sleep_ns(20 * MS);
-    struct net_stats st;
-    net_dev_stats(d, NET_STATS_ALL, &st);
+    xenolith_thread_sleep_ns(20 * MS);
+    struct xenolith_net_stats st;
+    xenolith_net_dev_stats(d, XENOLITH_NET_STATS_ALL, &st);
     uint64_t raw = __atomic_load_n(&raw_bytes, __ATOMIC_RELAXED);
     uint64_t echo_tx = st.tx_bytes > raw ? st.tx_bytes - raw : 0;
     struct mm_usage u;
@@ -209,12 +210,14 @@ static int cycle(int c)
     if (c == 1)
         pages_after_first = pages;
     printf("nethotplug-test: cycle %d: detached; %s rx %llu frames %llu bytes, tx %llu frames "
-           "%llu bytes (%llu raw frames of ours, %llu sends said ENETDOWN); net_tx now %d, up %d; "
+           "%llu bytes (%llu raw frames of ours, %llu sends said ENETDOWN); xenolith_net_tx now "
+           "%d, up %d; "
            "%u grants in use, %llu driver pages (heap %llu)\n",
-           c, net_dev_name(d), (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes,
-           (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
-           (unsigned long long)raw_frames, (unsigned long long)raw_down, tx_after, net_dev_up(d),
-           gnttab_in_use(), (unsigned long long)pages, (unsigned long long)u.heap);
+           c, xenolith_net_dev_name(d), (unsigned long long)st.rx_frames,
+           (unsigned long long)st.rx_bytes, (unsigned long long)st.tx_frames,
+           (unsigned long long)st.tx_bytes, (unsigned long long)raw_frames,
+           (unsigned long long)raw_down, tx_after, xenolith_net_dev_connected(d), gnttab_in_use(),
+           (unsigned long long)pages, (unsigned long long)u.heap);
     int ok = 1;
     if (st.rx_bytes < ECHO_BYTES || echo_tx < ECHO_BYTES) {
         printf("nethotplug-test: FAIL cycle %d: the vif carried %llu bytes in and %llu echoed out, "
@@ -222,9 +225,9 @@ static int cycle(int c)
                c, (unsigned long long)st.rx_bytes, (unsigned long long)echo_tx, ECHO_BYTES);
         ok = 0;
     }
-    if (tx_after != -ENETDOWN || net_dev_up(d)) {
-        printf("nethotplug-test: FAIL cycle %d: after the detach net_tx says %d, up %d\n", c,
-               tx_after, net_dev_up(d));
+    if (tx_after != -ENETDOWN || xenolith_net_dev_connected(d)) {
+        printf("nethotplug-test: FAIL cycle %d: after the detach xenolith_net_tx says %d, up %d\n",
+               c, tx_after, xenolith_net_dev_connected(d));
         ok = 0;
     }
     if (pages != pages_after_first) {
@@ -242,19 +245,19 @@ int main(int argc, char **argv)
     int cycles = argc > 1 ? atoi(argv[1]) : 10;
     if (cycles < 1)
         cycles = 10;
-    if (netstack_init() < 0 || serve(SOCK_DGRAM, udp_echo) < 0 ||
+    if (xenolith_netstack_init() < 0 || serve(SOCK_DGRAM, udp_echo) < 0 ||
         serve(SOCK_STREAM, tcp_echo) < 0) {
         printf("nethotplug-test: FAIL: no network stack or echo servers\n");
         return 1;
     }
-    int before = net_dev_count();
+    int before = xenolith_net_dev_count();
     unsigned int grants_start = gnttab_in_use();
-    if (net_on_hotplug(on_hotplug, NULL) < 0)
+    if (xenolith_net_on_hotplug(on_hotplug, NULL) < 0)
         return 1;
-    struct thread *t = thread_create("raw-sender", raw_sender, NULL, -1, 0);
+    struct xenolith_thread *t = xenolith_thread_create("raw-sender", raw_sender, NULL, -1, 0);
     if (!t)
         return 1;
-    thread_detach(t);
+    xenolith_thread_detach(t);
     printf("nethotplug-test: ready: %d device(s), %u grants in use, %d cycles\n", before,
            grants_start, cycles);
     fflush(stdout);
@@ -262,7 +265,7 @@ int main(int argc, char **argv)
         if (cycle(c) < 0)
             return 1;
     unsigned int grants_end = gnttab_in_use();
-    int after = net_dev_count();
+    int after = xenolith_net_dev_count();
     printf("nethotplug-test: %d attaches, %d detaches, devices %d -> %d, grants in use %u at "
            "start, %u at end\n",
            attaches, detaches, before, after, grants_start, grants_end);
@@ -276,8 +279,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     char word[16] = "";
     for (int i = 0; i < 600 && strcmp(word, "done") != 0; i++) {
-        thread_sleep_ns(100 * MS);
-        if (xs_read(XS_NO_TX, "data/nethotplug", word, sizeof(word)) < 0)
+        xenolith_thread_sleep_ns(100 * MS);
+        if (xenolith_xs_read(XENOLITH_XS_NO_TX, "data/nethotplug", word, sizeof(word)) < 0)
             word[0] = '\0';
     }
     if (strcmp(word, "done") != 0) {

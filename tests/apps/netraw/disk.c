@@ -22,7 +22,7 @@ struct slice {
     uint64_t passes;
 };
 
-static struct blk_dev *disk;
+static struct xenolith_blk_dev *disk;
 static const char *disk_name;
 static struct slice slices[MAX_CPU];
 static int nslices, passes_done, errors;
@@ -45,7 +45,7 @@ static void *disk_thread(void *arg)
     for (uint64_t pass = 1;; pass++) {
         for (uint64_t off = s->start; off < s->end; off += PIECE) {
             fill(pass, off, buf, PIECE);
-            int rc = blk_write(disk, off, buf, PIECE);
+            int rc = xenolith_blk_write(disk, off, buf, PIECE);
             if (rc < 0) {
                 printf("netraw: FAILED: %s: write at %llu: %d\n", disk_name,
                        (unsigned long long)off, rc);
@@ -55,7 +55,7 @@ static void *disk_thread(void *arg)
         }
         for (uint64_t off = s->start; off < s->end; off += PIECE) {
             fill(pass, off, want, PIECE);
-            int rc = blk_read(disk, off, buf, PIECE);
+            int rc = xenolith_blk_read(disk, off, buf, PIECE);
             if (rc < 0 || memcmp(buf, want, PIECE) != 0) {
                 printf("netraw: FAILED: %s: read at %llu: %s\n", disk_name, (unsigned long long)off,
                        rc < 0 ? "error" : "data differs");
@@ -72,13 +72,13 @@ static void *disk_thread(void *arg)
 int disk_start(const char *name)
 {
     disk_name = name;
-    disk = blk_dev_find(name);
+    disk = xenolith_blk_dev_find(name);
     if (!disk) {
         printf("netraw: FAILED: no disk %s\n", name);
         return -1;
     }
-    struct blk_info in;
-    blk_dev_info(disk, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(disk, &in);
     int ncpu = xenolith_online_cpus();
     nslices = ncpu < MAX_CPU ? ncpu : MAX_CPU;
     uint64_t size = in.sectors * in.sector_size, per = size / (uint64_t)nslices / PIECE * PIECE;
@@ -90,12 +90,12 @@ int disk_start(const char *name)
            in.queues == 1 ? "" : "s", nslices, (unsigned long long)(per >> 10));
     for (int i = 0; i < nslices; i++) {
         slices[i] = (struct slice){(uint64_t)i * per, (uint64_t)(i + 1) * per, i, 0};
-        struct thread *t = thread_create("disk", disk_thread, &slices[i], i, 0);
+        struct xenolith_thread *t = xenolith_thread_create("disk", disk_thread, &slices[i], i, 0);
         if (!t) {
             printf("netraw: FAILED: cannot start a disk thread\n");
             return -1;
         }
-        thread_detach(t);
+        xenolith_thread_detach(t);
     }
     return 0;
 }
@@ -104,12 +104,12 @@ void disk_report(void)
 {
     if (!disk)
         return;
-    struct blk_info in;
-    blk_dev_info(disk, &in);
+    struct xenolith_blk_info in;
+    xenolith_blk_dev_info(disk, &in);
     unsigned int busy = 0;
     for (unsigned int q = 0; q < in.queues; q++) {
-        struct blk_stats st;
-        blk_dev_stats(disk, (int)q, &st);
+        struct xenolith_blk_stats st;
+        xenolith_blk_dev_stats(disk, q, &st);
         printf("netraw: %s queue %u: %llu reads %llu writes, %llu interrupts\n", disk_name, q,
                (unsigned long long)st.reads, (unsigned long long)st.writes,
                (unsigned long long)st.interrupts);

@@ -10,7 +10,7 @@
  *     --expect-queues=N    fail unless every vif has N queues
  *     --tcp-send=IP:PORT:BYTES   connect to IP:PORT and send BYTES of the test pattern
  *     --tcp-recv=PORT:BYTES      accept one connection on PORT, check BYTES of it
- *     --udp-blast=IP:PORT:COUNT  send COUNT 64-byte UDP datagrams as fast as net_tx
+ *     --udp-blast=IP:PORT:COUNT  send COUNT 64-byte UDP datagrams as fast as xenolith_net_tx
  *                                takes them, then print frames per second (a benchmark)
  *     --disk=DEV           keep writing and checking disk DEV meanwhile (disk.c)
  *     --expect-tso         fail unless tcp-send had netfront send frames for the backend
@@ -86,12 +86,12 @@ static uint32_t pseudo6(const uint8_t *ip6, uint8_t nh, uint32_t l4len)
 /* ---- sending ---- */
 
 int iface_send(struct iface *f, unsigned int queue, const void *frame, size_t len,
-               const struct net_tx_offload *off)
+               const struct xenolith_net_tx_offload *off)
 {
-    struct net_frag fr = {frame, len};
-    int rc = net_tx(f->d, queue, &fr, 1, off);
+    struct xenolith_net_frag fr = {frame, len};
+    int rc = xenolith_net_tx(f->d, queue, &fr, 1, off);
     if (rc < 0 && f->tx_fail++ < 5)
-        SAY("vif%d: net_tx of %zu bytes failed: %d\n", f->index, len, rc);
+        SAY("vif%d: xenolith_net_tx of %zu bytes failed: %d\n", f->index, len, rc);
     return rc;
 }
 
@@ -135,11 +135,11 @@ static void on_arp(struct iface *f, unsigned int queue, const uint8_t *in, size_
 
 /* UDP echo reply checksum: the swap keeps a full or partial sum valid. */
 static void udp_reply_csum(struct iface *f, uint8_t *out, size_t l4, size_t udplen,
-                           unsigned int flags, int v6, struct net_tx_offload *off)
+                           unsigned int flags, int v6, struct xenolith_net_tx_offload *off)
 {
-    if (!(flags & NET_RX_CSUM_BLANK))
+    if (!(flags & XENOLITH_NET_RX_CSUM_BLANK))
         return;
-    if (f->features & (v6 ? NET_F_CSUM6 : NET_F_CSUM)) {
+    if (f->features & (v6 ? XENOLITH_NET_F_CSUM6 : XENOLITH_NET_F_CSUM)) {
         off->csum_blank = 1;
         off->csum_start = (uint16_t)l4;
         off->csum_offset = 6;
@@ -164,7 +164,7 @@ static void on_ipv4(struct iface *f, unsigned int queue, const uint8_t *in, size
     size_t l4 = 14 + ihl;
     int first = (get16(in + 20) & 0x1fff) == 0;
     uint8_t proto = in[23];
-    struct net_tx_offload off = {0};
+    struct xenolith_net_tx_offload off = {0};
 
     if (proto == 6) {
         f->tcp++;
@@ -251,7 +251,7 @@ static void on_ipv6(struct iface *f, unsigned int queue, const uint8_t *in, size
         nh = in[54];
         l4 = 62;
     }
-    struct net_tx_offload off = {0};
+    struct xenolith_net_tx_offload off = {0};
     if (nh == 58 && first) {
         if (54 + plen < l4 + 8)
             return;
@@ -287,7 +287,7 @@ static void on_ipv6(struct iface *f, unsigned int queue, const uint8_t *in, size
     iface_send(f, queue, out, 54 + plen, &off);
 }
 
-static void on_frame(struct net_dev *d, unsigned int queue, const void *data, size_t len,
+static void on_frame(struct xenolith_net_dev *d, unsigned int queue, const void *data, size_t len,
                      unsigned int flags, void *arg)
 {
     struct iface *f = arg;
@@ -330,8 +330,9 @@ static void features_text(uint32_t feat, char *buf, size_t n)
     static const struct {
         uint32_t bit;
         const char *name;
-    } names[] = {{NET_F_SG, "sg"},     {NET_F_CSUM, "csum"}, {NET_F_CSUM6, "csum6"},
-                 {NET_F_TSO4, "tso4"}, {NET_F_TSO6, "tso6"}, {NET_F_RX_GSO, "rx-gso"}};
+    } names[] = {{XENOLITH_NET_F_SG, "sg"},       {XENOLITH_NET_F_CSUM, "csum"},
+                 {XENOLITH_NET_F_CSUM6, "csum6"}, {XENOLITH_NET_F_TSO4, "tso4"},
+                 {XENOLITH_NET_F_TSO6, "tso6"},   {XENOLITH_NET_F_RX_GSO, "rx-gso"}};
     size_t used = 0;
     buf[0] = 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -345,8 +346,8 @@ static void print_stats(void)
 {
     for (int i = 0; i < nifaces; i++) {
         struct iface *f = &ifaces[i];
-        struct net_stats st;
-        net_dev_stats(f->d, NET_STATS_ALL, &st);
+        struct xenolith_net_stats st;
+        xenolith_net_dev_stats(f->d, XENOLITH_NET_STATS_ALL, &st);
         SAY("vif%d: rx %llu frames %llu bytes (%llu gso), tx %llu frames %llu bytes (%llu gso), rx "
             "dropped %llu, tx errors %llu, notifications %llu, interrupts %llu, %s\n",
             i, (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes,
@@ -354,7 +355,7 @@ static void print_stats(void)
             (unsigned long long)st.tx_bytes, (unsigned long long)st.tx_gso_frames,
             (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_errors,
             (unsigned long long)st.notifications_sent, (unsigned long long)st.interrupts,
-            net_dev_up(f->d) ? "up" : "DOWN");
+            xenolith_net_dev_connected(f->d) ? "up" : "DOWN");
         SAY("vif%d: answered arp %llu icmp %llu udp %llu ns %llu icmp6 %llu tcp %llu; other %llu, "
             "tx failures %llu\n",
             i, (unsigned long long)f->arp, (unsigned long long)f->icmp, (unsigned long long)f->udp,
@@ -362,7 +363,7 @@ static void print_stats(void)
             (unsigned long long)f->other, (unsigned long long)f->tx_fail);
         unsigned int busy = 0;
         for (unsigned int q = 0; q < f->nq; q++) {
-            net_dev_stats(f->d, q, &st);
+            xenolith_net_dev_stats(f->d, q, &st);
             SAY("vif%d queue %u: rx %llu tx %llu interrupts %llu\n", i, q,
                 (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames,
                 (unsigned long long)st.interrupts);
@@ -402,14 +403,14 @@ static int udp_blast(struct iface *f, const char *spec)
     put16(udp, 9);
     put16(udp + 2, (uint16_t)port);
     put16(udp + 4, 8 + 64);
-    struct net_stats before, after;
-    net_dev_stats(f->d, NET_STATS_ALL, &before);
-    uint64_t t0 = time_now_ns();
+    struct xenolith_net_stats before, after;
+    xenolith_net_dev_stats(f->d, XENOLITH_NET_STATS_ALL, &before);
+    uint64_t t0 = xenolith_time_now_ns();
     for (unsigned long i = 0; i < count; i++)
         if (iface_send(f, 0, frame, sizeof(frame), NULL) < 0)
             return -1;
-    uint64_t ns = time_now_ns() - t0;
-    net_dev_stats(f->d, NET_STATS_ALL, &after);
+    uint64_t ns = xenolith_time_now_ns() - t0;
+    xenolith_net_dev_stats(f->d, XENOLITH_NET_STATS_ALL, &after);
     SAY("udp-blast: %lu frames of %zu bytes in %llu ms: %llu frames/s; %llu notifications, %llu "
         "interrupts\n",
         count, sizeof(frame), (unsigned long long)(ns / 1000000),
@@ -445,8 +446,8 @@ static void wait_go(void)
 {
     char v[8];
     SAY("waiting for data/netraw-go\n");
-    while (xs_read(XS_NO_TX, "data/netraw-go", v, sizeof(v)) < 0)
-        thread_sleep_ns(50 * 1000 * 1000);
+    while (xenolith_xs_read(XENOLITH_XS_NO_TX, "data/netraw-go", v, sizeof(v)) < 0)
+        xenolith_thread_sleep_ns(50 * 1000 * 1000);
     SAY("go\n");
 }
 
@@ -488,7 +489,7 @@ int main(int argc, char **argv)
     if (disk && disk_start(disk) < 0)
         return 1;
 
-    int n = net_dev_count();
+    int n = xenolith_net_dev_count();
     SAY("%d network device%s\n", n, n == 1 ? "" : "s");
     if (n < naddrs) {
         SAY("FAILED: %d addresses given, %d devices\n", naddrs, n);
@@ -497,12 +498,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < naddrs; i++) {
         struct iface *f = &ifaces[i];
         char feat[64];
-        f->d = net_dev_get(i);
+        f->d = xenolith_net_dev_get(i);
         f->index = i;
         memcpy(f->ip, addrs[i], 4);
-        net_dev_mac(f->d, f->mac);
-        f->features = net_dev_features(f->d);
-        f->nq = net_dev_queues(f->d);
+        struct xenolith_net_info info;
+        xenolith_net_dev_info(f->d, &info);
+        memcpy(f->mac, info.mac, 6);
+        f->features = info.features;
+        f->nq = info.queues;
         f->ll6[0] = 0xfe;
         f->ll6[1] = 0x80;
         f->ll6[8] = f->mac[0] ^ 2;
@@ -521,17 +524,17 @@ int main(int argc, char **argv)
             }
         }
         features_text(f->features, feat, sizeof(feat));
-        SAY("%s: %u.%u.%u.%u fe80::%x:%x:%x:%x mtu %u queues %u\n", net_dev_name(f->d), f->ip[0],
-            f->ip[1], f->ip[2], f->ip[3], get16(f->ll6 + 8), get16(f->ll6 + 10), get16(f->ll6 + 12),
-            get16(f->ll6 + 14), net_dev_mtu(f->d), f->nq);
-        SAY("%s features:%s\n", net_dev_name(f->d), feat);
+        SAY("%s: %u.%u.%u.%u fe80::%x:%x:%x:%x mtu %u queues %u\n", info.name, f->ip[0], f->ip[1],
+            f->ip[2], f->ip[3], get16(f->ll6 + 8), get16(f->ll6 + 10), get16(f->ll6 + 12),
+            get16(f->ll6 + 14), info.mtu, f->nq);
+        SAY("%s features:%s\n", xenolith_net_dev_name(f->d), feat);
         if (expect_queues && f->nq != (unsigned int)expect_queues) {
-            SAY("FAILED: %s has %u queues, expected %d\n", net_dev_name(f->d), f->nq,
+            SAY("FAILED: %s has %u queues, expected %d\n", xenolith_net_dev_name(f->d), f->nq,
                 expect_queues);
             return 1;
         }
         nifaces++;
-        net_dev_set_rx(f->d, on_frame, f);
+        xenolith_net_dev_set_rx(f->d, on_frame, f);
     }
     SAY("ready\n");
 
@@ -545,11 +548,11 @@ int main(int argc, char **argv)
             SAY("FAILED: bad --tcp-send\n");
             return 1;
         }
-        struct net_stats a, b;
-        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &a);
+        struct xenolith_net_stats a, b;
+        xenolith_net_dev_stats(ifaces[0].d, XENOLITH_NET_STATS_ALL, &a);
         if (tcp_send_test(&ifaces[0], ip, (uint16_t)port, bytes) < 0)
             return 1;
-        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &b);
+        xenolith_net_dev_stats(ifaces[0].d, XENOLITH_NET_STATS_ALL, &b);
         if (offload_used(&ifaces[0], expect_tso, "tso (frames sent for the backend to segment)",
                          a.tx_gso_frames, b.tx_gso_frames) < 0)
             return 1;
@@ -561,11 +564,11 @@ int main(int argc, char **argv)
             SAY("FAILED: bad --tcp-recv\n");
             return 1;
         }
-        struct net_stats a, b;
-        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &a);
+        struct xenolith_net_stats a, b;
+        xenolith_net_dev_stats(ifaces[0].d, XENOLITH_NET_STATS_ALL, &a);
         if (tcp_recv_test(&ifaces[0], (uint16_t)port, bytes) < 0)
             return 1;
-        net_dev_stats(ifaces[0].d, NET_STATS_ALL, &b);
+        xenolith_net_dev_stats(ifaces[0].d, XENOLITH_NET_STATS_ALL, &b);
         if (offload_used(&ifaces[0], expect_rx_gso, "rx gso (large frames received with GSO info)",
                          a.rx_gso_frames, b.rx_gso_frames) < 0)
             return 1;
@@ -573,5 +576,5 @@ int main(int argc, char **argv)
     if (blast && udp_blast(&ifaces[0], blast) < 0)
         return 1;
     for (;;)
-        thread_sleep_ns(1000ULL * 1000 * 1000);
+        xenolith_thread_sleep_ns(1000ULL * 1000 * 1000);
 }

@@ -11,7 +11,7 @@
 #define FRAME_MAX  (65536 + 64)
 
 struct iface {
-    struct net_dev *d;
+    struct xenolith_net_dev *d;
     int index;
     uint8_t mac[6];
     uint8_t ip[4];
@@ -51,7 +51,7 @@ static inline void put32(uint8_t *p, uint32_t v)
 
 /* Send a frame from one buffer; counts failures. */
 int iface_send(struct iface *f, unsigned int queue, const void *frame, size_t len,
-               const struct net_tx_offload *off);
+               const struct xenolith_net_tx_offload *off);
 
 /* tcp.c: a minimal TCP peer for the offload tests. */
 int tcp_handle(struct iface *f, unsigned int queue, const uint8_t *frame, size_t len,

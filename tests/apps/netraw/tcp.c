@@ -91,7 +91,7 @@ int arp_resolve(struct iface *f, const uint8_t ip[4], uint8_t mac[6])
         memset(req + 32, 0, 6);
         memcpy(req + 38, ip, 4);
         iface_send(f, 0, req, sizeof(req), NULL);
-        thread_sleep_ns(100 * MS);
+        xenolith_thread_sleep_ns(100 * MS);
     }
     return -ETIMEDOUT;
 }
@@ -139,7 +139,7 @@ static size_t build(uint8_t *out, uint32_t seq, uint8_t flags, int mss_opt, size
     if (mss_opt) {
         th[20] = 2;
         th[21] = 4;
-        put16(th + 22, (uint16_t)(net_dev_mtu(tc.f->d) - 40));
+        put16(th + 22, (uint16_t)(xenolith_net_dev_mtu(tc.f->d) - 40));
     }
     uint8_t *pay = th + 20 + optlen;
     for (size_t i = 0; i < paylen; i++)
@@ -205,7 +205,8 @@ int tcp_handle(struct iface *f, unsigned int queue, const uint8_t *frame, size_t
     size_t tcplen = tot - ihl, hlen = (size_t)(th[12] >> 4) * 4;
     if (hlen < 20 || hlen > tcplen || get16(th + 2) != tc.lport)
         return -1;
-    if (!(flags & (NET_RX_CSUM_VALID | NET_RX_CSUM_BLANK)) && !tcp_csum_ok(ip, th, tcplen)) {
+    if (!(flags & (XENOLITH_NET_RX_CSUM_VALID | XENOLITH_NET_RX_CSUM_BLANK)) &&
+        !tcp_csum_ok(ip, th, tcplen)) {
         tc.bad_csum++;
         return -1;
     }
@@ -280,14 +281,14 @@ int tcp_handle(struct iface *f, unsigned int queue, const uint8_t *frame, size_t
 /* Say where things stand when a test makes no progress: is the device still moving? */
 static void report_stall(const char *what, size_t done)
 {
-    struct net_stats st;
-    net_dev_stats(tc.f->d, NET_STATS_ALL, &st);
+    struct xenolith_net_stats st;
+    xenolith_net_dev_stats(tc.f->d, XENOLITH_NET_STATS_ALL, &st);
     SAY("%s: no progress at %zu bytes (state %d, snd_una %u, rcv_nxt %u, %llu segments); "
         "device rx %llu tx %llu frames, %llu interrupts, %llu notifications, %s\n",
         what, done, tc.state, tc.snd_una, tc.rcv_nxt, (unsigned long long)tc.segs,
         (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames,
         (unsigned long long)st.interrupts, (unsigned long long)st.notifications_sent,
-        net_dev_up(tc.f->d) ? "up" : "DOWN");
+        xenolith_net_dev_connected(tc.f->d) ? "up" : "DOWN");
 }
 
 /* ---- the sender ---- */
@@ -303,15 +304,15 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
             peer_ip[2], peer_ip[3]);
         return -1;
     }
-    tc.lport = 40000 + (uint16_t)(time_now_ns() % 20000);
+    tc.lport = 40000 + (uint16_t)(xenolith_time_now_ns() % 20000);
     tc.pport = port;
-    tc.isn = (uint32_t)time_now_ns();
+    tc.isn = (uint32_t)xenolith_time_now_ns();
     tc.snd_nxt = tc.isn + 1;
     tc.snd_una = tc.isn;
     tc.state = T_SYN_SENT;
     tc.f = f;
 
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     for (int tries = 0; tc.state == T_SYN_SENT; tries++) {
         if (tries == 50) {
             SAY("FAILED: tcp-send: no SYN-ACK from port %u\n", port);
@@ -319,14 +320,15 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
         }
         if (tries % 10 == 0)
             send_ctl(buf, 0, tc.isn, TH_SYN, 1);
-        thread_sleep_ns(100 * MS);
+        xenolith_thread_sleep_ns(100 * MS);
     }
     send_ctl(buf, 0, tc.snd_nxt, TH_ACK, 0);
 
     uint32_t feat = f->features;
-    int tso = (feat & NET_F_TSO4) != 0, csum = (feat & NET_F_CSUM) != 0;
-    size_t mss = tc.peer_mss < net_dev_mtu(f->d) - 40 ? tc.peer_mss : net_dev_mtu(f->d) - 40;
-    uint64_t frames = 0, big = 0, retrans = 0, last_progress = time_now_ns();
+    int tso = (feat & XENOLITH_NET_F_TSO4) != 0, csum = (feat & XENOLITH_NET_F_CSUM) != 0;
+    size_t mss = tc.peer_mss < xenolith_net_dev_mtu(f->d) - 40 ? tc.peer_mss
+                                                               : xenolith_net_dev_mtu(f->d) - 40;
+    uint64_t frames = 0, big = 0, retrans = 0, last_progress = xenolith_time_now_ns();
     uint32_t last_una = tc.snd_una;
     uint32_t end = tc.isn + 1 + (uint32_t)bytes;
 
@@ -334,7 +336,7 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
         uint32_t una = tc.snd_una, inflight = tc.snd_nxt - una, wnd = tc.peer_wnd;
         if (una != last_una) {
             last_una = una;
-            last_progress = time_now_ns();
+            last_progress = xenolith_time_now_ns();
         }
         if (tc.snd_nxt != end && inflight < wnd) {
             size_t can = wnd - inflight, left = end - tc.snd_nxt;
@@ -345,7 +347,7 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
             if (tso && seg > mss)
                 seg -= seg % mss; /* whole segments, except the last */
             int gso = tso && seg > mss;
-            struct net_tx_offload off = {0};
+            struct xenolith_net_tx_offload off = {0};
             size_t n =
                 build(buf, tc.snd_nxt, TH_ACK | TH_PSH, 0, tc.snd_nxt - tc.isn - 1, seg, csum);
             if (csum) {
@@ -354,7 +356,7 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
                 off.csum_offset = 16;
             }
             if (gso) {
-                off.gso_type = NET_GSO_TCPV4;
+                off.gso_type = XENOLITH_NET_GSO_TCPV4;
                 off.gso_size = (uint16_t)mss;
                 big++;
             }
@@ -364,29 +366,29 @@ int tcp_send_test(struct iface *f, const uint8_t peer_ip[4], uint16_t port, size
             tc.snd_nxt += (uint32_t)seg;
             continue;
         }
-        if (time_now_ns() - last_progress > 400 * MS) {
+        if (xenolith_time_now_ns() - last_progress > 400 * MS) {
             tc.snd_nxt = tc.snd_una; /* go back */
             if (++retrans % 10 == 0)
                 report_stall("tcp-send", tc.snd_una - tc.isn - 1);
-            last_progress = time_now_ns();
+            last_progress = xenolith_time_now_ns();
         }
-        if (time_now_ns() - t0 > 60000 * MS) {
+        if (xenolith_time_now_ns() - t0 > 60000 * MS) {
             SAY("FAILED: tcp-send: %u of %zu bytes acknowledged after 60 s\n",
                 tc.snd_una - tc.isn - 1, bytes);
             return -1;
         }
-        thread_sleep_ns(MS / 4);
+        xenolith_thread_sleep_ns(MS / 4);
     }
     if (tc.state != T_ESTABLISHED) {
         SAY("FAILED: tcp-send: connection lost\n");
         return -1;
     }
-    uint64_t ns = time_now_ns() - t0;
+    uint64_t ns = xenolith_time_now_ns() - t0;
     /* Close: FIN, wait for the peer's. */
     for (int tries = 0; tries < 30 && !tc.peer_fin; tries++) {
         if (tries % 10 == 0)
             send_ctl(buf, 0, tc.snd_nxt, TH_FIN | TH_ACK, 0);
-        thread_sleep_ns(100 * MS);
+        xenolith_thread_sleep_ns(100 * MS);
     }
     tc.snd_nxt++;
     send_ctl(buf, 0, tc.snd_nxt, TH_ACK, 0);
@@ -409,7 +411,7 @@ int tcp_recv_test(struct iface *f, uint16_t port, size_t bytes)
     if (!buf)
         return -ENOMEM;
     tc.lport = port;
-    tc.isn = (uint32_t)time_now_ns() ^ 0x5a5a5a5au;
+    tc.isn = (uint32_t)xenolith_time_now_ns() ^ 0x5a5a5a5au;
     tc.snd_nxt = tc.isn + 1;
     tc.want = bytes;
     tc.rcvd = 0;
@@ -418,21 +420,21 @@ int tcp_recv_test(struct iface *f, uint16_t port, size_t bytes)
     tc.f = f;
     tc.state = T_LISTEN;
     SAY("tcp-recv: listening on %u\n", port);
-    uint64_t t0 = 0, deadline = time_now_ns() + 120000 * MS, last = time_now_ns();
+    uint64_t t0 = 0, deadline = xenolith_time_now_ns() + 120000 * MS, last = xenolith_time_now_ns();
     size_t seen = 0;
-    while (tc.rcvd < bytes && !tc.bad && time_now_ns() < deadline) {
+    while (tc.rcvd < bytes && !tc.bad && xenolith_time_now_ns() < deadline) {
         if (!t0 && tc.state == T_ESTABLISHED)
-            t0 = time_now_ns();
+            t0 = xenolith_time_now_ns();
         if (tc.rcvd != seen) {
             seen = tc.rcvd;
-            last = time_now_ns();
-        } else if (time_now_ns() - last > 5000 * MS) {
+            last = xenolith_time_now_ns();
+        } else if (xenolith_time_now_ns() - last > 5000 * MS) {
             report_stall("tcp-recv", seen);
-            last = time_now_ns();
+            last = xenolith_time_now_ns();
         }
-        thread_sleep_ns(MS);
+        xenolith_thread_sleep_ns(MS);
     }
-    uint64_t ns = t0 ? time_now_ns() - t0 : 0;
+    uint64_t ns = t0 ? xenolith_time_now_ns() - t0 : 0;
     if (tc.bad || tc.rcvd != bytes) {
         SAY("FAILED: tcp-recv: %zu of %zu bytes%s\n", (size_t)tc.rcvd, bytes,
             tc.bad ? ", data mismatch" : "");
@@ -440,7 +442,7 @@ int tcp_recv_test(struct iface *f, uint16_t port, size_t bytes)
     }
     send_ctl(buf, 0, tc.snd_nxt, TH_FIN | TH_ACK, 0);
     tc.snd_nxt++;
-    thread_sleep_ns(200 * MS);
+    xenolith_thread_sleep_ns(200 * MS);
     tc.state = T_DONE;
     SAY("tcp-recv: %zu bytes in %llu ms (%llu KB/s), %llu segments, largest %llu bytes, %llu "
         "bad checksums, %llu out of order\n",

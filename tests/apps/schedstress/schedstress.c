@@ -111,7 +111,7 @@ static void *mutex_worker(void *arg)
         mutex_lock(&big_lock);
         uint64_t v = locked_sum;
         if (rnd(&seed) % 8 == 0)
-            thread_yield(); /* hold it across a switch now and then */
+            xenolith_thread_yield(); /* hold it across a switch now and then */
         locked_sum = v + 1;
         mutex_unlock(&big_lock);
         tick();
@@ -149,13 +149,13 @@ struct consumer {
 static void *consumer(void *arg)
 {
     struct consumer *c = arg;
-    uint64_t start = time_now_ns();
+    uint64_t start = xenolith_time_now_ns();
     for (int i = 0; i < c->items; i++) {
         int rc;
         if (c->with_timeout) {
             while ((rc = wait_event_timeout(&sem_wq, sem_try_take(), consumer_timeout_ns)) ==
                    -ETIMEDOUT)
-                if (time_now_ns() - start > WAIT_LIMIT_NS)
+                if (xenolith_time_now_ns() - start > WAIT_LIMIT_NS)
                     break;
         } else {
             rc = wait_event_timeout(&sem_wq, sem_try_take(), WAIT_LIMIT_NS);
@@ -178,7 +178,7 @@ static void *producer(void *arg)
     for (int i = 0; i < items; i++) {
         sem_give();
         if (rnd(&seed) % 4 == 0)
-            thread_sleep_ns(rnd(&seed) % (200 * 1000));
+            xenolith_thread_sleep_ns(rnd(&seed) % (200 * 1000));
         tick();
     }
     return NULL;
@@ -193,16 +193,16 @@ static void *sleeper(void *arg)
     uint64_t seed = (uintptr_t)arg * 104729 + 3;
     struct waitq never = WAITQ_INIT(never);
     for (int i = 0; i < ops(20); i++) {
-        uint64_t ns = rnd(&seed) % (2 * MS), t0 = time_now_ns();
+        uint64_t ns = rnd(&seed) % (2 * MS), t0 = xenolith_time_now_ns();
         if (i % 2) {
-            thread_sleep_ns(ns);
-            if (time_now_ns() - t0 < ns)
+            xenolith_thread_sleep_ns(ns);
+            if (xenolith_time_now_ns() - t0 < ns)
                 __atomic_add_fetch(&early_sleeps, 1, __ATOMIC_RELAXED);
         } else {
             int rc = wait_event_timeout(&never, 0, ns + 1);
             if (rc != -ETIMEDOUT)
                 __atomic_add_fetch(&wrong_timeouts, 1, __ATOMIC_RELAXED);
-            if (time_now_ns() - t0 < ns + 1)
+            if (xenolith_time_now_ns() - t0 < ns + 1)
                 __atomic_add_fetch(&early_timeouts, 1, __ATOMIC_RELAXED);
         }
         tick();
@@ -262,12 +262,12 @@ static __attribute__((noinline)) int wait_on_stack(struct handoff *h)
 {
     struct completion c;
     completion_init(&c);
-    h->published = time_now_ns();
+    h->published = xenolith_time_now_ns();
     __atomic_store_n(&h->slot, &c, __ATOMIC_SEQ_CST);
     waitq_wake_all(&h->posted);
     int rc = wait_for_completion_timeout(&c, WAIT_LIMIT_NS);
     if (rc == 0)
-        report_slow("complete() to the waiter running", h->completed, time_now_ns(),
+        report_slow("complete() to the waiter running", h->completed, xenolith_time_now_ns(),
                     thread_current()->timed_out);
     return rc;
 }
@@ -297,10 +297,10 @@ static void *handoff_completer(void *arg)
             FAIL("completion waiter on the other side vanished at %d\n", i);
             return (void *)1;
         }
-        h->taken = time_now_ns();
+        h->taken = xenolith_time_now_ns();
         report_slow("publish to the completer taking it", h->published, h->taken,
                     thread_current()->timed_out);
-        h->completed = time_now_ns();
+        h->completed = xenolith_time_now_ns();
         complete(c);
     }
     return NULL;
@@ -313,7 +313,7 @@ static int detached_done;
 static void *short_lived(void *arg)
 {
     if ((uintptr_t)arg & 1)
-        thread_yield();
+        xenolith_thread_yield();
     return arg;
 }
 
@@ -327,24 +327,24 @@ static void *spawner(void *arg)
 {
     uint64_t seed = (uintptr_t)arg * 6151 + 11;
     for (int i = 0; i < 10 * scale; i++) {
-        struct thread *t[4];
+        struct xenolith_thread *t[4];
         for (int j = 0; j < 4; j++) {
-            t[j] = thread_create("short", short_lived, (void *)(uintptr_t)(i * 4 + j),
-                                 (int)(rnd(&seed) % (uint64_t)ncpu), 0);
+            t[j] = xenolith_thread_create("short", short_lived, (void *)(uintptr_t)(i * 4 + j),
+                                          (int)(rnd(&seed) % (uint64_t)ncpu), 0);
             if (!t[j]) {
-                FAIL("thread_create failed\n");
+                FAIL("xenolith_thread_create failed\n");
                 return (void *)1;
             }
         }
         for (int j = 0; j < 4; j++)
-            if (thread_join(t[j]) != (void *)(uintptr_t)(i * 4 + j))
+            if (xenolith_thread_join(t[j]) != (void *)(uintptr_t)(i * 4 + j))
                 FAIL("join returned a wrong value\n");
-        struct thread *d = thread_create("detached", detached_one, NULL, -1, 0);
+        struct xenolith_thread *d = xenolith_thread_create("detached", detached_one, NULL, -1, 0);
         if (!d) {
-            FAIL("thread_create (detached) failed\n");
+            FAIL("xenolith_thread_create (detached) failed\n");
             return (void *)1;
         }
-        thread_detach(d);
+        xenolith_thread_detach(d);
         tick();
     }
     return NULL;
@@ -371,7 +371,7 @@ static void *victim(void *arg)
 {
     struct hog *h = arg;
     for (int i = 0; i < 10; i++) {
-        thread_sleep_ns(MS);
+        xenolith_thread_sleep_ns(MS);
         h->victim_runs++;
         tick();
     }
@@ -385,10 +385,10 @@ static volatile int finished;
 
 static void *watchdog(void *arg)
 {
-    uint64_t last = 0, since = time_now_ns();
+    uint64_t last = 0, since = xenolith_time_now_ns();
     while (!finished) {
-        thread_sleep_ns(500 * MS);
-        uint64_t now = time_now_ns(), p = __atomic_load_n(&progress, __ATOMIC_RELAXED);
+        xenolith_thread_sleep_ns(500 * MS);
+        uint64_t now = xenolith_time_now_ns(), p = __atomic_load_n(&progress, __ATOMIC_RELAXED);
         if (p != last) {
             last = p;
             since = now;
@@ -407,12 +407,13 @@ static void *watchdog(void *arg)
 
 #define MAX_THREADS 2048
 
-static struct thread *threads[MAX_THREADS];
+static struct xenolith_thread *threads[MAX_THREADS];
 static int nthreads;
 
 static void start(const char *name, void *(*fn)(void *), void *arg, int cpu)
 {
-    if (nthreads == MAX_THREADS || !(threads[nthreads] = thread_create(name, fn, arg, cpu, 0))) {
+    if (nthreads == MAX_THREADS ||
+        !(threads[nthreads] = xenolith_thread_create(name, fn, arg, cpu, 0))) {
         printf("schedstress: cannot start %s\n", name);
         exit(1);
     }
@@ -437,8 +438,8 @@ int main(int argc, char **argv)
     stride = ncpu <= 8 ? 1 : 4;
     consumer_timeout_ns = ncpu <= 8 ? MS : 10 * MS;
     printf("schedstress: %d VCPUs, %d threads per part, scale %d\n", ncpu, per_part, scale);
-    uint64_t t0 = time_now_ns();
-    struct thread *wd = thread_create("watchdog", watchdog, NULL, 0, 0);
+    uint64_t t0 = xenolith_time_now_ns();
+    struct xenolith_thread *wd = xenolith_thread_create("watchdog", watchdog, NULL, 0, 0);
 
     int npairs = per_part;
     struct pair *pairs = calloc((size_t)npairs, sizeof(*pairs));
@@ -492,7 +493,7 @@ int main(int argc, char **argv)
 
     int bad = 0;
     for (int i = 0; i < nthreads; i++)
-        bad += thread_join(threads[i]) != NULL;
+        bad += xenolith_thread_join(threads[i]) != NULL;
     int total_threads = nthreads;
 
     /* Then fairness: on every VCPU a hog starts first, then a thread that must still run. */
@@ -513,7 +514,7 @@ int main(int argc, char **argv)
         start("victim", victim, &hogs[i], i * ncpu / nhogs);
     }
     for (int i = 0; i < nthreads; i++)
-        bad += thread_join(threads[i]) != NULL;
+        bad += xenolith_thread_join(threads[i]) != NULL;
     int victims_ok = 1;
     for (int i = 0; i < nhogs; i++)
         victims_ok &= hogs[i].victim_runs == 10 && hogs[i].spins > 0;
@@ -521,11 +522,11 @@ int main(int argc, char **argv)
         if (smp_cpu(id))
             preempted1 += smp_cpu(id)->sched.preemptions;
     finished = 1;
-    thread_join(wd);
+    xenolith_thread_join(wd);
     /* Detached threads free themselves; give the last ones a moment to count. */
     for (int i = 0; i < 1000 && detached_done < nspawners * 10 * scale; i++)
-        thread_sleep_ns(MS);
-    uint64_t ms = (time_now_ns() - t0) / MS;
+        xenolith_thread_sleep_ns(MS);
+    uint64_t ms = (xenolith_time_now_ns() - t0) / MS;
 
     int moves_ok = 1;
     for (int i = 0; i < npairs; i++)

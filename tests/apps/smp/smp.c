@@ -42,9 +42,9 @@ static void *worker(void *arg)
     part_sum[w->index] = s;
     /* Timers on this CPU: a few sleeps, none may return early. */
     for (int i = 0; i < 3; i++) {
-        uint64_t t0 = time_now_ns();
-        thread_sleep_ns(2000000);
-        if (time_now_ns() - t0 < 2000000)
+        uint64_t t0 = xenolith_time_now_ns();
+        xenolith_thread_sleep_ns(2000000);
+        if (xenolith_time_now_ns() - t0 < 2000000)
             return (void *)1;
     }
     return NULL;
@@ -88,16 +88,16 @@ int main(int argc, char **argv)
         expect_sum += buf[i] * (uint64_t)(i % 251 + 1);
     }
 
-    struct thread *t[MAX_CPUS];
+    struct xenolith_thread *t[MAX_CPUS];
     struct work w[MAX_CPUS];
     int idx = 0;
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     for (int id = 0; id < MAX_CPUS; id++) {
         if (!smp_cpu(id))
             continue;
         w[idx].index = idx;
         w[idx].ncpu = n;
-        t[idx] = thread_create("worker", worker, &w[idx], id, 0);
+        t[idx] = xenolith_thread_create("worker", worker, &w[idx], id, 0);
         if (!t[idx]) {
             printf("smp-test: cannot start a thread on vcpu %d\n", id);
             return 1;
@@ -106,8 +106,8 @@ int main(int argc, char **argv)
     }
     int bad = 0;
     for (int i = 0; i < idx; i++)
-        bad |= thread_join(t[i]) != NULL;
-    uint64_t ms = (time_now_ns() - t0) / 1000000;
+        bad |= xenolith_thread_join(t[i]) != NULL;
+    uint64_t ms = (xenolith_time_now_ns() - t0) / 1000000;
 
     uint64_t sum = 0, total = 0;
     for (int i = 0; i < idx; i++) {
@@ -140,8 +140,8 @@ int main(int argc, char **argv)
         if (smp_cpu(id))
             other = id;
     if (other > 0) {
-        struct thread *p = thread_create("ponger", ponger, NULL, other, 0);
-        t0 = time_now_ns();
+        struct xenolith_thread *p = xenolith_thread_create("ponger", ponger, NULL, other, 0);
+        t0 = xenolith_time_now_ns();
         for (int i = 1; i <= PINGS; i++) {
             ping = i;
             waitq_wake_all(&ping_wq);
@@ -149,25 +149,25 @@ int main(int argc, char **argv)
                 /* Lost or only late? Say where everyone is, then give it 10 s more. */
                 printf("smp-test: pong %d never came (pong is %d); state:\n", i, pong);
                 smp_dump_state();
-                uint64_t late = time_now_ns();
+                uint64_t late = xenolith_time_now_ns();
                 int came = wait_event_timeout(&pong_wq, pong >= i, 10000000000ULL) == 0;
                 printf("smp-test: pong %d %s\n", i,
                        came ? "came late" : "still missing after 10 s more: the wake-up was lost");
                 if (came)
                     printf("smp-test: ... %lu ms after the first 5 s\n",
-                           (unsigned long)((time_now_ns() - late) / 1000000));
+                           (unsigned long)((xenolith_time_now_ns() - late) / 1000000));
                 return 1;
             }
         }
-        thread_join(p);
+        xenolith_thread_join(p);
         printf("smp-test: %d cross-CPU wake-up round trips with vcpu %d, %lu us each, %lu "
                "switches on vcpu %d\n",
-               PINGS, other, (unsigned long)((time_now_ns() - t0) / 1000 / PINGS),
+               PINGS, other, (unsigned long)((xenolith_time_now_ns() - t0) / 1000 / PINGS),
                (unsigned long)smp_cpu(other)->sched.switches, other);
     }
     /* Freed stacks give their guard pages back: every page handed out later must be usable. */
     for (int i = 0; i < 50; i++)
-        thread_join(thread_create("short", ponger_noop, NULL, -1, 0));
+        xenolith_thread_join(xenolith_thread_create("short", ponger_noop, NULL, -1, 0));
     int touched = 0;
     for (int i = 0; i < 400; i++) {
         volatile char *p = pages_alloc(1);

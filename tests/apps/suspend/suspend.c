@@ -9,6 +9,10 @@
  * keeps writing numbered 4 KiB blocks of random data to the first disk (and
  * reading each back) all along; at the end every block written is read back and
  * compared byte for byte, and writes must have completed after every resume.
+ * The writer runs on the last VCPU, so with a queue per VCPU its requests are on
+ * the queue a backend offering fewer queues takes away. Before the first suspend
+ * and after each resume the grant table holds exactly the disk's grants (the
+ * disk is the only device): a reconnect, whatever it renegotiated, leaks none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,14 +23,15 @@
 #include <xenolith/lifecycle.h>
 #include <xenolith/thread.h>
 #include <xenolith/xenstore.h>
-#include "core/smp.h" /* smp_dump_state: what each VCPU does when a worker stopped */
+#include "core/smp.h"               /* smp_dump_state: what each VCPU does when a worker stopped */
+#include "drivers/block/blkfront.h" /* blkfront_grants_held */
 
 #define MS          1000000ULL
 #define MAX_WORKERS 128
 
 struct worker {
     volatile uint64_t count;
-    volatile uint64_t backwards; /* time_now_ns went back between two reads */
+    volatile uint64_t backwards; /* xenolith_time_now_ns went back between two reads */
 };
 
 static struct worker workers[MAX_WORKERS];
@@ -37,10 +42,10 @@ static uint64_t wall_before_us;
 static void *work(void *arg)
 {
     struct worker *w = arg;
-    uint64_t last = time_now_ns();
+    uint64_t last = xenolith_time_now_ns();
     for (;;) {
-        thread_sleep_ns(5 * MS);
-        uint64_t now = time_now_ns();
+        xenolith_thread_sleep_ns(5 * MS);
+        uint64_t now = xenolith_time_now_ns();
         if (now < last)
             w->backwards++;
         last = now;
@@ -71,7 +76,7 @@ static void on_resume(int new_domain, void *arg)
 /* ---- the disk writer ---- */
 
 #define BLOCK 4096
-static struct blk_dev *disk;
+static struct xenolith_blk_dev *disk;
 static uint64_t disk_blocks;
 static volatile uint64_t blocks_written, disk_errors;
 
@@ -93,11 +98,11 @@ static void *disk_writer(void *arg)
     for (uint64_t w = 0;; w++) {
         uint64_t n = w % disk_blocks, pass = w / disk_blocks;
         fill(out, n, pass);
-        if (blk_write(disk, n * BLOCK, out, BLOCK) < 0 ||
-            blk_read(disk, n * BLOCK, in, BLOCK) < 0 || memcmp(in, out, BLOCK) != 0) {
+        if (xenolith_blk_write(disk, n * BLOCK, out, BLOCK) < 0 ||
+            xenolith_blk_read(disk, n * BLOCK, in, BLOCK) < 0 || memcmp(in, out, BLOCK) != 0) {
             disk_errors++;
             printf("suspend-test: disk block %lu: write/read back failed\n", (unsigned long)n);
-            thread_sleep_ns(100 * MS);
+            xenolith_thread_sleep_ns(100 * MS);
             continue;
         }
         __atomic_store_n(&blocks_written, w + 1, __ATOMIC_SEQ_CST);
@@ -117,7 +122,7 @@ static int disk_check(void)
         /* Last completed write of block n: pass (w - 1 - n) / disk_blocks, give or take the
          * one the writer may be doing now (both are accepted). */
         uint64_t pass = (w - 1 - n) / disk_blocks;
-        if (blk_read(disk, n * BLOCK, got, BLOCK) < 0)
+        if (xenolith_blk_read(disk, n * BLOCK, got, BLOCK) < 0)
             return fail("disk: read back failed at the end");
         fill(want, n, pass);
         if (memcmp(got, want, BLOCK) != 0) {
@@ -139,6 +144,14 @@ static int fail(const char *what)
     return 1;
 }
 
+/* Grants in use are the disk's, no more (none leaked) and no fewer. */
+static int grants_check(void)
+{
+    unsigned int in_use, held = blkfront_grants_held(disk, &in_use);
+    printf("suspend-test: grants: %u in use, the disk holds %u\n", in_use, held);
+    return in_use == held ? 0 : fail("grants in use are not the disk's");
+}
+
 /* Every worker counts at least `more` times within 5 s. */
 static int workers_go_on(uint64_t more)
 {
@@ -151,7 +164,7 @@ static int workers_go_on(uint64_t more)
             all &= workers[i].count >= start[i] + more;
         if (all)
             return 1;
-        thread_sleep_ns(100 * MS);
+        xenolith_thread_sleep_ns(100 * MS);
     }
     for (int i = 0; i < nworkers; i++)
         printf("suspend-test: worker %d: %lu -> %lu\n", i, (unsigned long)start[i],
@@ -169,35 +182,38 @@ int main(int argc, char **argv)
     if (xenolith_on_suspend(on_suspend, NULL) < 0 || xenolith_on_resume(on_resume, NULL) < 0)
         return fail("cannot register the handlers");
     for (int i = 0; i < nworkers; i++) {
-        struct thread *t = thread_create("worker", work, &workers[i], i, 0);
+        struct xenolith_thread *t = xenolith_thread_create("worker", work, &workers[i], i, 0);
         if (!t)
             return fail("cannot start a worker");
-        thread_detach(t);
+        xenolith_thread_detach(t);
     }
     if (!workers_go_on(10))
         return fail("workers do not run before any suspend");
     int with_disk = argc > 2 && strcmp(argv[2], "blk") == 0;
     if (with_disk) {
-        struct blk_info info;
-        if (blk_dev_count() < 1 || !(disk = blk_dev_get(0)))
+        struct xenolith_blk_info info;
+        if (xenolith_blk_dev_count() < 1 || !(disk = xenolith_blk_dev_get(0)))
             return fail("no disk");
-        blk_dev_info(disk, &info);
+        xenolith_blk_dev_info(disk, &info);
         disk_blocks = info.sectors * info.sector_size / BLOCK;
         if (disk_blocks > 1024)
             disk_blocks = 1024;
-        struct thread *t = thread_create("disk-writer", disk_writer, NULL, -1, 0);
+        struct xenolith_thread *t =
+            xenolith_thread_create("disk-writer", disk_writer, NULL, nworkers - 1, 0);
         if (!t)
             return fail("cannot start the disk writer");
-        thread_detach(t);
+        xenolith_thread_detach(t);
         while (__atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST) < 10)
-            thread_sleep_ns(10 * MS);
+            xenolith_thread_sleep_ns(10 * MS);
+        if (grants_check())
+            return 1;
     }
     long domid;
-    if (xs_read_int(XS_NO_TX, "domid", &domid) < 0)
+    if (xenolith_xs_read_int(XENOLITH_XS_NO_TX, "domid", &domid) < 0)
         return fail("no domid in xenstore");
     /* A transaction left open across each suspend: void in a new domain (-EAGAIN). */
-    xs_tx_t next_tx;
-    int next_ok = xs_transaction_start(&next_tx) == 0;
+    xenolith_xs_tx_t next_tx;
+    int next_ok = xenolith_xs_transaction_start(&next_tx) == 0;
     printf("suspend-test: ready: %d VCPUs, plan %s, domid %ld\n", nworkers, plan, domid);
     fflush(stdout);
 
@@ -205,25 +221,25 @@ int main(int argc, char **argv)
     for (int round = 1; plan[round - 1]; round++) {
         int want_new = plan[round - 1] == 'n';
         while (__atomic_load_n(&resumes, __ATOMIC_SEQ_CST) < round)
-            thread_sleep_ns(20 * MS);
+            xenolith_thread_sleep_ns(20 * MS);
         /* The transaction left open across this suspend; the next one's opens before
          * we say "resumed" (the harness's cue for the next suspend). */
-        xs_tx_t tx = next_tx;
+        xenolith_xs_tx_t tx = next_tx;
         int tx_ok = next_ok;
         if (plan[round])
-            next_ok = xs_transaction_start(&next_tx) == 0;
+            next_ok = xenolith_xs_transaction_start(&next_tx) == 0;
         if (!tx_ok) {
             bad += fail("cannot start a transaction");
         } else {
-            int wrc = xs_write(tx, "data/suspend-test", "across");
-            int erc = xs_transaction_end(tx, 1);
+            int wrc = xenolith_xs_write(tx, "data/suspend-test", "across");
+            int erc = xenolith_xs_transaction_end(tx, 1);
             printf("suspend-test: transaction open across it: write %d, commit %d\n", wrc, erc);
             if (want_new ? (wrc != -EAGAIN || erc != -EAGAIN) : (wrc != 0 || erc != 0))
                 bad += fail("a transaction open across the suspend was not handled right");
         }
         uint64_t wall_after = wall_us();
         long now_domid = -1;
-        int xs_ok = xs_read_int(XS_NO_TX, "domid", &now_domid) == 0;
+        int xs_ok = xenolith_xs_read_int(XENOLITH_XS_NO_TX, "domid", &now_domid) == 0;
         printf("suspend-test: resumed %d (%s, domid %ld -> %ld)\n", round,
                last_new ? "new domain" : "cancelled", domid, now_domid);
         fflush(stdout);
@@ -244,13 +260,14 @@ int main(int argc, char **argv)
             uint64_t w0 = __atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST);
             for (int i = 0; i < 100 && __atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST) < w0 + 20;
                  i++)
-                thread_sleep_ns(100 * MS);
+                xenolith_thread_sleep_ns(100 * MS);
             if (__atomic_load_n(&blocks_written, __ATOMIC_SEQ_CST) < w0 + 20)
                 bad += fail("disk writes stopped after the resume");
+            bad += grants_check();
         }
-        uint64_t t0 = time_now_ns();
-        thread_sleep_ns(50 * MS);
-        uint64_t slept = time_now_ns() - t0;
+        uint64_t t0 = xenolith_time_now_ns();
+        xenolith_thread_sleep_ns(50 * MS);
+        uint64_t slept = xenolith_time_now_ns() - t0;
         if (slept < 50 * MS || slept > 5000 * MS)
             bad += fail("a 50 ms sleep after the resume was early or lost");
     }

@@ -150,7 +150,7 @@ static long long read_count(int c, int *raw)
 
 static void report(const char *what, long long n, uint64_t t0, const char *hex)
 {
-    uint64_t ns = time_now_ns() - t0;
+    uint64_t ns = xenolith_time_now_ns() - t0;
     printf("tcpbulk: %s %lld bytes in %llu ms (%llu Mbit/s) sha256 %s\n", what, n,
            (unsigned long long)(ns / 1000000),
            (unsigned long long)(ns ? (uint64_t)n * 8000 / ns : 0), hex);
@@ -160,9 +160,9 @@ static void report(const char *what, long long n, uint64_t t0, const char *hex)
 static uint64_t rx_gso_frames(void)
 {
     uint64_t n = 0;
-    for (int i = 0; i < net_dev_count(); i++) {
-        struct net_stats st;
-        net_dev_stats(net_dev_get(i), NET_STATS_ALL, &st);
+    for (int i = 0; i < xenolith_net_dev_count(); i++) {
+        struct xenolith_net_stats st;
+        xenolith_net_dev_stats(xenolith_net_dev_get(i), XENOLITH_NET_STATS_ALL, &st);
         n += st.rx_gso_frames;
     }
     return n;
@@ -175,7 +175,7 @@ static void sink(int c, uint8_t *buf)
     long long want = read_count(c, &raw), got = 0;
     struct sha256 s;
     sha256_init(&s);
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     while (want > 0 && got < want) {
         ssize_t r = recv(c, buf, (size_t)(want - got < CHUNK ? want - got : CHUNK), 0);
         if (r <= 0)
@@ -192,7 +192,7 @@ static void sink(int c, uint8_t *buf)
     if (gso)
         printf("tcpbulk: rx gso in use: %llu large frames with GSO info\n",
                (unsigned long long)gso);
-    else if (net_dev_count() > 0)
+    else if (xenolith_net_dev_count() > 0)
         printf("tcpbulk: rx gso not in use: no frame came with GSO info\n");
     int n = snprintf(line, sizeof(line), "%lld %s\n", got, hex);
     send(c, line, (size_t)n, 0);
@@ -205,7 +205,7 @@ static void source(int c, uint8_t *buf)
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     struct sha256 s;
     sha256_init(&s);
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     while (sent < want) {
         size_t k = (size_t)(want - sent < CHUNK ? want - sent : CHUNK);
         if (!raw || sent == 0)
@@ -368,14 +368,16 @@ int main(int argc, char **argv)
     source_sv.listener = open_socket(SOCK_STREAM, source_sv.port);
     report_sv.listener = open_socket(SOCK_STREAM, report_sv.port);
     int u = open_socket(SOCK_DGRAM, 5003), uc = open_socket(SOCK_DGRAM, 5004);
-    thread_detach(thread_create("report", serve, &report_sv, -1, 0));
-    thread_detach(thread_create("udp-count", udp_counter, (void *)(intptr_t)uc, -1, 0));
-    thread_detach(thread_create("sink", serve, &sink_sv, -1, 0));
-    thread_detach(thread_create("source", serve, &source_sv, -1, 0));
-    thread_detach(thread_create("udp-echo", udp_echo, (void *)(intptr_t)u, -1, 0));
+    xenolith_thread_detach(xenolith_thread_create("report", serve, &report_sv, -1, 0));
+    xenolith_thread_detach(
+        xenolith_thread_create("udp-count", udp_counter, (void *)(intptr_t)uc, -1, 0));
+    xenolith_thread_detach(xenolith_thread_create("sink", serve, &sink_sv, -1, 0));
+    xenolith_thread_detach(xenolith_thread_create("source", serve, &source_sv, -1, 0));
+    xenolith_thread_detach(
+        xenolith_thread_create("udp-echo", udp_echo, (void *)(intptr_t)u, -1, 0));
     printf("tcpbulk: ready (sink 5001, source 5002, udp echo 5003, udp count 5004/5005)\n");
     if (argc > 1 && !strcmp(argv[1], "serve"))
         for (;;)
-            thread_sleep_ns(3600ULL * 1000000000);
+            xenolith_thread_sleep_ns(3600ULL * 1000000000);
     return selftest();
 }

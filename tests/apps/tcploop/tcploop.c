@@ -91,9 +91,10 @@ static void *server(void *arg)
             printf("tcploop: accept: errno %d\n", errno);
             return NULL;
         }
-        struct thread *t = thread_create("conn", serve_conn, (void *)(intptr_t)c, -1, 0);
+        struct xenolith_thread *t =
+            xenolith_thread_create("conn", serve_conn, (void *)(intptr_t)c, -1, 0);
         if (t)
-            thread_detach(t);
+            xenolith_thread_detach(t);
         else
             close(c);
     }
@@ -208,12 +209,12 @@ static void *client_thread(void *arg)
 
 static void concurrent_clients(void)
 {
-    struct thread *t[CLIENTS];
+    struct xenolith_thread *t[CLIENTS];
     for (uintptr_t i = 0; i < CLIENTS; i++)
-        t[i] = thread_create("client", client_thread, (void *)i, -1, 0);
+        t[i] = xenolith_thread_create("client", client_thread, (void *)i, -1, 0);
     int bad = 0;
     for (int i = 0; i < CLIENTS; i++)
-        bad += t[i] ? (int)(uintptr_t)thread_join(t[i]) : 1;
+        bad += t[i] ? (int)(uintptr_t)xenolith_thread_join(t[i]) : 1;
     CHECK(bad == 0, "%d of %d concurrent clients failed", bad, CLIENTS);
 }
 
@@ -275,7 +276,7 @@ static void bulk(const char *host)
         return;
     fill(buf, chunk, 5);
     uint32_t hdr = 0xffffffffu;
-    uint64_t t0 = time_now_ns(), total = (uint64_t)BULK_MB << 20, got = 0;
+    uint64_t t0 = xenolith_time_now_ns(), total = (uint64_t)BULK_MB << 20, got = 0;
     write_all(s, &hdr, 4);
     for (uint64_t sent = 0; sent < total; sent += chunk)
         if (write_all(s, buf, chunk) < 0)
@@ -283,7 +284,7 @@ static void bulk(const char *host)
     shutdown(s, SHUT_WR);
     CHECK(read_all(s, &got, sizeof(got)) == 0 && got == total, "bulk: server got %llu of %llu",
           (unsigned long long)got, (unsigned long long)total);
-    uint64_t ns = time_now_ns() - t0;
+    uint64_t ns = xenolith_time_now_ns() - t0;
     printf("tcploop: bulk %d MiB over %s in %llu ms: %llu Mbit/s\n", BULK_MB, host,
            (unsigned long long)(ns / 1000000), (unsigned long long)(total * 8 * 1000 / ns));
     close(s);
@@ -296,8 +297,8 @@ int main(void)
     int l6 = listen_on("::", AF_INET6);
     if (l4 < 0 || l6 < 0)
         return 1;
-    thread_detach(thread_create("server4", server, (void *)(intptr_t)l4, -1, 0));
-    thread_detach(thread_create("server6", server, (void *)(intptr_t)l6, -1, 0));
+    xenolith_thread_detach(xenolith_thread_create("server4", server, (void *)(intptr_t)l4, -1, 0));
+    xenolith_thread_detach(xenolith_thread_create("server6", server, (void *)(intptr_t)l6, -1, 0));
 
     echo_sizes("127.0.0.1");
     echo_sizes("::1");

@@ -39,20 +39,20 @@ static int dom0_time(const char *key, struct reading *r)
 {
     char path[64], v[48];
     snprintf(path, sizeof(path), "data/%s", key);
-    r->mono_asked = time_now_ns();
+    r->mono_asked = xenolith_time_now_ns();
     r->wall_asked = wall_now();
     printf("timers: waiting for dom0's clock at %s\n", path);
     fflush(stdout);
     for (int i = 0; i < 6000; i++) {
-        int n = xs_read(XS_NO_TX, path, v, sizeof(v) - 1);
+        int n = xenolith_xs_read(XENOLITH_XS_NO_TX, path, v, sizeof(v) - 1);
         if (n > 0) {
-            r->mono_read = time_now_ns();
+            r->mono_read = xenolith_time_now_ns();
             r->wall_read = wall_now();
             v[n] = 0;
             r->dom0 = strtod(v, NULL);
             return 0;
         }
-        thread_sleep_ns(10 * 1000 * 1000);
+        xenolith_thread_sleep_ns(10 * 1000 * 1000);
     }
     printf("timers: dom0 never wrote %s\n", path);
     return -1;
@@ -96,7 +96,7 @@ static volatile uint64_t fired_at[NTIMERS];
 static void fire(struct timer *t, void *arg)
 {
     int i = (int)(t - timers);
-    fired_at[i] = time_now_ns();
+    fired_at[i] = xenolith_time_now_ns();
 }
 
 static int count_fired(void)
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
     struct reading before, after;
     if (dom0 && check_wall("dom0-time", &before) < 0)
         return 1;
-    uint64_t seed = 12345, now = time_now_ns();
+    uint64_t seed = 12345, now = xenolith_time_now_ns();
     for (int i = 0; i < NTIMERS; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         deadline[i] = now + 1000000 + (seed >> 33) % 2000000000ULL;
@@ -133,8 +133,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < NTIMERS; i++)
         last = deadline[i] > last ? deadline[i] : last;
     /* Lateness is not asserted (a busy host delays us): wait well past the last one. */
-    while (count_fired() < NTIMERS && time_now_ns() < last + 30000000000ULL)
-        thread_sleep_ns(10 * 1000 * 1000);
+    while (count_fired() < NTIMERS && xenolith_time_now_ns() < last + 30000000000ULL)
+        xenolith_thread_sleep_ns(10 * 1000 * 1000);
 
     int early = 0, missing = 0;
     uint64_t worst_late = 0;
@@ -153,9 +153,9 @@ int main(int argc, char **argv)
 
     uint64_t lens[] = {1000, 1000000, 20000000, 150000000};
     for (unsigned int i = 0; i < 4; i++) {
-        uint64_t t0 = time_now_ns();
-        thread_sleep_ns(lens[i]);
-        uint64_t took = time_now_ns() - t0;
+        uint64_t t0 = xenolith_time_now_ns();
+        xenolith_thread_sleep_ns(lens[i]);
+        uint64_t took = xenolith_time_now_ns() - t0;
         if (took < lens[i]) {
             printf("timers: sleep of %lu ns returned after %lu ns\n", (unsigned long)lens[i],
                    (unsigned long)took);

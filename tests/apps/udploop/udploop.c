@@ -66,7 +66,8 @@ static int start_server(int family, const char *host)
     int s = socket(family, SOCK_DGRAM, 0);
     CHECK(s >= 3, "udp socket");
     CHECK(bind(s, (struct sockaddr *)&ss, len) == 0, "bind %s", host);
-    thread_detach(thread_create("udpecho", echo_server, (void *)(intptr_t)s, -1, 0));
+    xenolith_thread_detach(
+        xenolith_thread_create("udpecho", echo_server, (void *)(intptr_t)s, -1, 0));
     return s;
 }
 
@@ -132,12 +133,12 @@ static void rates(void)
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     connect(s, (struct sockaddr *)&to, tl);
     char buf[64] = {1};
-    uint64_t t0 = time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns();
     int ok = 0;
     for (int i = 0; i < RATE_N; i++)
         if (send(s, buf, 64, 0) == 64 && recv(s, buf, 64, 0) == 64)
             ok++;
-    uint64_t ns = time_now_ns() - t0;
+    uint64_t ns = xenolith_time_now_ns() - t0;
     CHECK(ok == RATE_N, "ping-pong: %d of %d", ok, RATE_N);
     printf("udploop: 64-byte ping-pong %llu round trips/s (%llu us each)\n",
            (unsigned long long)(RATE_N * 1000000000ULL / ns),

@@ -50,7 +50,7 @@ static uint64_t chunk_value(uint64_t k)
 }
 
 struct spread {
-    struct thread *t;
+    struct xenolith_thread *t;
     uint64_t sum, chunks;
     int last_cpu;
 };
@@ -67,9 +67,9 @@ static void *spread_work(void *arg)
         w->sum += chunk_value(k);
         w->last_cpu = (int)this_cpu()->id;
         if (++w->chunks % 4 == 0)
-            thread_sleep_ns(MS);
+            xenolith_thread_sleep_ns(MS);
         else
-            thread_yield();
+            xenolith_thread_yield();
     }
     return NULL;
 }
@@ -77,7 +77,7 @@ static void *spread_work(void *arg)
 static void workload_start(void)
 {
     for (int i = 0; i < SPREAD; i++)
-        spread[i].t = thread_create("spread", spread_work, &spread[i], -1, 0);
+        spread[i].t = xenolith_thread_create("spread", spread_work, &spread[i], -1, 0);
 }
 
 /* Stop it; the total over every chunk claimed must be exact. */
@@ -86,7 +86,7 @@ static void workload_check(void)
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     uint64_t sum = 0, chunks = 0, want = 0;
     for (int i = 0; i < SPREAD; i++) {
-        thread_join(spread[i].t);
+        xenolith_thread_join(spread[i].t);
         sum += spread[i].sum;
         chunks += spread[i].chunks;
     }
@@ -102,7 +102,7 @@ static void workload_check(void)
 /* ---- threads made for a VCPU that goes offline ---- */
 
 struct made_for {
-    struct thread *t;
+    struct xenolith_thread *t;
     int vcpu, timed, rc, ended_on;
     int moved_wakes; /* timeouts that fired on another VCPU than the one it slept on */
     uint64_t offlines_before;
@@ -148,7 +148,8 @@ static void made_for_start(int online)
             memset(m, 0, sizeof(*m));
             m->vcpu = id;
             m->timed = timed;
-            m->t = thread_create(timed ? "timed-waiter" : "blocked", made_for_wait, m, id, 0);
+            m->t =
+                xenolith_thread_create(timed ? "timed-waiter" : "blocked", made_for_wait, m, id, 0);
             CHECK(m->t != NULL, "no thread for vcpu %d", id);
         }
 }
@@ -163,7 +164,7 @@ static void made_for_check(const char *when)
         struct made_for *m = &made[i];
         if (!m->t)
             continue;
-        thread_join(m->t);
+        xenolith_thread_join(m->t);
         on0 += m->ended_on == 0;
         moved_wakes += m->moved_wakes;
         CHECK(m->ended_on == 0, "%s: thread made for vcpu %d ended on vcpu %d", when, m->vcpu,
@@ -213,7 +214,7 @@ static int chan_fire(struct loop_chan *ch)
     int before = __atomic_load_n(&ch->count, __ATOMIC_ACQUIRE);
     evtchn_send(ch->peer);
     for (int i = 0; i < 200 && __atomic_load_n(&ch->count, __ATOMIC_ACQUIRE) == before; i++)
-        thread_sleep_ns(10 * MS);
+        xenolith_thread_sleep_ns(10 * MS);
     return __atomic_load_n(&ch->count, __ATOMIC_ACQUIRE) != before ? ch->last_cpu : -1;
 }
 
@@ -244,7 +245,7 @@ static void chans_check(const char *when, int from)
 static int wait_online(int want, int seconds)
 {
     for (int i = 0; i < seconds * 50 && xenolith_online_cpus() != want; i++)
-        thread_sleep_ns(20 * MS);
+        xenolith_thread_sleep_ns(20 * MS);
     int now = xenolith_online_cpus();
     CHECK(now == want, "%d online, waited for %d", now, want);
     return now == want ? 0 : -1;
@@ -265,7 +266,7 @@ static void idle_counters_check(const char *when, int from)
         }
         printf("\n");
         if (!round)
-            thread_sleep_ns(S);
+            xenolith_thread_sleep_ns(S);
     }
     int steady = 1;
     for (int id = 1; id < from; id++)
@@ -303,7 +304,7 @@ static void offline_phase(int from, int cycle)
         return; /* failed already */
     made_for_start(from);
     chans_bind(from);
-    thread_sleep_ns(200 * MS); /* let them block */
+    xenolith_thread_sleep_ns(200 * MS); /* let them block */
     printf("vcpu-test: %s: ready for offline\n", when);
     if (wait_online(1, 120) < 0)
         return;
@@ -311,7 +312,7 @@ static void offline_phase(int from, int cycle)
     moved_check(when, from);
     uint64_t chunks = __atomic_load_n(&next_chunk, __ATOMIC_RELAXED);
     while (__atomic_load_n(&next_chunk, __ATOMIC_RELAXED) < chunks + 2 * SPREAD)
-        thread_sleep_ns(10 * MS);
+        xenolith_thread_sleep_ns(10 * MS);
     int on0 = 0;
     for (int i = 0; i < SPREAD; i++)
         on0 += spread[i].last_cpu == 0;
@@ -341,17 +342,17 @@ static void online_phase(int n, int cycle)
 {
     if (wait_online(n, 120) < 0)
         return;
-    struct thread *t[MAXV];
+    struct xenolith_thread *t[MAXV];
     sum = 0;
     for (int i = 0; i < n; i++) {
         ran_on[i] = -1;
-        t[i] = thread_create("pinned", pinned_work, (void *)(intptr_t)i, i, 0);
+        t[i] = xenolith_thread_create("pinned", pinned_work, (void *)(intptr_t)i, i, 0);
         CHECK(t[i] != NULL, "no worker on vcpu %d", i);
     }
     int where = 1;
     for (int i = 0; i < n; i++) {
         if (t[i])
-            thread_join(t[i]);
+            xenolith_thread_join(t[i]);
         where &= ran_on[i] == i;
     }
     CHECK(where && sum == (uint64_t)ADDS * n, "%d online: workers ran where put %d, sum %llu", n,
@@ -367,9 +368,9 @@ static void wait_go(const char *value)
 {
     char v[16];
     for (;;) {
-        if (xs_read(XS_NO_TX, "data/vcpu", v, sizeof(v)) > 0 && !strcmp(v, value))
+        if (xenolith_xs_read(XENOLITH_XS_NO_TX, "data/vcpu", v, sizeof(v)) > 0 && !strcmp(v, value))
             return;
-        thread_sleep_ns(20 * MS);
+        xenolith_thread_sleep_ns(20 * MS);
     }
 }
 
@@ -390,7 +391,7 @@ int main(int argc, char **argv)
         wait_go("restored");
         printf("vcpu-test: after the restore: %d online\n", xenolith_online_cpus());
         wait_go("asked");
-        thread_sleep_ns(S);
+        xenolith_thread_sleep_ns(S);
         CHECK(xenolith_online_cpus() == 1, "%d online after the restore", xenolith_online_cpus());
         printf("vcpu-test: VCPUs offline across the restore stay offline: %d online\n",
                xenolith_online_cpus());

@@ -24,10 +24,10 @@
 static volatile int watch_fired;
 static char watch_value[64];
 
-static void on_dom0_write(struct xs_watch *w, const char *path, void *arg)
+static void on_dom0_write(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     char v[64];
-    if (xs_read(XS_NO_TX, "data/from-dom0", v, sizeof(v)) > 0) {
+    if (xenolith_xs_read(XENOLITH_XS_NO_TX, "data/from-dom0", v, sizeof(v)) > 0) {
         strcpy(watch_value, v);
         watch_fired = 1;
     }
@@ -35,7 +35,7 @@ static void on_dom0_write(struct xs_watch *w, const char *path, void *arg)
 
 static volatile int counter_changed;
 
-static void on_counter(struct xs_watch *w, const char *path, void *arg)
+static void on_counter(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     counter_changed++;
 }
@@ -45,22 +45,22 @@ struct tx_state {
 };
 
 /* Read the counter, let dom0 change it under us on the first attempt, then add one. */
-/* A slow callback: xs_unwatch from elsewhere must wait for it to end. */
+/* A slow callback: xenolith_xs_unwatch from elsewhere must wait for it to end. */
 static volatile int slow_calls, slow_inside, slow_done;
-static void on_flood(struct xs_watch *w, const char *path, void *arg)
+static void on_flood(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     slow_calls++;
     slow_inside = 1;
-    thread_sleep_ns(300 * 1000 * 1000);
+    xenolith_thread_sleep_ns(300 * 1000 * 1000);
     slow_inside = 0;
     slow_done++;
 }
 
-static int bump_counter(xs_tx_t tx, void *arg)
+static int bump_counter(xenolith_xs_tx_t tx, void *arg)
 {
     struct tx_state *st = arg;
     long v;
-    int rc = xs_read_int(tx, "data/counter", &v);
+    int rc = xenolith_xs_read_int(tx, "data/counter", &v);
     if (rc < 0)
         return rc;
     if (st->attempts++ == 0) {
@@ -68,33 +68,37 @@ static int bump_counter(xs_tx_t tx, void *arg)
         printf("xs-test: in transaction, counter=%ld\n", v);
         fflush(stdout);
         for (int i = 0; i < 3000 && counter_changed == seen; i++)
-            thread_sleep_ns(10 * 1000 * 1000);
+            xenolith_thread_sleep_ns(10 * 1000 * 1000);
         CHECK(counter_changed != seen, "dom0 never changed data/counter");
     }
     char buf[32];
     snprintf(buf, sizeof(buf), "%ld", v + 1);
-    return xs_write(tx, "data/counter", buf);
+    return xenolith_xs_write(tx, "data/counter", buf);
 }
 
 int main(void)
 {
     char buf[128];
-    int domid = xs_domid();
+    int domid = xenolith_xs_domid();
     CHECK(domid > 0, "domid %d", domid);
     printf("xs-test: domid %d\n", domid);
 
-    CHECK(xs_write(XS_NO_TX, "data/a", "alpha") == 0, "write data/a");
-    CHECK(xs_write(XS_NO_TX, "data/b", "beta") == 0, "write data/b");
-    CHECK(xs_read(XS_NO_TX, "data/a", buf, sizeof(buf)) == 5 && !strcmp(buf, "alpha"), "read a");
+    CHECK(xenolith_xs_write(XENOLITH_XS_NO_TX, "data/a", "alpha") == 0, "write data/a");
+    CHECK(xenolith_xs_write(XENOLITH_XS_NO_TX, "data/b", "beta") == 0, "write data/b");
+    CHECK(xenolith_xs_read(XENOLITH_XS_NO_TX, "data/a", buf, sizeof(buf)) == 5 &&
+              !strcmp(buf, "alpha"),
+          "read a");
     snprintf(buf, sizeof(buf), "/local/domain/%d/data/b", domid);
-    char *b = xs_read_alloc(XS_NO_TX, buf);
+    char *b = xenolith_xs_read_alloc(XENOLITH_XS_NO_TX, buf);
     CHECK(b && !strcmp(b, "beta"), "absolute read of b");
     free(b);
-    CHECK(xs_read(XS_NO_TX, "data/a", buf, 3) == -ERANGE, "short buffer gives -ERANGE");
-    CHECK(xs_read(XS_NO_TX, "data/nonexistent", buf, sizeof(buf)) == -ENOENT, "ENOENT");
+    CHECK(xenolith_xs_read(XENOLITH_XS_NO_TX, "data/a", buf, 3) == -ERANGE,
+          "short buffer gives -ERANGE");
+    CHECK(xenolith_xs_read(XENOLITH_XS_NO_TX, "data/nonexistent", buf, sizeof(buf)) == -ENOENT,
+          "ENOENT");
 
     char **names;
-    int n = xs_directory(XS_NO_TX, "data", &names);
+    int n = xenolith_xs_directory(XENOLITH_XS_NO_TX, "data", &names);
     int have_a = 0, have_b = 0;
     for (int i = 0; i < n; i++) {
         have_a |= !strcmp(names[i], "a");
@@ -102,60 +106,65 @@ int main(void)
     }
     free(names);
     CHECK(n >= 2 && have_a && have_b, "directory data: %d entries", n);
-    CHECK(xs_rm(XS_NO_TX, "data/a") == 0, "rm data/a");
-    CHECK(xs_read(XS_NO_TX, "data/a", buf, sizeof(buf)) == -ENOENT, "a gone after rm");
-    struct xs_perm perms[4];
-    CHECK(xs_get_perms(XS_NO_TX, "data/b", perms, 4) >= 1 && perms[0].domid == domid,
+    CHECK(xenolith_xs_rm(XENOLITH_XS_NO_TX, "data/a") == 0, "rm data/a");
+    CHECK(xenolith_xs_read(XENOLITH_XS_NO_TX, "data/a", buf, sizeof(buf)) == -ENOENT,
+          "a gone after rm");
+    struct xenolith_xs_perm perms[4];
+    CHECK(xenolith_xs_get_perms(XENOLITH_XS_NO_TX, "data/b", perms, 4) >= 1 &&
+              perms[0].domid == domid,
           "perms of data/b owned by us");
-    struct xs_perm set[2] = {{XS_PERM_NONE, (uint16_t)domid}, {XS_PERM_READ, 0}};
-    CHECK(xs_set_perms(XS_NO_TX, "data/b", set, 2) == 0, "set perms");
-    CHECK(xs_get_perms(XS_NO_TX, "data/b", perms, 4) == 2 && perms[1].domid == 0 &&
-              perms[1].perm == XS_PERM_READ,
+    struct xenolith_xs_perm set[2] = {{XENOLITH_XS_PERM_NONE, (uint16_t)domid},
+                                      {XENOLITH_XS_PERM_READ, 0}};
+    CHECK(xenolith_xs_set_perms(XENOLITH_XS_NO_TX, "data/b", set, 2) == 0, "set perms");
+    CHECK(xenolith_xs_get_perms(XENOLITH_XS_NO_TX, "data/b", perms, 4) == 2 &&
+              perms[1].domid == 0 && perms[1].perm == XENOLITH_XS_PERM_READ,
           "perms read back");
     printf("xs-test: basic ok\n");
 
     /* A watch that dom0 fires. */
-    static struct xs_watch w;
-    CHECK(xs_watch(&w, "data/from-dom0", on_dom0_write, NULL) == 0, "watch");
+    static struct xenolith_xs_watch w;
+    CHECK(xenolith_xs_watch(&w, "data/from-dom0", on_dom0_write, NULL) == 0, "watch");
     printf("xs-test: watching data/from-dom0\n");
     fflush(stdout);
     for (int i = 0; i < 3000 && !watch_fired; i++)
-        thread_sleep_ns(10 * 1000 * 1000);
+        xenolith_thread_sleep_ns(10 * 1000 * 1000);
     CHECK(watch_fired, "watch never fired");
     CHECK(!strcmp(watch_value, "hello-from-dom0"), "watch value '%s'", watch_value);
-    xs_unwatch(&w);
+    xenolith_xs_unwatch(&w);
     printf("xs-test: watch ok value=%s\n", watch_value);
 
     /* A transaction dom0 conflicts with: the first commit must fail and be retried. */
-    static struct xs_watch cw;
-    CHECK(xs_write(XS_NO_TX, "data/counter", "10") == 0, "init counter");
-    CHECK(xs_watch(&cw, "data/counter", on_counter, NULL) == 0, "watch counter");
-    thread_sleep_ns(100 * 1000 * 1000); /* let the initial watch event pass */
+    static struct xenolith_xs_watch cw;
+    CHECK(xenolith_xs_write(XENOLITH_XS_NO_TX, "data/counter", "10") == 0, "init counter");
+    CHECK(xenolith_xs_watch(&cw, "data/counter", on_counter, NULL) == 0, "watch counter");
+    xenolith_thread_sleep_ns(100 * 1000 * 1000); /* let the initial watch event pass */
     struct tx_state st = {0};
-    int rc = xs_transaction(bump_counter, &st);
+    int rc = xenolith_xs_transaction(bump_counter, &st);
     CHECK(rc == 0, "transaction: %d", rc);
     long v;
-    CHECK(xs_read_int(XS_NO_TX, "data/counter", &v) == 0, "read counter");
+    CHECK(xenolith_xs_read_int(XENOLITH_XS_NO_TX, "data/counter", &v) == 0, "read counter");
     CHECK(st.attempts >= 2, "transaction committed without a retry (%d attempts)", st.attempts);
     CHECK(v == 101, "counter %ld, expected 101 (dom0 wrote 100, we added 1)", v);
     printf("xs-test: transaction retried, %d attempts, counter=%ld\n", st.attempts, v);
 
     /* Reset the ring with xenstored (as after a resume): data stays, watches come back.
      * Only when xenstored offers it (XENSTORE_SERVER_FEATURE_RECONNECTION). */
-    static struct xs_watch again;
-    CHECK(xs_watch(&again, "data/from-dom0", on_dom0_write, NULL) == 0, "watch again");
-    thread_sleep_ns(100 * 1000 * 1000);
+    static struct xenolith_xs_watch again;
+    CHECK(xenolith_xs_watch(&again, "data/from-dom0", on_dom0_write, NULL) == 0, "watch again");
+    xenolith_thread_sleep_ns(100 * 1000 * 1000);
     rc = xenstore_reconnect();
     if (rc == -ENOTSUP) {
         printf("xs-test: xenstored offers no ring reconnection; reconnect not tested\n");
     } else {
         CHECK(rc == 0, "reconnect: %d", rc);
-        CHECK(xs_read(XS_NO_TX, "data/b", buf, sizeof(buf)) == 4 && !strcmp(buf, "beta"),
+        CHECK(xenolith_xs_read(XENOLITH_XS_NO_TX, "data/b", buf, sizeof(buf)) == 4 &&
+                  !strcmp(buf, "beta"),
               "data after reconnect");
         watch_fired = 0;
-        CHECK(xs_write(XS_NO_TX, "data/from-dom0", "after-reconnect") == 0, "write");
+        CHECK(xenolith_xs_write(XENOLITH_XS_NO_TX, "data/from-dom0", "after-reconnect") == 0,
+              "write");
         for (int i = 0; i < 3000 && strcmp(watch_value, "after-reconnect"); i++)
-            thread_sleep_ns(10 * 1000 * 1000);
+            xenolith_thread_sleep_ns(10 * 1000 * 1000);
         CHECK(!strcmp(watch_value, "after-reconnect"), "watch after reconnect: '%s'", watch_value);
         printf("xs-test: watch after reconnect ok\n");
     }
@@ -163,31 +172,32 @@ int main(void)
      * 2000 quick writes to a watched node whose callback takes 300 ms: events for the
      * same path merge, so once the writes are done at most one more callback is due
      * and all is quiet within 2 s (2000 separate events would take 10 minutes). Then
-     * xs_unwatch, called while a callback runs, returns only once it has ended.
+     * xenolith_xs_unwatch, called while a callback runs, returns only once it has ended.
      */
-    static struct xs_watch flood;
-    CHECK(xs_watch(&flood, "data/flood", on_flood, NULL) == 0, "watch flood");
+    static struct xenolith_xs_watch flood;
+    CHECK(xenolith_xs_watch(&flood, "data/flood", on_flood, NULL) == 0, "watch flood");
     for (int i = 0; i < 2000; i++) {
         snprintf(buf, sizeof(buf), "%d", i);
-        CHECK(xs_write(XS_NO_TX, "data/flood", buf) == 0, "flood write %d", i);
+        CHECK(xenolith_xs_write(XENOLITH_XS_NO_TX, "data/flood", buf) == 0, "flood write %d", i);
     }
     int calls = -1;
     for (int i = 0; i < 20 && calls != slow_calls; i++) {
         calls = slow_calls;
-        thread_sleep_ns(700 * 1000 * 1000);
+        xenolith_thread_sleep_ns(700 * 1000 * 1000);
     }
     CHECK(calls == slow_calls && !slow_inside, "callbacks still coming after the writes (%d)",
           slow_calls);
     CHECK(calls >= 1 && calls < 150, "2000 writes gave %d callbacks", calls);
-    CHECK(xs_write(XS_NO_TX, "data/flood", "last") == 0, "write last");
+    CHECK(xenolith_xs_write(XENOLITH_XS_NO_TX, "data/flood", "last") == 0, "write last");
     for (int i = 0; i < 3000 && !slow_inside; i++)
-        thread_sleep_ns(1000 * 1000);
+        xenolith_thread_sleep_ns(1000 * 1000);
     CHECK(slow_inside, "no callback for the last write");
     int before = slow_done;
-    CHECK(xs_unwatch(&flood) == 0, "unwatch flood");
-    CHECK(!slow_inside && slow_done == before + 1, "xs_unwatch returned while its callback ran");
-    thread_sleep_ns(500 * 1000 * 1000);
-    CHECK(slow_calls == calls + 1, "a callback ran after xs_unwatch");
+    CHECK(xenolith_xs_unwatch(&flood) == 0, "unwatch flood");
+    CHECK(!slow_inside && slow_done == before + 1,
+          "xenolith_xs_unwatch returned while its callback ran");
+    xenolith_thread_sleep_ns(500 * 1000 * 1000);
+    CHECK(slow_calls == calls + 1, "a callback ran after xenolith_xs_unwatch");
     printf("xs-test: 2000 writes, %d callbacks; unwatch waited for the running one\n", calls);
 
     printf("xs-test: all ok\n");
