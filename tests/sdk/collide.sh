@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # An app may use any name <xenolith/*.h> does not declare: this one defines eight names
 # the kernel uses inside (panic, printk, timer_init, schedule, mutex_lock,
-# page_alloc_init, evtchn_init, gnttab_init), is built against the installed SDK with
-# xenolith-cc and boots under QEMU. Its own functions run when it calls them; the
+# page_alloc_init, evtchn_init, gnttab_init) and five the public API had before it took
+# the xenolith_ prefix (thread_create, blk_read, net_tx, xs_read, time_now_ns), is built
+# against the installed SDK with xenolith-cc and boots under QEMU. Its own functions run when it calls them; the
 # kernel's calls still reach the kernel's (threads sleep and join, /tmp works, a fault
 # gives the kernel's crash report, never one of the app's functions). The ELF is kept
 # as build/sdk/collide.elf.
@@ -108,6 +109,37 @@ OWN unsigned gnttab_init(unsigned x)
     return x ^ 0xff;
 }
 
+/* The public API's names before the xenolith_ prefix: the kernel has none of them. */
+OWN int thread_create(int x)
+{
+    calls++;
+    return x + 5;
+}
+
+OWN int blk_read(int a, int b)
+{
+    calls++;
+    return a + b;
+}
+
+OWN const char *net_tx(void)
+{
+    calls++;
+    return "frame";
+}
+
+OWN int xs_read(const char *key)
+{
+    calls++;
+    return (int)strlen(key);
+}
+
+OWN long time_now_ns(long x)
+{
+    calls++;
+    return x + 1;
+}
+
 static void *sleeper(void *arg)
 {
     xenolith_thread_sleep_ns(20 * 1000 * 1000);
@@ -126,6 +158,8 @@ int main(int argc, char **argv)
            "evtchn_init=%ld gnttab_init=%u\n",
            printk(1), timer_init(), n, mutex_lock(&m), page_alloc_init(), evtchn_init(21),
            gnttab_init(0xf0));
+    printf("collide: thread_create=%d blk_read=%d net_tx=%s xs_read=%d time_now_ns=%ld\n",
+           thread_create(10), blk_read(4, 5), net_tx(), xs_read("shutdown"), time_now_ns(1000));
     printf("collide: the app's functions ran %d times\n", calls);
 
     /* The kernel at work: a thread that sleeps, a file in /tmp. */
@@ -144,12 +178,12 @@ int main(int argc, char **argv)
     printf("collide: /tmp/collide %s\n", rw ? "read back" : "FAILED");
 
     printf("collide: after the kernel's work, the app's functions ran %d times\n", calls);
-    return got == 7 && slept >= 20 && rw && calls == 8 ? 0 : 1;
+    return got == 7 && slept >= 20 && rw && calls == 13 ? 0 : 1;
 }
 C
 
 if (cd "$app" && "$prefix/bin/xenolith-cc" -O2 -g -Wall -Werror -o app.elf main.c) >"$tmp/build.log" 2>&1; then
-    ok "an app defining panic, printk, timer_init, schedule, mutex_lock, page_alloc_init, evtchn_init, gnttab_init links against the SDK"
+    ok "an app defining panic, printk, timer_init, schedule, mutex_lock, page_alloc_init, evtchn_init, gnttab_init, thread_create, blk_read, net_tx, xs_read, time_now_ns links against the SDK"
 else
     cat "$tmp/build.log"
     bad "the colliding app does not link against the installed SDK"
@@ -160,10 +194,16 @@ cp "$app/app.elf" "$root/build/sdk/collide.elf"
 
 # Each name is global once, in the app's text (linker.ld's __app_text_start/end); the
 # kernel's own stays linked beside it, local or renamed __xenolith_k_NAME. The kernel
-# calls none of its global schedule (core/sched.c inlines it), so --gc-sections drops it.
-names="panic printk timer_init schedule mutex_lock page_alloc_init evtchn_init gnttab_init"
-if nm "$app/app.elf" | awk -v names="$names" -v unused=schedule '
-    BEGIN { n = split(names, l, " "); for (i = 1; i <= n; i++) want[l[i]] = 1 }
+# calls none of its global schedule (core/sched.c inlines it), so --gc-sections drops it;
+# the old public names are the app's alone (the kernel's carry the xenolith_ prefix).
+names="panic printk timer_init schedule mutex_lock page_alloc_init evtchn_init gnttab_init
+    thread_create blk_read net_tx xs_read time_now_ns"
+unused="schedule thread_create blk_read net_tx xs_read time_now_ns"
+if nm "$app/app.elf" | awk -v names="$names" -v unused="$unused" '
+    BEGIN {
+        n = split(names, l, " "); for (i = 1; i <= n; i++) want[l[i]] = 1
+        u = split(unused, l, " "); for (i = 1; i <= u; i++) none[l[i]] = 1
+    }
     $3 == "__app_text_start" { lo = $1 } $3 == "__app_text_end" { hi = $1 }
     { a[NR] = $1; t[NR] = $2; s[NR] = $3 }
     END {
@@ -177,7 +217,7 @@ if nm "$app/app.elf" | awk -v names="$names" -v unused=schedule '
         }
         for (k in want) {
             printf "%s: app %d, kernel %d%s\n", k, app[k], kern[k], bad[k] ? ", other " bad[k] : ""
-            if (app[k] == 1 && kern[k] == (k == unused ? 0 : 1) && !bad[k]) ok++
+            if (app[k] == 1 && kern[k] == (k in none ? 0 : 1) && !bad[k]) ok++
         }
         exit ok != n
     }' >"$tmp/nm.txt"; then
@@ -189,8 +229,9 @@ fi
 
 if boot run 1 "" && console run "collide: the app's panic(by the app)" \
     "collide: printk=2 timer_init=42 schedule=10 mutex_lock=1 page_alloc_init=pages evtchn_init=42 gnttab_init=15" \
-    "collide: the app's functions ran 8 times" "collide: thread returned 7 after >= 20 ms" \
-    "collide: /tmp/collide read back" "collide: after the kernel's work, the app's functions ran 8 times" \
+    "collide: thread_create=15 blk_read=9 net_tx=frame xs_read=8 time_now_ns=1001" \
+    "collide: the app's functions ran 13 times" "collide: thread returned 7 after >= 20 ms" \
+    "collide: /tmp/collide read back" "collide: after the kernel's work, the app's functions ran 13 times" \
     "xenolith: exit 0"; then
     ok "boots: the app's own functions ran, and the kernel's scheduler, timers and /tmp still work"
 else
