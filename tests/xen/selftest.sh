@@ -31,7 +31,7 @@ reported() {
 }
 
 check "exit status is 1 (got $rc)" test "$rc" -eq 1
-check "closing line is '1 passed, 11 failed'" test "$(tail -n 1 "$log")" = "1 passed, 11 failed"
+check "closing line is '1 passed, 12 failed'" test "$(tail -n 1 "$log")" = "1 passed, 12 failed"
 check "spin: timeout" reported spin-expect-poweroff FAIL "timeout: still running after 8s"
 check "fault: wrong shutdown reason" reported fault-expect-poweroff FAIL \
 	"shutdown: expected poweroff, got crash"
@@ -40,6 +40,8 @@ check "missing marker" reported hello-missing-marker FAIL "marker missing: 'this
 check "unwanted marker" reported hello-absent-marker FAIL "unwanted marker present"
 check "failing run step" reported spin-run-fails FAIL "live check failed (exit 1): echo about to fail; false"
 check "failing run step: its output is shown" grep -q 'about to fail' "$log"
+check "cleanup runs after a failed step" grep -q 'cleanup ran after the failure' "$log"
+check "failing cleanup" reported hello-cleanup-fails FAIL "cleanup failed (exit 3): exit 3"
 check "failing after check" reported hello-after-fails FAIL "after check failed (exit 1): false"
 check "wait: the domain ended first" reported hello-wait-ends FAIL \
 	"domain ended before 'hello never says this' appeared"

@@ -195,7 +195,7 @@ xt_plan() {
 			bytes=$(xt_size_bytes "$s") || err "disk: bad size '$s'"
 			case ${fill:=zero} in zero | pattern) ;; *) err "disk: fill is zero or pattern" ;; esac
 			disks+=("$v $bytes $fill") ;;
-		wait | run | after | marker | absent)
+		wait | run | after | cleanup | marker | absent)
 			[[ -n $rest ]] || err "$key needs an argument"
 			steps+=("$key $rest") ;;
 		save | restore | checkpoint | migrate)

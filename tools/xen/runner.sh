@@ -7,7 +7,7 @@
 # /xt/plan is the manifest as the host normalised it (tests/xen/README.md): one directive
 # a line, "KEYWORD REST", a "guest NAME" line opening each block and "end" closing it:
 #   timeout S | expect REASON | reboots N | disk VDEV BYTES FILL |
-#   wait TEXT | run CMD | after CMD | marker TEXT | absent TEXT | paused 1 |
+#   wait TEXT | run CMD | after CMD | cleanup CMD | marker TEXT | absent TEXT | paused 1 |
 #   save | restore | checkpoint | migrate   (xl save, restore -F, save -c, migrate to
 #   this host: see save_guest) | start virsh XML (virsh create instead of xl create:
 #   see virsh_start)
@@ -133,6 +133,19 @@ run_check() {
 	cat "$G/check.out" >>"$G/out"
 	[ $_rc -eq 0 ] || fail "$1 check failed (exit $_rc): $2"
 	return $_rc
+}
+
+# run_cleanup CMD: put back what the guest's steps changed in dom0, whatever became of
+# the guest (after checks are skipped once it failed). Bounded on its own, not by the
+# guest's deadline, which may be gone.
+run_cleanup() {
+	echo "cleanup: $1" >>"$G/out"
+	echo "@@XT OUT $name|\$ $1"
+	(cd "$G" && timeout 30 sh -c "$1") </dev/null >"$G/check.out" 2>&1
+	_rc=$?
+	sed "s/^/@@XT OUT $name|/" "$G/check.out"
+	cat "$G/check.out" >>"$G/out"
+	[ $_rc -eq 0 ] || fail "cleanup failed (exit $_rc): $1"
 }
 
 # wait_domid: until the monitor says the domain runs (or gives up); sets domid
@@ -378,6 +391,7 @@ run_guest() {
 		marker) grep -qF -- "$rest" "$log" 2>/dev/null || fail "marker missing: '$rest'" ;;
 		absent) grep -qF -- "$rest" "$log" 2>/dev/null && fail "unwanted marker present: '$rest'" ;;
 		after) [ -z "$why" ] && run_check after "$rest" ;;
+		cleanup) run_cleanup "$rest" ;;
 		esac
 	done <"$G/steps"
 
