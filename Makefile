@@ -57,7 +57,7 @@ COLD_SRC := boot/start_info.c boot/pv_legacy.c core/init.c core/memmap.c core/cm
 	drivers/xen/xenbus_parse.c
 $(patsubst %,$(B)/k/%.o,$(COLD_SRC)): KCFLAGS += -Os
 
-all: $(B)/hello.elf test-apps $(B)/tools/hostile $(B)/sdklib/libxenolith.a
+all: $(B)/hello.elf test-apps $(B)/tools/hostile $(B)/tools/unpause $(B)/sdklib/libxenolith.a
 
 # dom0 programs for the nested suite (tools/xen/hostile), linked with Debian's libxen-dev.
 DOM0CC ?= $(CROSS_COMPILE)gcc
@@ -66,6 +66,10 @@ $(B)/tools/hostile: tools/xen/hostile/hostile.c
 	@echo "  DOM0CC  $@"
 	@$(DOM0CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lxenstore -lxenevtchn \
 		-lxengnttab -lpthread
+$(B)/tools/unpause: tools/xen/unpause/unpause.c
+	@mkdir -p $(dir $@)
+	@echo "  DOM0CC  $@"
+	@$(DOM0CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lxenctrl
 
 -include $(shell find $(B)/k $(B)/app $(B)/lwip-obj $(B)/net -name '*.d' 2>/dev/null)
 

@@ -33,8 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONNECT_TIMEOUT_NS (30ULL * 1000 * 1000 * 1000)
-
 /* Command-line knobs (xenolith.blk.NAME=VALUE), mostly to test each feature's absence. */
 static int opt_queues;          /* 0: one per online VCPU */
 static int opt_ring_order = -1; /* -1: the backend's maximum (up to 4) */
@@ -44,6 +42,7 @@ static int opt_flush = 1;
 static int opt_discard = 1;
 static int opt_timeout_ms = 30000;
 static int opt_pool_kib = 4096;
+static int opt_connect_timeout_ms = 30000;
 int blk_opt_ignore_readonly;
 KERNEL_OPTION(opt_queues, "blk.queues", OPT_INT, "block queues per disk (0: one per VCPU)");
 KERNEL_OPTION(opt_ring_order, "blk.ring_order", OPT_INT,
@@ -55,6 +54,8 @@ KERNEL_OPTION(opt_flush, "blk.flush", OPT_BOOL, "use feature-flush-cache if offe
 KERNEL_OPTION(opt_discard, "blk.discard", OPT_BOOL, "use feature-discard if offered");
 KERNEL_OPTION(opt_timeout_ms, "blk.timeout_ms", OPT_INT,
               "disconnect a disk whose backend sits on a request this long");
+KERNEL_OPTION(opt_connect_timeout_ms, "blk.connect_timeout_ms", OPT_INT,
+              "give up on a backend that does not take each handshake step this long");
 KERNEL_OPTION(opt_pool_kib, "blk.pool_kib", OPT_INT,
               "most memory per block queue for data pages, in KiB (taken as needed)");
 KERNEL_OPTION(blk_opt_ignore_readonly, "blk.test_ignore_readonly", OPT_BOOL,
@@ -161,6 +162,8 @@ void blkfront_break(struct xenolith_blk_dev *d, int err, const char *fmt, ...)
 static void backend_state_changed(struct xenolith_xs_watch *w, const char *path, void *arg)
 {
     struct xenolith_blk_dev *d = arg;
+    if (__atomic_load_n(&d->moving, __ATOMIC_ACQUIRE))
+        return; /* the old backend's path, gone with the old domain: the reconnect decides */
     int s = xenbus_otherend_state(&d->xb);
     if (s >= 0 && s != XenbusStateClosing && s != XenbusStateClosed && s != XenbusStateUnknown)
         return;
@@ -438,7 +441,8 @@ static int handshake(struct xenolith_blk_dev *d, struct handshake *h, int (*prep
         .write_keys = write_keys,
         .finish = finish,
         .drv = h,
-        .timeout_ns = CONNECT_TIMEOUT_NS,
+        .timeout_ns =
+            (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 30000) * 1000000,
     };
     return xenbus_frontend_connect(&d->xb, &f);
 }
@@ -483,6 +487,9 @@ static void blk_suspend(void *arg)
 {
     for (int i = 0; i < ndevs; i++) {
         struct xenolith_blk_dev *d = devs[i];
+        /* From here the backend watched may be the old domain's (its path gone after a
+         * restore): its watch firing is not the backend leaving. */
+        __atomic_store_n(&d->moving, 1, __ATOMIC_RELEASE);
         for (unsigned int k = 0; k < d->nqueues && !d->broken; k++)
             if (blkq_quiesce(&d->queues[k], QUIESCE_NS) < 0)
                 printk("blk %s: queue %u: the backend did not answer before the suspend\n",
@@ -570,6 +577,7 @@ static int reconnect(struct xenolith_blk_dev *d)
     ksnprintf(id, sizeof(id), "%u", d->info.vdev);
     struct handshake h = {.d = d, .was = d->info};
     xenolith_xs_unwatch(&d->state_watch);
+    __atomic_store_n(&d->moving, 0, __ATOMIC_RELEASE);
     xenbus_device_release(&d->xb);
     int rc = xenbus_device_init(&d->xb, "vbd", id);
     if (rc < 0 || (rc = handshake(d, &h, renegotiate_rings, regrant_pools)) < 0)
@@ -615,11 +623,18 @@ unsigned int blkfront_grants_held(struct xenolith_blk_dev *d, unsigned int *in_u
 static void blk_resume(int new_domain, void *arg)
 {
     if (!new_domain) {
-        for (int i = 0; i < ndevs; i++)
+        for (int i = 0; i < ndevs; i++) {
+            __atomic_store_n(&devs[i]->moving, 0, __ATOMIC_RELEASE);
             for (unsigned int k = 0; k < devs[i]->nqueues; k++)
                 blkq_resume(&devs[i]->queues[k]);
+            if (!devs[i]->broken) /* a backend that left meanwhile was not heard */
+                backend_state_changed(&devs[i]->state_watch, NULL, devs[i]);
+        }
         return;
     }
+    for (int i = 0; i < ndevs; i++)
+        for (unsigned int k = 0; k < devs[i]->nqueues; k++)
+            blkq_forget_port(&devs[i]->queues[k]);
     struct xenolith_thread *t =
         xenolith_thread_create("blk-reconnect", reconnect_thread, NULL, 0, 0);
     if (t)
@@ -943,8 +958,10 @@ static int sync_io(struct xenolith_blk_dev *d, enum xenolith_blk_op op, uint64_t
         .done = sync_done,
         .arg = &w,
     };
-    /* A callback waiting for its own queue's thread would wait forever. */
-    if (d && queue_of_caller(d)->thread == thread_current())
+    /* A callback waiting for its own queue's thread would wait forever. A detached
+     * device has no queue: the submit says so. */
+    struct blk_queue *mine = d ? queue_of_caller(d) : NULL;
+    if (mine && mine->thread == thread_current())
         return -EDEADLK;
     int rc = xenolith_blk_submit(d, &r);
     if (rc < 0)

@@ -82,6 +82,7 @@ struct xenolith_blk_dev {
     struct blk_queue *queues;
     unsigned int queues_cap; /* entries allocated (kept for a re-attach) */
     int gone;                /* detached and released; a re-attach reconnects it */
+    int moving; /* a new domain, until reconnected: the watched backend is the old one's */
     int persistent;
     uint32_t max_segs; /* segments per ring request */
     uint8_t flush_op;  /* BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER, or 0 (nothing to do) */
@@ -123,6 +124,9 @@ int blkq_teardown(struct blk_queue *q);
  */
 int blkq_quiesce(struct blk_queue *q, uint64_t timeout_ns);
 void blkq_resume(struct blk_queue *q);
+/* In a new domain, before anything else: the queue's event channel went with the old
+ * domain, and its number may be someone else's now: never close or unmask it. */
+void blkq_forget_port(struct blk_queue *q);
 
 /*
  * In a new domain, for the new backend (every grant and the event channel of

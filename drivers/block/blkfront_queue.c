@@ -732,6 +732,13 @@ void blkq_resume(struct blk_queue *q)
     wake_thread(q);
 }
 
+void blkq_forget_port(struct blk_queue *q)
+{
+    mutex_lock(&q->lock);
+    q->port_bound = 0;
+    mutex_unlock(&q->lock);
+}
+
 /* A grant made to the old backend: its entry is empty in the new table, only the ref is ours. */
 static void forget_grant(grant_ref_t ref)
 {

@@ -26,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BACKEND_WAIT_NS (10ULL * 1000000000ULL)
-#define CLOSE_WAIT_NS   (5ULL * 1000000000ULL)
-#define STOP_WAIT_NS    (2ULL * 1000000000ULL)
+static int opt_connect_timeout_ms = 10000;
+KERNEL_OPTION(opt_connect_timeout_ms, "net.connect_timeout_ms", OPT_INT,
+              "give up on a backend that does not take each handshake step this long");
+#define CLOSE_WAIT_NS (5ULL * 1000000000ULL)
+#define STOP_WAIT_NS  (2ULL * 1000000000ULL)
 
 static int opt_queues;
 KERNEL_OPTION(opt_queues, "net.queues", OPT_INT, "netfront queues per device (0: one per VCPU)");
@@ -305,7 +307,8 @@ static int handshake(struct xenolith_net_dev *d, struct handshake *h, int (*prep
         .prepare = prepare,
         .write_keys = handshake_keys,
         .drv = h,
-        .timeout_ns = BACKEND_WAIT_NS,
+        .timeout_ns =
+            (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 10000) * 1000000,
     };
     return xenbus_frontend_connect(&d->xb, &f);
 }

@@ -238,6 +238,39 @@ static int xs_talk(char *msg, int len, struct xs_request *r)
     return xs_talk_unchecked(msg, len, r);
 }
 
+/*
+ * A reply later than XS_SLOW_NS is worth one console line (xenstored stopped or
+ * swamped, e.g. while it catches up after a restore); the first reply after that
+ * says it is over. The request still waits up to XS_TIMEOUT_NS in all.
+ */
+#define XS_SLOW_NS (2ULL * 1000000000ULL)
+static int xs_slow;
+static uint64_t xs_slow_since;
+
+static int wait_reply(struct xs_request *r)
+{
+    uint64_t t0 = xenolith_time_now_ns();
+    int rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE), XS_SLOW_NS);
+    if (rc < 0) {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&xs_slow, &expected, 1, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST)) {
+            xs_slow_since = t0;
+            printk(
+                "xenstore: not answering yet (request %u waited %llu ms); waiting up to %llu s\n",
+                r->req_id, (unsigned long long)(XS_SLOW_NS / 1000000),
+                (unsigned long long)(XS_TIMEOUT_NS / 1000000000));
+        }
+        rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE),
+                                XS_TIMEOUT_NS - XS_SLOW_NS);
+    }
+    if (rc == 0 && __atomic_load_n(&xs_slow, __ATOMIC_ACQUIRE) &&
+        __atomic_exchange_n(&xs_slow, 0, __ATOMIC_SEQ_CST))
+        printk("xenstore: answering again after %llu ms\n",
+               (unsigned long long)((xenolith_time_now_ns() - xs_slow_since) / 1000000));
+    return rc;
+}
+
 static int xs_talk_unchecked(char *msg, int len, struct xs_request *r)
 {
     if (len < 0)
@@ -253,7 +286,7 @@ static int xs_talk_unchecked(char *msg, int len, struct xs_request *r)
 
     int rc = ring_write_all(msg, (size_t)len, r);
     if (rc == 0)
-        rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE), XS_TIMEOUT_NS);
+        rc = wait_reply(r);
     if (rc < 0) {
         if (pending_take(r->req_id) == NULL) {
             /* The reply (or a failure) raced with our timeout: take it. */

@@ -198,9 +198,12 @@ xt_plan() {
 		wait | run | after | cleanup | marker | absent)
 			[[ -n $rest ]] || err "$key needs an argument"
 			steps+=("$key $rest") ;;
-		save | restore | checkpoint | migrate)
+		save | restore | restore-paused | checkpoint | migrate)
 			[[ -z $rest ]] || err "$key takes no argument"
 			steps+=("$key") ;;
+		migrate-fail)
+			[[ -n $rest ]] || err "migrate-fail needs the receiving command"
+			steps+=("$key $rest") ;;
 		skip) skip=${rest:-skipped} ;;
 		paused) steps+=("paused 1") ;;
 		start)

@@ -8,8 +8,9 @@
 # a line, "KEYWORD REST", a "guest NAME" line opening each block and "end" closing it:
 #   timeout S | expect REASON | reboots N | disk VDEV BYTES FILL |
 #   wait TEXT | run CMD | after CMD | cleanup CMD | marker TEXT | absent TEXT | paused 1 |
-#   save | restore | checkpoint | migrate   (xl save, restore -F, save -c, migrate to
-#   this host: see save_guest) | start virsh XML (virsh create instead of xl create:
+#   save | restore | restore-paused | checkpoint | migrate | migrate-fail RECEIVER
+#   (xl save, restore -F [-p], save -c, migrate to this host, a migration that
+#   fails: see save_guest) | start virsh XML (virsh create instead of xl create:
 #   see virsh_start)
 #
 # It reports to the host on the console (hvc0 -> Xen -> serial), one "@@XT ..." line
@@ -198,12 +199,37 @@ migrate_guest() {
 	[ -n "$pdomid" ] || fail "xl migrate: no domain $name afterwards"
 	export DOMID=$pdomid
 }
+# migrate-fail RECEIVER: a live migration that must fail, to a receiving side that
+# dom0 has made fail (RECEIVER is the command xl runs in place of the target's
+# migrate-receive). A failure after the suspend resumes the same domain, its suspend
+# cancelled: xl migrate must exit non-zero and the domain go on, with the same domid.
+# xl's monitor exits at the suspend, so from here its fate is polled.
+migrate_fail_guest() {
+	if xl migrate -s '' "$name" "$1" >>"$G/out" 2>&1; then
+		fail "xl migrate to '$1' did not fail"
+		return
+	fi
+	tail -n 4 "$G/out" | sed "s/^/@@XT OUT $name|/"
+	_i=0
+	while [ -z "$polled" ] && alive && [ $_i -lt 25 ]; do sleep $tick; _i=$((_i + 1)); done
+	[ -z "$polled" ] && alive && kill "$xlpid" 2>/dev/null
+	nmon=$((nmon + 1))
+	mv "$G/xl.out" "$G/xl.out.$nmon"
+	: >"$G/xl.out"
+	polled=1
+	poll_state
+	[ "$pdomid" = "$DOMID" ] ||
+		fail "after the failed migration domain $name is '$pdomid', not $DOMID"
+	case $pstate in '' | *s* | *c*) fail "after the failed migration $name is not running ('$pstate')" ;; esac
+}
 # restore: xl restore -F becomes the monitor (its output the new xl.out; the
 # previous one is kept as xl.out.N); the console log goes on under the same name.
+# restore_guest -p (restore-paused): the new domain stays paused, its backends set up,
+# so that dom0 can act before it runs; a later step runs xl unpause $DOMID.
 restore_guest() {
 	nmon=$((nmon + 1))
 	mv "$G/xl.out" "$G/xl.out.$nmon"
-	xl restore -F "$G/save.chk" </dev/null >"$G/xl.out" 2>&1 &
+	xl restore -F $1 "$G/save.chk" </dev/null >"$G/xl.out" 2>&1 &
 	xlpid=$! polled=
 	wait_domid
 	rm -f "$G/save.chk" # dom0's /tmp is RAM: a guest's image is as big as the guest
@@ -342,8 +368,10 @@ run_guest() {
 			run) run_check live "$rest" ;;
 			save) save_guest ;;
 			restore) restore_guest ;;
+			restore-paused) restore_guest -p ;;
 			checkpoint) checkpoint_guest ;;
 			migrate) migrate_guest ;;
+			migrate-fail) migrate_fail_guest "$rest" ;;
 			esac
 			[ -n "$why" ] && break
 		done <"$G/steps"
