@@ -98,6 +98,12 @@ static int cycle(int c, uint8_t *buf, uint8_t *back)
         printf("hotplug-test: FAIL cycle %d: never released\n", c);
         return -1;
     }
+    /* Released: no queues left, and a read must still fail cleanly rather than fault. */
+    rc = xenolith_blk_read(dev, 0, back, 4096);
+    if (rc != -EIO) {
+        printf("hotplug-test: FAIL cycle %d: a read after the release gave %d, not EIO\n", c, rc);
+        return -1;
+    }
     printf("hotplug-test: cycle %d: detached after %lu reads, I/O failed with EIO, connected %d\n",
            c, reads, xenolith_blk_dev_connected(dev));
     return xenolith_blk_dev_connected(dev) ? -1 : 0;
