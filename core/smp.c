@@ -302,13 +302,25 @@ int smp_offline_wait(unsigned int id)
     return c ? 0 : -ENOENT;
 }
 
+/* Back online (this CPU, interrupts off): its TLB may hold mappings that shootdowns skipped. */
+static void rejoin(struct cpu *c)
+{
+    write_cr3(read_cr3());
+    timer_rejoin_cpu();
+    sched_cpu_rejoin();
+    __atomic_store_n(&c->smp.down, 0, __ATOMIC_RELEASE);
+    smp_register_cpu(c);
+}
+
 /*
  * On the CPU going offline, from its idle loop, interrupts off: threads, device
  * events and timers go to CPUs that stay (events before timers: their handlers,
  * run here one last time, may arm some); then out of the table, and down in the
- * hypervisor. When the toolstack brings it back, platform->cpu_down returns here
- * (Xen keeps a down VCPU's state in the same domain: nothing to redo), and it
- * joins again: its TLB may hold mappings that shootdowns skipped meanwhile.
+ * hypervisor. When the toolstack brings it back in the same domain,
+ * platform->cpu_down returns here (Xen keeps a down VCPU's state: nothing to
+ * redo), and it joins again. In a new domain (a restore or a migration since it
+ * went down) it never returns here: it starts afresh (smp_restart_cpu) and joins
+ * through smp_cpu_restarted.
  */
 void smp_cpu_offline_self(void)
 {
@@ -323,13 +335,14 @@ void smp_cpu_offline_self(void)
     c->smp.offlines++;
     __atomic_store_n(&c->smp.down, 1, __ATOMIC_RELEASE);
     int rc = platform->cpu_down(c);
-    write_cr3(read_cr3());
-    timer_rejoin_cpu();
-    sched_cpu_rejoin();
-    __atomic_store_n(&c->smp.down, 0, __ATOMIC_RELEASE);
-    smp_register_cpu(c);
+    rejoin(c);
     if (rc < 0)
         printk("smp: vcpu %u could not go down (%d); it stays online\n", c->id, rc);
+}
+
+void smp_cpu_restarted(struct cpu *c)
+{
+    rejoin(c);
 }
 
 void spin_backoff(void)

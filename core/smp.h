@@ -99,6 +99,16 @@ unsigned int smp_possible_cpus(void);
  */
 int smp_hotplug_cpu(unsigned int id);
 
+/*
+ * Start c again, an offline VCPU that Xen no longer knows (it was down when the
+ * domain was saved or migrated: in the new domain it is uninitialised): a fresh
+ * context on its own per-CPU block and idle stack, the same per-CPU set-up as a
+ * resume (xen_cpu_setup), then it joins (smp_cpu_restarted, on it). 0 once it is
+ * online, -EEXIST, or -errno.
+ */
+int smp_restart_cpu(struct cpu *c);
+void smp_cpu_restarted(struct cpu *c);
+
 /* Print every online CPU's scheduler, timer and event state. */
 void smp_dump_state(void);
 

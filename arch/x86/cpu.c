@@ -61,7 +61,8 @@ void cpu_init(struct cpu *c, unsigned int id)
     c->arch.gdt[1] = 0x00af9a000000ffffULL;
     c->arch.gdt[2] = 0x00cf92000000ffffULL;
 
-    for (int i = 0; i < NR_IST; i++) {
+    int again = c->arch.tss.ist[0] != 0; /* set up before: it keeps its stacks */
+    for (int i = 0; i < NR_IST && !again; i++) {
         void *top = stack_alloc(IST_STACK_SIZE);
         if (!top)
             panic("cpu%u: no memory for IST stacks", id);

@@ -28,11 +28,13 @@ struct tss {
 struct arch_cpu {
     uint64_t gdt[5]; /* null, code, data, tss (two slots) */
     struct tss tss;
+    void *idle_stack; /* a secondary VCPU's: the top of the stack it started on */
 };
 
 struct cpu;
 
-/* Load this CPU's GDT, TSS (with IST stacks), the shared IDT, and the GS base. */
+/* Load this CPU's GDT, TSS (with IST stacks), the shared IDT, and the GS base. Again for a
+ * CPU that starts afresh (a VCPU restarted in a new domain): the same tables and stacks. */
 void cpu_init(struct cpu *c, unsigned int id);
 
 /* Fill the shared IDT once, before the first cpu_init. */

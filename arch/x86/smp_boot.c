@@ -4,6 +4,8 @@
  * cross-checks the count. Each online VCPU is started straight in 64-bit mode
  * with VCPUOP_initialise (a vcpu_hvm_context sharing our page tables) and
  * VCPUOP_up, on its own stack with a guard page, and brings itself up in ap_main.
+ * One that was offline across a restore or a migration is started the same way
+ * again, on the same stack, and sets itself up again in ap_restart_main.
  */
 #include "core/kernel.h"
 #include "core/mm.h"
@@ -28,7 +30,9 @@
 #define AP_TIMEOUT_NS (10ULL * 1000000000ULL)
 
 void ap_entry64(void);
+void ap_restart64(void);
 _Noreturn void ap_main(struct cpu *c);
+_Noreturn void ap_restart_main(struct cpu *c);
 
 static unsigned int possible_cpus = 1;
 
@@ -47,8 +51,9 @@ static unsigned int xen_vcpu_count(void)
 }
 
 /*
- * A VCPU's own hypervisor state, in the one order a VCPU's start and a resume in
- * a new domain (each VCPU for itself, drivers/xen/suspend.c) both use: events
+ * A VCPU's own hypervisor state, in the one order a VCPU's start, a resume in a
+ * new domain (each VCPU for itself, drivers/xen/suspend.c) and a restart of one
+ * that was offline across it (ap_restart_main, resume = 1) all use: events
  * (FIFO control block, upcall vector), the timer interrupt, the IPIs. Runs on c.
  * The boot VCPU's first set-up is part of kernel_start (it also picks the ABI).
  */
@@ -75,6 +80,24 @@ _Noreturn void ap_main(struct cpu *c)
     sched_idle_loop();
 }
 
+/*
+ * A VCPU that was offline when the domain was saved, started again in the new one
+ * (smp_restart_cpu): Xen kept nothing of it, so it starts like a fresh AP, at the
+ * top of its idle stack (the frames it went down in, the idle loop's and
+ * smp_cpu_offline_self's, are left behind: they held no lock). Its per-CPU block,
+ * idle thread, run queue and timers are as it left them; its hypervisor state is
+ * set up again as a parked VCPU's is after a resume, by the same function.
+ */
+_Noreturn void ap_restart_main(struct cpu *c)
+{
+    cpu_init(c, c->id); /* its tables and IST stacks again */
+    if (xen_cpu_setup(c, 1) < 0)
+        panic("vcpu %u: cannot set up its events, timer or IPIs again", c->id);
+    smp_cpu_restarted(c);
+    irq_enable();
+    sched_idle_loop();
+}
+
 static uint64_t read_cr0(void)
 {
     uint64_t v;
@@ -89,26 +112,22 @@ static uint64_t read_cr4(void)
     return v;
 }
 
-static int start_ap(unsigned int id)
+/*
+ * Start VCPU c->id at entry (rsp = stack, rdi = c) with VCPUOP_initialise and
+ * VCPUOP_up, sharing our page tables, and wait until it is online. t0: when its
+ * bring-up began.
+ */
+static int launch_ap(struct cpu *c, void *stack, void (*entry)(void), uint64_t t0)
 {
-    uint64_t t0 = xenolith_time_now_ns();
-    size_t npages = ALIGN_UP(sizeof(struct cpu), PAGE_SIZE) / PAGE_SIZE;
-    struct cpu *c = pages_alloc(npages);
-    char *stack = stack_alloc(AP_STACK_SIZE);
-    if (!c || !stack)
-        return -ENOMEM;
-    memset(c, 0, npages * PAGE_SIZE);
-    c->self = c;
-    c->id = id;
-
+    unsigned int id = c->id;
     /* Xen refuses to initialise a VCPU past the 32 legacy slots without a vcpu_info. */
     if (vcpu_info_register(c) < 0)
         return -EINVAL;
 
-    static struct vcpu_hvm_context ctx; /* one at a time: start_ap waits for each */
+    static struct vcpu_hvm_context ctx; /* one at a time: launch_ap waits for each */
     memset(&ctx, 0, sizeof(ctx));
     ctx.mode = VCPU_HVM_MODE_64B;
-    ctx.cpu_regs.x86_64.rip = (uintptr_t)ap_entry64;
+    ctx.cpu_regs.x86_64.rip = (uintptr_t)entry;
     ctx.cpu_regs.x86_64.rsp = (uintptr_t)stack;
     ctx.cpu_regs.x86_64.rdi = (uintptr_t)c;
     ctx.cpu_regs.x86_64.rflags = 0x2;
@@ -136,6 +155,21 @@ static int start_ap(unsigned int id)
     return 0;
 }
 
+static int start_ap(unsigned int id)
+{
+    uint64_t t0 = xenolith_time_now_ns();
+    size_t npages = ALIGN_UP(sizeof(struct cpu), PAGE_SIZE) / PAGE_SIZE;
+    struct cpu *c = pages_alloc(npages);
+    char *stack = stack_alloc(AP_STACK_SIZE);
+    if (!c || !stack)
+        return -ENOMEM;
+    memset(c, 0, npages * PAGE_SIZE);
+    c->self = c;
+    c->id = id;
+    c->arch.idle_stack = stack;
+    return launch_ap(c, stack, ap_entry64, t0);
+}
+
 /* One bring-up at a time: start_ap's context is static. */
 static struct mutex hotplug_lock = MUTEX_INIT(hotplug_lock);
 
@@ -149,6 +183,25 @@ int smp_hotplug_cpu(unsigned int id)
     if (rc == 0)
         printk("smp: vcpu %u up in %lu us (hotplug); %d online\n", id,
                (unsigned long)(smp_cpu((int)id)->bringup_ns / 1000), smp_num_online());
+    return rc;
+}
+
+int smp_restart_cpu(struct cpu *c)
+{
+    uint64_t t0 = xenolith_time_now_ns();
+    mutex_lock(&hotplug_lock);
+    int rc = -EEXIST;
+    if (!smp_cpu((int)c->id)) {
+        /* Its ports were the old domain's: nothing may signal or poll them meanwhile. */
+        c->smp.ipi_port = c->smp.lock_port = 0;
+        c->timers.virq_port = 0;
+        rc = launch_ap(c, c->arch.idle_stack, ap_restart64, t0);
+    }
+    mutex_unlock(&hotplug_lock);
+    if (rc == 0)
+        printk("smp: vcpu %u started again in %lu us (offline across a restore or migration: a new "
+               "context, its own per-CPU block and idle stack); %d online\n",
+               c->id, (unsigned long)(c->bringup_ns / 1000), smp_num_online());
     return rc;
 }
 

@@ -42,3 +42,10 @@ ap_entry64:
     xorl %ebp, %ebp
     call ap_main
     ud2
+
+/* A VCPU started again in a new domain (smp_restart_cpu): rsp = its idle stack, rdi = struct cpu. */
+    .globl ap_restart64
+ap_restart64:
+    xorl %ebp, %ebp
+    call ap_restart_main
+    ud2

@@ -68,8 +68,9 @@ static int xen_vcpu_down_self(struct cpu *c)
     long rc = hypercall_vcpu_op(VCPUOP_down, c->id, NULL);
     /*
      * Here again after VCPUOP_up: in the same domain, since Xen saves no state of
-     * a down VCPU (a restore leaves it uninitialised, and VCPUOP_up then fails),
-     * so its vcpu_info, FIFO control block, upcall vector and ports are as left.
+     * a down VCPU (a restore leaves it uninitialised, VCPUOP_up then fails, and it
+     * is started afresh: smp_restart_cpu), so its vcpu_info, FIFO control block,
+     * upcall vector and ports are as left.
      */
     return (int)rc;
 }

@@ -2,7 +2,10 @@
  * VCPU hotplug: the toolstack (xl vcpu-set) writes cpu/N/availability = "online"
  * or "offline" for each VCPU up to maxvcpus. Online brings VCPU N up: through the
  * boot path the first time (smp_hotplug_cpu), with VCPUOP_up after it was
- * offline (it then returns from its VCPUOP_down and rejoins by itself). Offline
+ * offline (it then returns from its VCPUOP_down and rejoins by itself), or, when
+ * it was offline across a restore or a migration (Xen kept nothing of it, and
+ * VCPUOP_up says it is uninitialised), afresh on its own per-CPU block and idle
+ * stack (smp_restart_cpu). Offline
  * moves its threads, timers and device events to VCPUs that stay and lets it
  * take itself down with VCPUOP_down (core/smp.c: smp_offline_cpu); we wait until
  * Xen says it is down. VCPU 0 stays. Runs in the xenstore watch thread, one
@@ -25,7 +28,6 @@ const char xenolith_link_vcpu_hotplug = 1;
 
 static struct xenolith_xs_watch cpu_watch;
 static unsigned char said[MAX_CPUS]; /* a bad value or a refusal, said once per change */
-static unsigned char lost[MAX_CPUS]; /* offline across a restore: cannot come back */
 
 static int xen_vcpu_is_up(unsigned int id)
 {
@@ -53,16 +55,9 @@ static void offline_done(unsigned int id)
 /* A VCPU that was offline: up again in Xen, and it rejoins by itself. */
 static int bring_back(struct cpu *c)
 {
-    if (lost[c->id])
-        return 0; /* said already */
     long rc = hypercall_vcpu_op(VCPUOP_up, c->id, NULL);
-    if (rc == -EINVAL) {
-        lost[c->id] = 1;
-        printk("vcpu-hotplug: vcpu %u was offline across a restore, and Xen kept nothing of it; "
-               "it cannot come back in this domain\n",
-               c->id);
-        return 0;
-    }
+    if (rc == -EINVAL) /* uninitialised: the domain is new since it went down */
+        return smp_restart_cpu(c);
     if (rc < 0)
         return (int)rc;
     for (int i = 0; !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE); i++) {
