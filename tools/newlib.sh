@@ -78,7 +78,7 @@ trap 'rm -rf "$WORK" "$DEST"' EXIT
 TARGET=x86_64-elf
 # No padding before functions, jumps, loops or labels, as for the kernel (the Makefile's
 # ARCHFLAGS): gcc's -O2 would align each function to 16 bytes.
-TCFLAGS="-O2 -g -ffreestanding -mno-red-zone -mcmodel=small -fno-pic -fno-pie -fno-stack-protector \
+TCFLAGS="-Os -g -ffreestanding -mno-red-zone -mcmodel=small -fno-pic -fno-pie -fno-stack-protector \
 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
 -falign-functions=1 -falign-jumps=1 -falign-loops=1 -falign-labels=1 \
 -D__DYNAMIC_REENT__ -fno-tree-vectorize -Wa,--noexecstack"
