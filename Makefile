@@ -54,7 +54,7 @@ COLD_SRC := boot/start_info.c boot/pv_legacy.c core/init.c core/memmap.c core/cm
 	drivers/xen/xenstore.c drivers/xen/xs_wire.c drivers/xen/xs_ring.c drivers/xen/xenbus.c \
 	drivers/xen/control.c drivers/xen/physmap.c drivers/xen/shared_info.c drivers/xen/suspend.c \
 	boot/start_info_read.c core/callbacks.c drivers/xen/balloon.c drivers/xen/vcpu_hotplug.c \
-	drivers/xen/xenbus_parse.c
+	drivers/xen/xenbus_parse.c core/mm.c core/syscalls.c
 $(patsubst %,$(B)/k/%.o,$(COLD_SRC)): KCFLAGS += -Os
 
 all: $(B)/hello.elf test-apps $(B)/tools/hostile $(B)/tools/unpause $(B)/sdklib/libxenolith.a
