@@ -535,6 +535,13 @@ void sched_init_cpu(struct cpu *c, const char *name)
     runq_init(&s->rq, &idle->se);
 }
 
+/*
+ * smp_cpu_offline_self, set by sched_cpu_leave before it sets leaving: only an image
+ * that can take a VCPU offline (vcpu_hotplug) links the offline path (draining threads,
+ * timers and events to other CPUs).
+ */
+static void (*offline_self)(void);
+
 _Noreturn void sched_idle_loop(void)
 {
     struct sched_cpu *s = &this_cpu()->sched;
@@ -548,7 +555,7 @@ _Noreturn void sched_idle_loop(void)
         __atomic_store_n(&s->idle_halted, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&s->leaving, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&s->idle_halted, 0, __ATOMIC_SEQ_CST);
-            smp_cpu_offline_self(); /* returns once this CPU is online again */
+            offline_self(); /* returns once this CPU is online again */
             irq_enable();
             continue;
         }
@@ -572,6 +579,7 @@ _Noreturn void sched_idle_loop(void)
 void sched_cpu_leave(struct cpu *c)
 {
     struct sched_cpu *s = &c->sched;
+    __atomic_store_n(&offline_self, smp_cpu_offline_self, __ATOMIC_RELEASE);
     uint64_t flags = spin_lock_irqsave(&s->lock);
     s->leaving = 1;
     s->rq.draining = 1;
