@@ -121,6 +121,7 @@ step=configure
 		--enable-newlib-io-float \
 		--disable-newlib-nano-formatted-io \
 		--disable-newlib-nano-malloc \
+		--enable-lite-exit \
 		CC_FOR_TARGET="$TCC" \
 		AR_FOR_TARGET="${CROSS_COMPILE}ar" \
 		AS_FOR_TARGET="${CROSS_COMPILE}as" \

@@ -15,7 +15,11 @@
  * balloon       xl mem-set (memory/target). Also linked by xenolith_memory_on_change().
  *               Without it the domain keeps the memory it booted with.
  * vcpu_hotplug  xl vcpu-set (cpu/N/availability). Without it the domain keeps the
- *               VCPUs it booted with.
+ *               VCPUs it booted with, and links no VCPU offline path (moving
+ *               threads, timers and events off a VCPU that goes).
+ *
+ * Not parts but linked the same way: newlib's exit procedures come with atexit()
+ * (newlib's lite exit; without them exit() flushes the streams and ends).
  */
 #ifndef XENOLITH_LINK_H
 #define XENOLITH_LINK_H

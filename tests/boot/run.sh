@@ -72,7 +72,8 @@ t_kernel_option() {
 }
 
 t_exit3() {
-    boot exit3 $B/tests/exit3.elf 7 "" && expect exit3 "exiting with 3" "xenolith: exit 3"
+    boot exit3 $B/tests/exit3.elf 7 "" && expect exit3 "exiting with 3" "exit3: atexit handler ran" \
+        "xenolith: exit 3"
 }
 
 t_fault_null() {
@@ -147,6 +148,14 @@ t_link_parts() {
     [ -z "$bad" ] || { echo "FAIL link_parts: hello.elf links optional parts: $bad"; return 1; }
     for want in suspend:xen_suspend blk:xen_suspend blk:gnttab_init tcpbulk:xen_suspend \
         balloon:balloon_init vcpuhotplug:vcpu_hotplug_init grants:gnttab_init; do
+        elf=$B/tests/${want%%:*}.elf fn=${want#*:}
+        nm "$elf" | grep " T $fn\$" >/dev/null || { echo "FAIL link_parts: $elf has no $fn"; return 1; }
+    done
+    # Linked on use (issue 15): the VCPU offline path only with vcpu_hotplug, newlib's
+    # exit procedures only for an app that calls atexit.
+    bad=$(nm $B/tests/puts.elf | grep -E ' T (sched_cpu_drain|smp_cpu_offline_self|__call_exitprocs)$')
+    [ -z "$bad" ] || { echo "FAIL link_parts: puts.elf links parts it never uses: $bad"; return 1; }
+    for want in vcpuhotplug:sched_cpu_drain vcpuhotplug:smp_cpu_offline_self exit3:__call_exitprocs; do
         elf=$B/tests/${want%%:*}.elf fn=${want#*:}
         nm "$elf" | grep " T $fn\$" >/dev/null || { echo "FAIL link_parts: $elf has no $fn"; return 1; }
     done
