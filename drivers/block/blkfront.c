@@ -420,6 +420,11 @@ static int start_queues(void *arg)
     return 0;
 }
 
+static uint64_t connect_timeout_ns(void)
+{
+    return (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 30000) * 1000000;
+}
+
 static void watch_backend(struct xenolith_blk_dev *d)
 {
     char path[sizeof(d->xb.otherend) + 8];
@@ -441,8 +446,7 @@ static int handshake(struct xenolith_blk_dev *d, struct handshake *h, int (*prep
         .write_keys = write_keys,
         .finish = finish,
         .drv = h,
-        .timeout_ns =
-            (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 30000) * 1000000,
+        .timeout_ns = connect_timeout_ns(),
     };
     return xenbus_frontend_connect(&d->xb, &f);
 }
@@ -483,8 +487,12 @@ static int connect(struct xenolith_blk_dev *d, const char *id)
 #define QUIESCE_NS (5ULL * 1000000000ULL)
 
 /* Before the domain suspends: issue nothing more and let the backend answer what is out. */
+static struct frontend_reconnect reconnecting = FRONTEND_RECONNECT_INIT(reconnecting);
+
 static void blk_suspend(void *arg)
 {
+    if (frontend_reconnect_wait(&reconnecting, connect_timeout_ns()) < 0)
+        printk("blk: the reconnect after the last move has not finished; suspending anyway\n");
     for (int i = 0; i < ndevs; i++) {
         struct xenolith_blk_dev *d = devs[i];
         /* From here the backend watched may be the old domain's (its path gone after a
@@ -604,6 +612,7 @@ static void *reconnect_thread(void *arg)
         if (rc < 0)
             blkfront_break(d, -EIO, "cannot reconnect after the domain moved (%d)", rc);
     }
+    frontend_reconnect_end(&reconnecting);
     return NULL;
 }
 
@@ -635,11 +644,14 @@ static void blk_resume(int new_domain, void *arg)
     for (int i = 0; i < ndevs; i++)
         for (unsigned int k = 0; k < devs[i]->nqueues; k++)
             blkq_forget_port(&devs[i]->queues[k]);
+    frontend_reconnect_begin(&reconnecting);
     struct xenolith_thread *t =
         xenolith_thread_create("blk-reconnect", reconnect_thread, NULL, 0, 0);
     if (t)
         xenolith_thread_detach(t);
     else
+        frontend_reconnect_end(&reconnecting);
+    if (!t)
         for (int i = 0; i < ndevs; i++)
             blkfront_break(devs[i], -EIO, "no memory to reconnect after the domain moved");
 }

@@ -32,6 +32,13 @@ KERNEL_OPTION(opt_connect_timeout_ms, "net.connect_timeout_ms", OPT_INT,
 #define CLOSE_WAIT_NS (5ULL * 1000000000ULL)
 #define STOP_WAIT_NS  (2ULL * 1000000000ULL)
 
+static uint64_t connect_timeout_ns(void)
+{
+    return (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 10000) * 1000000;
+}
+
+static struct frontend_reconnect reconnecting = FRONTEND_RECONNECT_INIT(reconnecting);
+
 static int opt_queues;
 KERNEL_OPTION(opt_queues, "net.queues", OPT_INT, "netfront queues per device (0: one per VCPU)");
 static int opt_offload = 1;
@@ -307,8 +314,7 @@ static int handshake(struct xenolith_net_dev *d, struct handshake *h, int (*prep
         .prepare = prepare,
         .write_keys = handshake_keys,
         .drv = h,
-        .timeout_ns =
-            (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 10000) * 1000000,
+        .timeout_ns = connect_timeout_ns(),
     };
     return xenbus_frontend_connect(&d->xb, &f);
 }
@@ -434,6 +440,8 @@ int netfront_release(struct xenolith_net_dev *d)
  */
 void netfront_suspend(void *arg)
 {
+    if (frontend_reconnect_wait(&reconnecting, connect_timeout_ns()) < 0)
+        printk("net: the reconnect after the last move has not finished; suspending anyway\n");
     for (int i = 0; i < netfront_ndevs(); i++) {
         struct xenolith_net_dev *d = netfront_dev(i);
         int expect = NETFRONT_RUNNING;
@@ -567,6 +575,7 @@ static void *reconnect_thread(void *arg)
             d->queues[k].tx_port = d->queues[k].rx_port = 0;
         __atomic_store_n(&d->state, NETFRONT_CLOSED, __ATOMIC_RELEASE);
     }
+    frontend_reconnect_end(&reconnecting);
     return NULL;
 }
 
@@ -578,12 +587,15 @@ void netfront_resume(int new_domain, void *arg)
                 restart(netfront_dev(i));
         return;
     }
+    frontend_reconnect_begin(&reconnecting);
     struct xenolith_thread *t =
         xenolith_thread_create("net-reconnect", reconnect_thread, NULL, 0, 0);
-    if (t)
+    if (t) {
         xenolith_thread_detach(t);
-    else
+    } else {
+        frontend_reconnect_end(&reconnecting);
         printk("net: no memory to reconnect after the domain moved\n");
+    }
 }
 
 /* ---- <xenolith/net.h> ---- */

@@ -59,3 +59,19 @@ int xenbus_frontend_queue_cpu(unsigned int index, int now)
     int cpu = frontend_layout_cpu(index, MAX_CPUS, cpu_usable, NULL);
     return cpu < 0 ? 0 : cpu;
 }
+
+void frontend_reconnect_begin(struct frontend_reconnect *r)
+{
+    __atomic_store_n(&r->busy, 1, __ATOMIC_RELEASE);
+}
+
+void frontend_reconnect_end(struct frontend_reconnect *r)
+{
+    __atomic_store_n(&r->busy, 0, __ATOMIC_RELEASE);
+    waitq_wake_all(&r->wq);
+}
+
+int frontend_reconnect_wait(struct frontend_reconnect *r, uint64_t timeout_ns)
+{
+    return wait_event_timeout(&r->wq, !__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE), timeout_ns);
+}

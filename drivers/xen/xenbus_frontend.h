@@ -13,6 +13,7 @@
 #ifndef XENOLITH_XENBUS_FRONTEND_H
 #define XENOLITH_XENBUS_FRONTEND_H
 
+#include "core/sched.h"
 #include "drivers/xen/xenbus.h"
 
 struct xenbus_frontend {
@@ -36,5 +37,23 @@ int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_fronte
  * that went offline (or did not come back after a restore) is re-homed so.
  */
 int xenbus_frontend_queue_cpu(unsigned int index, int now);
+
+/*
+ * A driver's reconnect after a restore or a migration runs in a thread of its own;
+ * the next suspend waits for it (bounded), since a reconnect carried into yet
+ * another domain would go on talking to a backend that is no longer ours.
+ */
+struct frontend_reconnect {
+    int busy;
+    struct waitq wq;
+};
+#define FRONTEND_RECONNECT_INIT(name)                                                              \
+    {                                                                                              \
+        0, WAITQ_INIT((name).wq)                                                                   \
+    }
+void frontend_reconnect_begin(struct frontend_reconnect *r);
+void frontend_reconnect_end(struct frontend_reconnect *r);
+/* 0 once no reconnect runs, -ETIMEDOUT if one still does after timeout_ns. */
+int frontend_reconnect_wait(struct frontend_reconnect *r, uint64_t timeout_ns);
 
 #endif
