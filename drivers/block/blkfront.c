@@ -491,8 +491,13 @@ static struct frontend_reconnect reconnecting = FRONTEND_RECONNECT_INIT(reconnec
 
 static void blk_suspend(void *arg)
 {
+    uint64_t t0 = xenolith_time_now_ns();
+    int busy = __atomic_load_n(&reconnecting.busy, __ATOMIC_ACQUIRE);
     if (frontend_reconnect_wait(&reconnecting, connect_timeout_ns()) < 0)
         printk("blk: the reconnect after the last move has not finished; suspending anyway\n");
+    else if (busy)
+        printk("blk: the suspend waited %lu ms for the reconnect after the last move\n",
+               (unsigned long)((xenolith_time_now_ns() - t0) / 1000000));
     for (int i = 0; i < ndevs; i++) {
         struct xenolith_blk_dev *d = devs[i];
         /* From here the backend watched may be the old domain's (its path gone after a
