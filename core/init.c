@@ -144,7 +144,6 @@ static void *xen_services_late(void *arg)
 
 static void start_xen_services_late(void)
 {
-    xenstore_expect();
     struct xenolith_thread *t = xenolith_thread_create("xenbus-up", xen_services_late, NULL, 0, 0);
     if (!t)
         panic("boot: no memory for the xenstore thread");
@@ -229,13 +228,17 @@ void kernel_start(uint32_t start_info_paddr)
            (unsigned long)(mm_free_pages() * 4), (unsigned long)(mm_total_pages() * 4),
            boot_nx_supported ? "" : " (no NX on this CPU)");
 
+    /* main first in the run queue: xenbus-up's first request wakes dom0, which then
+     * takes the CPU (one physical CPU nested), and main need not wait for that. */
     if (on_xen)
-        start_xen_services_late();
+        xenstore_expect(); /* main's xenstore requests wait for xenbus-up */
     struct xenolith_thread *t =
         xenolith_thread_create("main", app_start, NULL, 0, xenolith_main_stack_size);
     if (!t)
         panic("boot: no memory for the main thread");
     xenolith_thread_detach(t);
+    if (on_xen)
+        start_xen_services_late();
     irq_enable();
     sched_idle_loop();
 }
