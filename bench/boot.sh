@@ -88,9 +88,11 @@ m=$out/boot-bench.manifest
 per_round=$((60 + 180 + 60 * ${#peers[@]} + 10 * ${#sides[@]}))
 {
 	echo "# bench/boot.sh: $rounds interleaved rounds (generated)"
-	bench_driver boot-driver $((rounds * per_round + 60)) "$st"/* "$XT_BUILD/linux/vmlinux" \
+	bench_driver boot-driver $(((rounds + 1) * per_round + 60)) "$st"/* "$XT_BUILD/linux/vmlinux" \
 		"$XT_BUILD/linux/initrd.cpio.gz"
-	for r in $(seq 1 "$rounds"); do
+	# Round 0 warms up (the first domains of a fresh Xen run code QEMU has not yet
+	# translated) and is not counted.
+	for r in $(seq 0 "$rounds"); do
 		for s in "${sides[@]}"; do
 			echo "  run      sleep 1; /xt/bin/xlrun $(xlrun_opts "$s") -s 'boot: ' -s 'memory: ' boot-$s /xt/bin/boot-$s.cfg | sed 's/^/R$r /'; true"
 		done
@@ -110,7 +112,7 @@ bench_begin "$RAW" "Boot" "$rounds" "$cmd"
 	echo "# metric gone_s domain gone after its poweroff (s)"
 	text="the app's first line is \"Hello from xenolith\", Linux's init saying \"booted\" (\`console=hvc0 quiet\`)"
 	for p in "${peers[@]}"; do [[ -z ${markers[$p]:-} ]] || text+=", $p's \"${markers[$p]}\""; done
-	echo "# text Times from just before \`xl create\` in dom0, polled every 10 ms (bench/dom0/xlrun.c); $text. hello and peers: memory=32; Linux: memory=256 with its busybox initramfs."
+	echo "# text Times from just before \`xl create\` in dom0, polled every 10 ms (bench/dom0/xlrun.c); $text. hello and peers: memory=32; Linux: memory=256 with its busybox initramfs. A round 0 of every side ran first and is not counted (warm-up: the first domains of a fresh Xen run code QEMU has not translated yet)."
 	echo "# text Image sizes: the file the domain loads (hello and peers stripped; Linux: the uncompressed vmlinux this harness gives xl, which saves libxc's 7 s of unpacking), and xz -9 of it (for Linux: Debian's bzImage, xz inside, what a stock domU config loads)."
 	echo "info xenolith image_loaded_bytes $(stat -c %s "$st/hello.elf") (hello.elf, stripped)"
 	echo "info xenolith image_xz_bytes $(xzsize "$st/hello.elf")"
@@ -124,12 +126,12 @@ bench_begin "$RAW" "Boot" "$rounds" "$cmd"
 	done
 } >>"$RAW"
 
-bench_suite "$m" $((rounds * per_round + 600)) "$rounds rounds of ${sides[*]}"
+bench_suite "$m" $(((rounds + 1) * per_round + 600)) "a warm-up round and $rounds rounds of ${sides[*]}"
 
 # ---- raw log: xlrun's lines, "R<round> xlrun boot-SIDE ok|fail created=S first=S ..." ----
 tr -d '\r' <"$SUITE_LOGS/boot-driver.checks.log" | awk '
 	function metric(k, label) { if (!(k in seen)) { seen[k] = 1; print "# metric", k, label } }
-	$1 !~ /^R[0-9]+$/ { next }
+	$1 !~ /^R[0-9]+$/ || $1 == "R0" { next }
 	{ r = substr($1, 2) }
 	$2 == "xlrun" {
 		s = substr($3, 6)
