@@ -1,6 +1,7 @@
 # Two raw logs of one benchmark (format: bench/lib.sh) side by side: for each metric
-# and side, "median [min, max]" of run A and of run B, and whether they agree: each
-# run's median lies inside the other run's min-max range.
+# and side, "median [min, max]" of run A and of run B, and whether they agree: "yes"
+# when each run's median lies inside the other run's min-max range, "one way" when
+# only one of them does, "no" when neither does.
 # Usage: awk -f bench/compare.awk A.raw B.raw
 
 function num(v) {
@@ -52,13 +53,15 @@ END {
 		if (a == "" || b == "") verdict = "-"
 		else {
 			total++
-			ok = a >= bmin && a <= bmax && b >= amin && b <= amax
-			agree += ok
-			verdict = ok ? "yes" : "**no**"
+			ab = a >= bmin && a <= bmax
+			ba = b >= amin && b <= amax
+			agree += ab && ba
+			oneway += ab != ba
+			verdict = ab && ba ? "yes" : ab || ba ? "one way" : "**no**"
 		}
 		printf "| %s | %s | %s | %s | %s |\n", mlabel[m], side[i], \
 			a == "" ? "-" : num(a) " [" num(amin) ", " num(amax) "]", \
 			b == "" ? "-" : num(b) " [" num(bmin) ", " num(bmax) "]", verdict
 	}
-	printf "\n%d of %d medians agree (each inside the other run's min-max).\n", agree, total
+	printf "\n%d of %d agree (each median inside the other run's min-max); %d one way only (one of the two inside the other's); %d neither.\n", agree, total, oneway, total - agree - oneway
 }
