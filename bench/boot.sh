@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Boot benchmark: xenolith's hello, the Linux PVH peer and any extra kernels given (e.g.
-# Mini-OS or Solo5 builds kept outside the tree), ROUNDS interleaved rounds in one nested
-# Xen boot. dom0 creates each domain with bench/dom0/xlrun.c, which starts its clock just
-# before `xl create` and polls every 10 ms: the create done (xl has the domain id), the
-# first console line, the app's first line (xenolith: "Hello from xenolith", Linux:
-# its init's "booted"), and the domain gone (xl create -F exits). The guest's own boot
-# lines are parsed when present: "boot: phase-us K=N ..." (microseconds), "memory:
-# pages K=N ..." (4 KiB pages), "boot: entry to main in C cycles (U us)". Also prints
-# image sizes. Reported, never asserted.
+# Boot benchmark: xenolith's hello and its puts-only hello (tests/apps/puts), the Linux
+# PVH peer and any extra kernels given (e.g. Mini-OS or Solo5 builds kept outside the
+# tree), ROUNDS interleaved rounds in one nested Xen boot. dom0 creates each domain with
+# bench/dom0/xlrun.c, which starts its clock just before `xl create` and polls every
+# 10 ms: the create done (xl has the domain id), the first console line, the app's
+# first line (xenolith: "Hello from xenolith", Linux: its init's "booted"), and the
+# domain gone (xl create -F exits). The guest's own boot lines are parsed when present:
+# "boot: phase-us K=N ..." (microseconds), "memory: pages K=N ..." (4 KiB pages), "boot:
+# entry to main in C cycles (U us)". Also prints image sizes. Reported, never asserted.
 #
 #   bench/boot.sh [--rounds N] [--peer NAME=ELF [--marker NAME=TEXT]]... [--name NAME]
 #   bench/boot.sh --report LOG
@@ -50,10 +50,11 @@ mkdir -p "$out/stage"
 st=$out/stage
 
 # ---- build and stage: kernels, xl configs, the timing tool ----
-make -s --no-print-directory B="$B" "$B/hello.elf"
+make -s --no-print-directory B="$B" "$B/hello.elf" "$B/tests/puts.elf"
 bench_static "$st/xlrun" bench/dom0/xlrun.c
 tools/xen/build.sh >/dev/null
 strip -o "$st/hello.elf" "$B/hello.elf"
+strip -o "$st/puts.elf" "$B/tests/puts.elf"
 cfg() {  # cfg SIDE KERNEL MEMORY [XL LINE...]
 	local side=$1 kernel=$2 mem=$3
 	shift 3
@@ -66,9 +67,10 @@ cfg() {  # cfg SIDE KERNEL MEMORY [XL LINE...]
 	} >"$st/boot-$side.cfg"
 }
 cfg xenolith hello.elf 32
+cfg puts puts.elf 32
 cfg linux vmlinux 256 'ramdisk = "/xt/bin/initrd.cpio.gz"' \
 	'cmdline = "console=hvc0 quiet -- say booted"'
-sides=(xenolith linux)
+sides=(xenolith puts linux)
 for i in "${!peers[@]}"; do
 	p=${peers[$i]}
 	strip -o "$st/peer-$p.elf" "${peer_files[$i]}" 2>/dev/null || cp "${peer_files[$i]}" "$st/peer-$p.elf"
@@ -80,6 +82,7 @@ done
 xlrun_opts() {
 	case $1 in
 	xenolith) echo "-t 60 -m 'Hello from xenolith' -r 'xenolith: exit 0'" ;;
+	puts) echo "-t 60 -m 'Hello from xenolith (puts)' -r 'xenolith: exit 0'" ;;
 	linux) echo "-t 180 -m 'xt-linux: booted'" ;;
 	*) echo "-t 60${markers[$1]:+ -m '${markers[$1]}'}" ;;
 	esac
@@ -105,17 +108,19 @@ bench_begin "$RAW" "Boot" "$rounds" "$cmd"
 {
 	echo "# sides ${sides[*]}"
 	echo "# ratio xenolith/linux"
-	for p in "${peers[@]}"; do echo "# ratio xenolith/$p"; done
+	for p in "${peers[@]}"; do echo "# ratio xenolith/$p"; echo "# ratio puts/$p"; done
 	echo "# metric create_s xl create done: domain built and running (s)"
 	echo "# metric first_s first console line (s)"
 	echo "# metric app_s the app's first line (s)"
 	echo "# metric gone_s domain gone after its poweroff (s)"
-	text="the app's first line is \"Hello from xenolith\", Linux's init saying \"booted\" (\`console=hvc0 quiet\`)"
+	text="the app's first line is \"Hello from xenolith\" (puts: xenolith's puts-only hello, tests/apps/puts, the same work as a hello that only prints), Linux's init saying \"booted\" (\`console=hvc0 quiet\`)"
 	for p in "${peers[@]}"; do [[ -z ${markers[$p]:-} ]] || text+=", $p's \"${markers[$p]}\""; done
-	echo "# text Times from just before \`xl create\` in dom0, polled every 10 ms (bench/dom0/xlrun.c); $text. hello and peers: memory=32; Linux: memory=256 with its busybox initramfs. A round 0 of every side ran first and is not counted (warm-up: the first domains of a fresh Xen run code QEMU has not translated yet)."
+	echo "# text Times from just before \`xl create\` in dom0, polled every 10 ms (bench/dom0/xlrun.c); $text. hello, puts and peers: memory=32; Linux: memory=256 with its busybox initramfs. A round 0 of every side ran first and is not counted (warm-up: the first domains of a fresh Xen run code QEMU has not translated yet)."
 	echo "# text Image sizes: the file the domain loads (hello and peers stripped; Linux: the uncompressed vmlinux this harness gives xl, which saves libxc's 7 s of unpacking), and xz -9 of it (for Linux: Debian's bzImage, xz inside, what a stock domU config loads)."
 	echo "info xenolith image_loaded_bytes $(stat -c %s "$st/hello.elf") (hello.elf, stripped)"
 	echo "info xenolith image_xz_bytes $(xzsize "$st/hello.elf")"
+	echo "info puts image_loaded_bytes $(stat -c %s "$st/puts.elf") (tests/apps/puts, stripped)"
+	echo "info puts image_xz_bytes $(xzsize "$st/puts.elf")"
 	echo "info linux image_loaded_bytes $(stat -c %s "$XT_BUILD/linux/vmlinux") (vmlinux)"
 	bz=$(ls "$XT_BUILD"/root/boot/vmlinuz-* 2>/dev/null | head -n 1)
 	[[ -z $bz ]] || echo "info linux image_xz_bytes $(stat -c %s "$bz") ($(basename "$bz"))"
