@@ -18,7 +18,8 @@
 #include <xenolith/netstack.h>
 #include <xenolith/thread.h>
 
-#define BUF_SIZE (64 * 1024)
+#define UDP_BUF_SIZE (64 * 1024) /* the largest datagram */
+#define TCP_BUF_SIZE (16 * 1024) /* a stream goes through in pieces: small fits small domains */
 
 /* A socket on [::]:port taking IPv4 too (IPV6_V6ONLY off). */
 static int open_socket(int type, int port)
@@ -42,9 +43,11 @@ static int open_socket(int type, int port)
 static void *tcp_conn(void *arg)
 {
     int c = (int)(intptr_t)arg;
-    char *buf = malloc(BUF_SIZE);
+    char *buf = malloc(TCP_BUF_SIZE);
     ssize_t n;
-    while (buf && (n = recv(c, buf, BUF_SIZE, 0)) > 0) {
+    if (!buf)
+        printf("echo: no memory for a %d KiB buffer; closing the connection\n", TCP_BUF_SIZE >> 10);
+    while (buf && (n = recv(c, buf, TCP_BUF_SIZE, 0)) > 0) {
         for (ssize_t off = 0; off < n;) {
             ssize_t w = send(c, buf + off, (size_t)(n - off), 0);
             if (w <= 0)
@@ -70,10 +73,12 @@ static void *tcp_server(void *arg)
         }
         struct xenolith_thread *t =
             xenolith_thread_create("echo-tcp", tcp_conn, (void *)(intptr_t)c, -1, 0);
-        if (t)
+        if (t) {
             xenolith_thread_detach(t);
-        else
+        } else {
+            printf("echo: no memory for a connection's thread; closing the connection\n");
             close(c);
+        }
     }
     return NULL;
 }
@@ -81,11 +86,15 @@ static void *tcp_server(void *arg)
 static void *udp_server(void *arg)
 {
     int s = (int)(intptr_t)arg;
-    char *buf = malloc(BUF_SIZE);
+    char *buf = malloc(UDP_BUF_SIZE);
+    if (!buf) {
+        printf("echo: no memory for a %d KiB buffer; no UDP echo\n", UDP_BUF_SIZE >> 10);
+        return NULL;
+    }
     for (;;) {
         struct sockaddr_in6 from;
         socklen_t fl = sizeof(from);
-        ssize_t n = recvfrom(s, buf, BUF_SIZE, 0, (struct sockaddr *)&from, &fl);
+        ssize_t n = recvfrom(s, buf, UDP_BUF_SIZE, 0, (struct sockaddr *)&from, &fl);
         if (n >= 0)
             sendto(s, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
     }
