@@ -94,10 +94,11 @@ END {
 		ab = a >= bmin && a <= bmax
 		ba = b >= amin && b <= amax
 		ragree += ab && ba
+		roneway += ab != ba
 		verdict = ab && ba ? "yes" : ab || ba ? "one way" : "**no**"
 		printf "| %s | %s / %s | %s | %s | %s |\n", mlabel[m], ra[q], rb[q], \
 			num(a) " [" num(amin) ", " num(amax) "]", num(b) " [" num(bmin) ", " num(bmax) "]", verdict
 	}
 	printf "\n%d of %d agree (each median inside the other run's min-max); %d one way only (one of the two inside the other's); %d neither.\n", agree, total, oneway, total - agree - oneway
-	if (rtotal) printf "Ratios: %d of %d agree both ways.\n", ragree, rtotal
+	if (rtotal) printf "Ratios: %d of %d agree both ways; %d one way only; %d neither.\n", ragree, rtotal, roneway, rtotal - ragree - roneway
 }
