@@ -420,11 +420,6 @@ static int start_queues(void *arg)
     return 0;
 }
 
-static uint64_t connect_timeout_ns(void)
-{
-    return (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 30000) * 1000000;
-}
-
 static void watch_backend(struct xenolith_blk_dev *d)
 {
     char path[sizeof(d->xb.otherend) + 8];
@@ -446,7 +441,7 @@ static int handshake(struct xenolith_blk_dev *d, struct handshake *h, int (*prep
         .write_keys = write_keys,
         .finish = finish,
         .drv = h,
-        .timeout_ns = connect_timeout_ns(),
+        .timeout_ns = frontend_timeout_ns(opt_connect_timeout_ms, 30000),
     };
     return xenbus_frontend_connect(&d->xb, &f);
 }
@@ -463,7 +458,7 @@ static int connect(struct xenolith_blk_dev *d, const char *id)
     d->info.vdev = (uint32_t)vdev;
     d->handle = (blkif_vdev_t)vdev;
     vdev_name(d->info.vdev, d->info.name, sizeof(d->info.name));
-    d->timeout_ns = (uint64_t)(opt_timeout_ms > 0 ? opt_timeout_ms : 30000) * 1000000;
+    d->timeout_ns = frontend_timeout_ns(opt_timeout_ms, 30000);
 
     int rc = xenbus_device_init(&d->xb, "vbd", id);
     if (rc < 0)
@@ -486,18 +481,14 @@ static int connect(struct xenolith_blk_dev *d, const char *id)
 
 #define QUIESCE_NS (5ULL * 1000000000ULL)
 
-/* Before the domain suspends: issue nothing more and let the backend answer what is out. */
+/* The reconnect thread after a restore, which the next suspend waits for. */
 static struct frontend_reconnect reconnecting = FRONTEND_RECONNECT_INIT(reconnecting);
 
+/* Before the domain suspends: issue nothing more and let the backend answer what is out. */
 static void blk_suspend(void *arg)
 {
-    uint64_t t0 = xenolith_time_now_ns();
-    int busy = __atomic_load_n(&reconnecting.busy, __ATOMIC_ACQUIRE);
-    if (frontend_reconnect_wait(&reconnecting, connect_timeout_ns()) < 0)
-        printk("blk: the reconnect after the last move has not finished; suspending anyway\n");
-    else if (busy)
-        printk("blk: the suspend waited %lu ms for the reconnect after the last move\n",
-               (unsigned long)((xenolith_time_now_ns() - t0) / 1000000));
+    frontend_reconnect_wait(&reconnecting, frontend_timeout_ns(opt_connect_timeout_ms, 30000),
+                            "blk");
     for (int i = 0; i < ndevs; i++) {
         struct xenolith_blk_dev *d = devs[i];
         /* From here the backend watched may be the old domain's (its path gone after a
@@ -652,13 +643,13 @@ static void blk_resume(int new_domain, void *arg)
     frontend_reconnect_begin(&reconnecting);
     struct xenolith_thread *t =
         xenolith_thread_create("blk-reconnect", reconnect_thread, NULL, 0, 0);
-    if (t)
+    if (t) {
         xenolith_thread_detach(t);
-    else
-        frontend_reconnect_end(&reconnecting);
-    if (!t)
-        for (int i = 0; i < ndevs; i++)
-            blkfront_break(devs[i], -EIO, "no memory to reconnect after the domain moved");
+        return;
+    }
+    frontend_reconnect_end(&reconnecting);
+    for (int i = 0; i < ndevs; i++)
+        blkfront_break(devs[i], -EIO, "no memory to reconnect after the domain moved");
 }
 
 /* ---- enumeration ---- */

@@ -32,11 +32,6 @@ KERNEL_OPTION(opt_connect_timeout_ms, "net.connect_timeout_ms", OPT_INT,
 #define CLOSE_WAIT_NS (5ULL * 1000000000ULL)
 #define STOP_WAIT_NS  (2ULL * 1000000000ULL)
 
-static uint64_t connect_timeout_ns(void)
-{
-    return (uint64_t)(opt_connect_timeout_ms > 0 ? opt_connect_timeout_ms : 10000) * 1000000;
-}
-
 static struct frontend_reconnect reconnecting = FRONTEND_RECONNECT_INIT(reconnecting);
 
 static int opt_queues;
@@ -314,7 +309,7 @@ static int handshake(struct xenolith_net_dev *d, struct handshake *h, int (*prep
         .prepare = prepare,
         .write_keys = handshake_keys,
         .drv = h,
-        .timeout_ns = connect_timeout_ns(),
+        .timeout_ns = frontend_timeout_ns(opt_connect_timeout_ms, 10000),
     };
     return xenbus_frontend_connect(&d->xb, &f);
 }
@@ -440,8 +435,8 @@ int netfront_release(struct xenolith_net_dev *d)
  */
 void netfront_suspend(void *arg)
 {
-    if (frontend_reconnect_wait(&reconnecting, connect_timeout_ns()) < 0)
-        printk("net: the reconnect after the last move has not finished; suspending anyway\n");
+    frontend_reconnect_wait(&reconnecting, frontend_timeout_ns(opt_connect_timeout_ms, 10000),
+                            "net");
     for (int i = 0; i < netfront_ndevs(); i++) {
         struct xenolith_net_dev *d = netfront_dev(i);
         int expect = NETFRONT_RUNNING;

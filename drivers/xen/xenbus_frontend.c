@@ -71,7 +71,20 @@ void frontend_reconnect_end(struct frontend_reconnect *r)
     waitq_wake_all(&r->wq);
 }
 
-int frontend_reconnect_wait(struct frontend_reconnect *r, uint64_t timeout_ns)
+int frontend_reconnect_wait(struct frontend_reconnect *r, uint64_t timeout_ns, const char *who)
 {
-    return wait_event_timeout(&r->wq, !__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE), timeout_ns);
+    uint64_t t0 = xenolith_time_now_ns();
+    int busy = __atomic_load_n(&r->busy, __ATOMIC_ACQUIRE);
+    int rc = wait_event_timeout(&r->wq, !__atomic_load_n(&r->busy, __ATOMIC_ACQUIRE), timeout_ns);
+    if (rc < 0)
+        printk("%s: the reconnect after the last move has not finished; suspending anyway\n", who);
+    else if (busy)
+        printk("%s: the suspend waited %lu ms for the reconnect after the last move\n", who,
+               (unsigned long)((xenolith_time_now_ns() - t0) / 1000000));
+    return rc;
+}
+
+uint64_t frontend_timeout_ns(int ms, int fallback_ms)
+{
+    return (uint64_t)(ms > 0 ? ms : fallback_ms) * 1000000;
 }

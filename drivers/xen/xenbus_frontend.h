@@ -38,6 +38,9 @@ int xenbus_frontend_connect(struct xenbus_device *xb, const struct xenbus_fronte
  */
 int xenbus_frontend_queue_cpu(unsigned int index, int now);
 
+/* A driver's timeout option in ms as ns: fallback_ms when the option is not positive. */
+uint64_t frontend_timeout_ns(int ms, int fallback_ms);
+
 /*
  * A driver's reconnect after a restore or a migration runs in a thread of its own;
  * the next suspend waits for it (bounded), since a reconnect carried into yet
@@ -53,7 +56,10 @@ struct frontend_reconnect {
     }
 void frontend_reconnect_begin(struct frontend_reconnect *r);
 void frontend_reconnect_end(struct frontend_reconnect *r);
-/* 0 once no reconnect runs, -ETIMEDOUT if one still does after timeout_ns. */
-int frontend_reconnect_wait(struct frontend_reconnect *r, uint64_t timeout_ns);
+/*
+ * Before a suspend: 0 once no reconnect runs, -ETIMEDOUT if one still does after
+ * timeout_ns. Says on the console, as `who`, how long it waited or that it gave up.
+ */
+int frontend_reconnect_wait(struct frontend_reconnect *r, uint64_t timeout_ns, const char *who);
 
 #endif
