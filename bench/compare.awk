@@ -3,29 +3,23 @@
 # when each run's median lies inside the other run's min-max range, "one way" when
 # only one of them does, "no" when neither does. Then the same for each ratio the log
 # names (# ratio A/B), taken round by round: side A's figure over side B's of one round.
-# Usage: awk -f bench/compare.awk A.raw B.raw
+# Usage: bench/compare.sh A.raw B.raw
 
-function num(v) {
-	if (v == "" || v == "-") return "-"
-	a = v < 0 ? -v : v
-	if (v == int(v) && a < 1e15) return sprintf("%d", v)
-	if (a >= 100) return sprintf("%.0f", v)
-	if (a >= 10) return sprintf("%.1f", v)
-	if (a >= 1) return sprintf("%.2f", v)
-	return sprintf("%.3f", v)
-}
 # median of run r's values of key k; sets gmin, gmax
-function median(r, k,    n, i, j, t, s) {
+function median(r, k,    n, i, s) {
 	n = cnt[r, k]
 	if (n == 0) return ""
 	for (i = 1; i <= n; i++) s[i] = val[r, k, i] + 0
-	for (i = 2; i <= n; i++) {
-		t = s[i]
-		for (j = i - 1; j >= 1 && s[j] > t; j--) s[j + 1] = s[j]
-		s[j + 1] = t
-	}
-	gmin = s[1]; gmax = s[n]
-	return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+	return sorted_median(s, n)
+}
+# "yes" when each median lies in the other run's range, "one way", "**no**"; counts them
+function verdict(a, amin, amax, b, bmin, bmax, kind,    ab, ba) {
+	ab = a >= bmin && a <= bmax
+	ba = b >= amin && b <= amax
+	total[kind]++
+	if (ab && ba) { both[kind]++; return "yes" }
+	if (ab || ba) { oneway[kind]++; return "one way" }
+	return "**no**"
 }
 function rest(from,    i, s) {
 	s = ""
@@ -50,24 +44,15 @@ END {
 	print ""
 	print "| metric | side | run A | run B | agree |"
 	print "|---|---|---:|---:|---|"
-	agree = 0; total = 0
 	for (m = 1; m <= nm; m++) for (i = 1; i <= ns; i++) {
 		k = mkey[m] SUBSEP side[i]
 		a = median(1, k); amin = gmin; amax = gmax
 		b = median(2, k); bmin = gmin; bmax = gmax
 		if (a == "" && b == "") continue
-		if (a == "" || b == "") verdict = "-"
-		else {
-			total++
-			ab = a >= bmin && a <= bmax
-			ba = b >= amin && b <= amax
-			agree += ab && ba
-			oneway += ab != ba
-			verdict = ab && ba ? "yes" : ab || ba ? "one way" : "**no**"
-		}
+		said = a == "" || b == "" ? "-" : verdict(a, amin, amax, b, bmin, bmax, "median")
 		printf "| %s | %s | %s | %s | %s |\n", mlabel[m], side[i], \
 			a == "" ? "-" : num(a) " [" num(amin) ", " num(amax) "]", \
-			b == "" ? "-" : num(b) " [" num(bmin) ", " num(bmax) "]", verdict
+			b == "" ? "-" : num(b) " [" num(bmin) ", " num(bmax) "]", said
 	}
 	for (r = 1; r <= 2; r++)
 		for (q = 1; q <= nr; q++) for (m = 1; m <= nm; m++)
@@ -84,21 +69,17 @@ END {
 		print "| metric | ratio | run A | run B | agree |"
 		print "|---|---|---:|---:|---|"
 	}
-	ragree = 0; rtotal = 0
 	for (q = 1; q <= nr; q++) for (m = 1; m <= nm; m++) {
 		k = "ratio" q SUBSEP mkey[m]
 		a = median(1, k); amin = gmin; amax = gmax
 		b = median(2, k); bmin = gmin; bmax = gmax
 		if (a == "" || b == "") continue
-		rtotal++
-		ab = a >= bmin && a <= bmax
-		ba = b >= amin && b <= amax
-		ragree += ab && ba
-		roneway += ab != ba
-		verdict = ab && ba ? "yes" : ab || ba ? "one way" : "**no**"
 		printf "| %s | %s / %s | %s | %s | %s |\n", mlabel[m], ra[q], rb[q], \
-			num(a) " [" num(amin) ", " num(amax) "]", num(b) " [" num(bmin) ", " num(bmax) "]", verdict
+			num(a) " [" num(amin) ", " num(amax) "]", num(b) " [" num(bmin) ", " num(bmax) "]", \
+			verdict(a, amin, amax, b, bmin, bmax, "ratio")
 	}
-	printf "\n%d of %d agree (each median inside the other run's min-max); %d one way only (one of the two inside the other's); %d neither.\n", agree, total, oneway, total - agree - oneway
-	if (rtotal) printf "Ratios: %d of %d agree both ways; %d one way only; %d neither.\n", ragree, rtotal, roneway, rtotal - ragree - roneway
+	k = "median"
+	printf "\n%d of %d agree (each median inside the other run's min-max); %d one way only (one of the two inside the other's); %d neither.\n", both[k], total[k], oneway[k], total[k] - both[k] - oneway[k]
+	k = "ratio"
+	if (total[k]) printf "Ratios: %d of %d agree both ways; %d one way only; %d neither.\n", both[k], total[k], oneway[k], total[k] - both[k] - oneway[k]
 }

@@ -133,7 +133,7 @@ bench_driver() {
 # bench_report RAW: the Markdown table (and facts, notes, failures) of a raw log.
 bench_report() {
 	[[ -f $1 ]] || bench_die "no raw log $1"
-	awk -f "$BENCH_ROOT/bench/report.awk" "$1"
+	awk -f "$BENCH_ROOT/bench/stats.awk" -f "$BENCH_ROOT/bench/report.awk" "$1"
 }
 
 # bench_finish RAW MD: write the table next to the raw log and print it.

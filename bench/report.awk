@@ -1,29 +1,15 @@
 # A raw benchmark log (format: bench/lib.sh) as a Markdown table: one row per metric,
 # one column per side with "median [min, max]" over the rounds, then one column per
 # ratio of medians. Facts (info: KEY with _ for blanks), notes and failures follow.
+# Run with bench/stats.awk: awk -f bench/stats.awk -f bench/report.awk RAW
 
-function num(v) {
-	if (v == "" || v == "-") return "-"
-	a = v < 0 ? -v : v
-	if (v == int(v) && a < 1e15) return sprintf("%d", v)
-	if (a >= 100) return sprintf("%.0f", v)
-	if (a >= 10) return sprintf("%.1f", v)
-	if (a >= 1) return sprintf("%.2f", v)
-	return sprintf("%.3f", v)
-}
-# median of the values of key k (sorted into s[1..n] first); sets gmin, gmax, gn
-function median(k,    n, i, j, t, s) {
+# median of the values of key k; sets gmin, gmax, gn
+function median(k,    n, i, s) {
 	n = cnt[k]
 	gn = n
 	if (n == 0) return ""
 	for (i = 1; i <= n; i++) s[i] = val[k, i] + 0
-	for (i = 2; i <= n; i++) {
-		t = s[i]
-		for (j = i - 1; j >= 1 && s[j] > t; j--) s[j + 1] = s[j]
-		s[j + 1] = t
-	}
-	gmin = s[1]; gmax = s[n]
-	return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+	return sorted_median(s, n)
 }
 # rounds list "1-3, 5" from a space-separated ascending list
 function ranges(list,    a, n, i, out, start, prev) {
