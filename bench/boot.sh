@@ -88,7 +88,7 @@ xlrun_opts() {
 	esac
 }
 m=$out/boot-bench.manifest
-per_round=$((60 + 180 + 60 * ${#peers[@]} + 10 * ${#sides[@]}))
+per_round=$((60 + 60 + 180 + 60 * ${#peers[@]} + 10 * ${#sides[@]})) # hello, puts, linux, peers
 {
 	echo "# bench/boot.sh: $rounds interleaved rounds (generated)"
 	bench_driver boot-driver $(((rounds + 1) * per_round + 60)) "$st"/* "$XT_BUILD/linux/vmlinux" \
