@@ -95,9 +95,12 @@ LWIP_SRC := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/
 LWIP_OBJ := $(patsubst %,$(B)/lwip-obj/%.o,$(LWIP_SRC))
 NET_OBJ  := $(patsubst %,$(B)/net/%.o,$(wildcard net/*.c))
 LWIP_INC := -Inet -I$(LWIP)/src/include
+# lwIP's tcp_output is renamed where tcp_out.c defines it: net/netdev.c's tcp_output
+# wraps it to join the segments one call sends into one frame for segmentation offload.
+LWIP_TCP_OUT_FLAGS := -Dtcp_output=lwip_tcp_output_segments
 
 # Rebuild everything when the flags change.
-FLAGS_NOW := $(CC) $(KCFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS) $(COLD_SRC)
+FLAGS_NOW := $(CC) $(KCFLAGS) $(CFLAGS) $(ASFLAGS) $(LDFLAGS) $(COLD_SRC) $(LWIP_TCP_OUT_FLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(B)/.flags 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(B)/.flags)
 
 PREREQ := $(B)/include/xen $(NEWLIB)/lib/libc.a
@@ -126,7 +129,8 @@ $(LWIP)/src/%.c: $(LWIP)/.xenolith-complete ;
 $(B)/lwip-obj/%.c.o: $(LWIP)/src/%.c $(LWIP)/.xenolith-complete $(B)/.flags | $(PREREQ)
 	@mkdir -p $(dir $@)
 	@echo "  CC      lwip/$*.c"
-	@$(CC) $(filter-out -Werror,$(CFLAGS)) $(LWIP_INC) -MMD -MP -c $< -o $@
+	@$(CC) $(filter-out -Werror,$(CFLAGS)) $(if $(filter core/tcp_out.c,$*.c),$(LWIP_TCP_OUT_FLAGS)) \
+		$(LWIP_INC) -MMD -MP -c $< -o $@
 
 $(B)/net/%.c.o: %.c $(LWIP)/.xenolith-complete $(B)/.flags | $(PREREQ)
 	@mkdir -p $(dir $@)

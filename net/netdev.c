@@ -14,23 +14,32 @@
  * filled in (XENOLITH_NET_RX_CSUM_BLANK: a local peer, or a GSO frame); blank UDP
  * checksums, which lwIP does check, are completed here.
  *
- * Segmentation offload: lwIP makes segments of at most the peer's MSS itself,
- * so XENOLITH_NET_F_TSO4/6 go unused; large received frames (XENOLITH_NET_F_RX_GSO) are fine.
+ * Segmentation offload: lwIP makes segments of at most the peer's MSS. While one
+ * tcp_output call runs (our tcp_output below wraps lwIP's), consecutive segments of
+ * one flow are held and joined (net/tcp_merge.c) into one frame that the backend cuts
+ * again (XENOLITH_NET_F_TSO4/6): a bulk send costs one ring request per 64 KiB, not
+ * per 1460 bytes. What is held goes out when the call ends or when any other frame
+ * comes for the device, so the order on the wire stays lwIP's. Large received frames
+ * (XENOLITH_NET_F_RX_GSO) are fine as they are.
  */
 #include "core/kernel.h"
 #include "net/frame.h"
 #include "net/netstack.h"
+#include "net/tcp_merge.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcpip.h"
 #include "netif/ethernet.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TX_FRAGS 32
-#define HDR_PEEK     128 /* Ethernet + IPv6 with extension headers + TCP */
+#define MAX_TX_FRAGS   32
+#define HDR_PEEK       128 /* Ethernet + IPv6 with extension headers + TCP */
+#define MAX_HELD_SEGS  64  /* segments joined into one frame, at most */
+#define MAX_JOIN_FRAGS (1 + 2 * MAX_HELD_SEGS)
 
 struct netdev {
     struct netdev *next; /* every device ever attached: a netdev is never freed */
@@ -41,9 +50,16 @@ struct netdev {
     int tcp_csum_offload; /* lwIP leaves TCP checksums (IPv4 and IPv6) to the device */
     unsigned int queues;
     uint64_t rx_dropped, rx_bad_csum, tx_errors;
+    /* Segments held for joining (all under the core lock, like the rest of lwIP). */
+    struct tcp_merge merge;
+    struct pbuf *held[MAX_HELD_SEGS];
+    unsigned int nheld, held_queue;
+    struct netdev *next_held;
 };
 
-static struct netdev *netdevs; /* under the core lock */
+static struct netdev *netdevs;        /* under the core lock */
+static struct netdev *held_devs;      /* devices holding segments */
+static unsigned int tcp_output_depth; /* inside tcp_output: segments may be held */
 
 static struct netdev *netdev_of(struct netif *n)
 {
@@ -128,17 +144,14 @@ static unsigned int tx_queue(struct netdev *nd, const uint8_t *hdr, size_t hdr_l
     return (h >> 16) % nd->queues;
 }
 
-static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
+/* One frame as lwIP made it; hdr holds its first hdr_len bytes, parsed into *l4 if have_l4. */
+static err_t send_frame(struct netdev *nd, struct pbuf *p, const uint8_t *hdr, size_t hdr_len,
+                        int have_l4, struct frame_l4 *l4p)
 {
-    struct netdev *nd = netdev_of(n);
     struct xenolith_net_frag frags[MAX_TX_FRAGS];
     unsigned int nfrags = 0;
-    uint8_t hdr[HDR_PEEK];
     void *flat = NULL;
-
-    size_t hdr_len = pbuf_copy_partial(p, hdr, sizeof(hdr), 0);
-    struct frame_l4 l4;
-    int have_l4 = frame_parse_l4(hdr, hdr_len, p->tot_len, &l4) == 0;
+    struct frame_l4 l4 = have_l4 ? *l4p : (struct frame_l4){0};
 
     struct xenolith_net_tx_offload off = {0};
     if (have_l4 && l4.proto == 6 && l4.csum_offset && nd->tcp_csum_offload) {
@@ -183,6 +196,163 @@ static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
         return rc == -EMSGSIZE ? ERR_BUF : ERR_IF;
     }
     return ERR_OK;
+}
+
+static void release_held(struct netdev *nd)
+{
+    for (unsigned int i = 0; i < nd->nheld; i++)
+        pbuf_free(nd->held[i]);
+    nd->nheld = 0;
+}
+
+/* The held segments as one frame for the backend to cut (or the one segment as it was). */
+static void send_held(struct netdev *nd)
+{
+    /* Under the core lock: one caller at a time, and too large for a thread's stack. */
+    static struct xenolith_net_frag frags[MAX_JOIN_FRAGS];
+    uint8_t hdr[HDR_PEEK];
+
+    if (nd->nheld == 1) {
+        struct pbuf *p = nd->held[0];
+        size_t hdr_len = pbuf_copy_partial(p, hdr, sizeof(hdr), 0);
+        struct frame_l4 l4;
+        int have_l4 = frame_parse_l4(hdr, hdr_len, p->tot_len, &l4) == 0;
+        send_frame(nd, p, hdr, hdr_len, have_l4, &l4);
+        release_held(nd);
+        return;
+    }
+
+    struct tcp_merge *m = &nd->merge;
+    size_t total = tcp_merge_finish(m);
+    unsigned int nfrags = 0;
+    frags[nfrags++] = (struct xenolith_net_frag){m->hdr, m->hdr_len};
+    void *flat = NULL;
+    for (unsigned int i = 0; i < nd->nheld && !flat; i++) {
+        size_t skip = m->hdr_len; /* each segment's own headers */
+        for (struct pbuf *q = nd->held[i]; q; q = q->next) {
+            if (q->len <= skip) {
+                skip -= q->len;
+                continue;
+            }
+            if (nfrags == MAX_JOIN_FRAGS) { /* a chain of many small pbufs: copy it all */
+                flat = malloc(total);
+                break;
+            }
+            frags[nfrags++] =
+                (struct xenolith_net_frag){(const uint8_t *)q->payload + skip, q->len - skip};
+            skip = 0;
+        }
+    }
+    if (nfrags == MAX_JOIN_FRAGS && !flat) {
+        nd->tx_errors++;
+        release_held(nd);
+        return;
+    }
+    if (flat) {
+        uint8_t *at = flat;
+        memcpy(at, m->hdr, m->hdr_len);
+        at += m->hdr_len;
+        for (unsigned int i = 0; i < nd->nheld; i++) {
+            struct pbuf *p = nd->held[i];
+            at += pbuf_copy_partial(p, at, (u16_t)(p->tot_len - m->hdr_len), m->hdr_len);
+        }
+        frags[0] = (struct xenolith_net_frag){flat, total};
+        nfrags = 1;
+    }
+    size_t l4_offset = FRAME_ETH_HLEN + (m->ipv6 ? 40u : 20u);
+    struct xenolith_net_tx_offload off = {
+        .csum_blank = 1,
+        .csum_start = (uint16_t)l4_offset,
+        .csum_offset = 16,
+        .gso_type = m->ipv6 ? XENOLITH_NET_GSO_TCPV6 : XENOLITH_NET_GSO_TCPV4,
+        .gso_size = m->max_seg,
+    };
+    if (xenolith_net_tx(nd->dev, nd->held_queue, frags, nfrags, &off) < 0)
+        nd->tx_errors++; /* lwIP counts these segments sent: TCP retransmits them */
+    free(flat);
+    release_held(nd);
+}
+
+static void send_all_held(void)
+{
+    while (held_devs) {
+        struct netdev *nd = held_devs;
+        held_devs = nd->next_held;
+        send_held(nd);
+    }
+}
+
+/* Hold p as the first of a new join, or as the next segment of the current one. */
+static void hold(struct netdev *nd, struct pbuf *p)
+{
+    if (nd->nheld == 0) {
+        nd->next_held = held_devs;
+        held_devs = nd;
+    }
+    pbuf_ref(p);
+    nd->held[nd->nheld++] = p;
+}
+
+/* Send what nd holds now, ahead of a frame that does not join it. */
+static void send_held_first(struct netdev *nd)
+{
+    if (!nd->nheld)
+        return;
+    for (struct netdev **pp = &held_devs; *pp; pp = &(*pp)->next_held) {
+        if (*pp == nd) {
+            *pp = nd->next_held;
+            break;
+        }
+    }
+    send_held(nd);
+}
+
+static int can_join(const struct netdev *nd, const struct frame_l4 *l4)
+{
+    uint32_t tso = l4->ipv6 ? XENOLITH_NET_F_TSO6 : XENOLITH_NET_F_TSO4;
+    return tcp_output_depth && nd->tcp_csum_offload && (nd->features & tso);
+}
+
+static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
+{
+    struct netdev *nd = netdev_of(n);
+    uint8_t hdr[HDR_PEEK];
+    size_t hdr_len = pbuf_copy_partial(p, hdr, sizeof(hdr), 0);
+    struct frame_l4 l4;
+    int have_l4 = frame_parse_l4(hdr, hdr_len, p->tot_len, &l4) == 0;
+
+    size_t seg_hdr =
+        have_l4 && can_join(nd, &l4) ? tcp_merge_candidate(hdr, hdr_len, p->tot_len, &l4) : 0;
+    if (seg_hdr && nd->nheld && nd->nheld < MAX_HELD_SEGS &&
+        tcp_merge_fits(&nd->merge, hdr, seg_hdr, p->tot_len)) {
+        tcp_merge_add(&nd->merge, hdr, p->tot_len);
+        hold(nd, p);
+        return ERR_OK;
+    }
+    send_held_first(nd);
+    if (seg_hdr) {
+        tcp_merge_start(&nd->merge, hdr, seg_hdr, p->tot_len);
+        nd->held_queue = tx_queue(nd, hdr, hdr_len, &l4);
+        hold(nd, p);
+        return ERR_OK;
+    }
+    return send_frame(nd, p, hdr, hdr_len, have_l4, &l4);
+}
+
+/*
+ * lwIP's tcp_output, renamed in the Makefile when tcp_out.c is compiled, sends what
+ * the window allows from a connection's queue; every other caller in lwIP comes
+ * through here. What it handed the netifs is joined and sent when it returns.
+ */
+err_t lwip_tcp_output_segments(struct tcp_pcb *pcb);
+
+err_t tcp_output(struct tcp_pcb *pcb)
+{
+    tcp_output_depth++;
+    err_t err = lwip_tcp_output_segments(pcb);
+    if (--tcp_output_depth == 0)
+        send_all_held();
+    return err;
 }
 
 /* ---- set-up ---- */
@@ -285,8 +455,14 @@ void netdev_detach(struct xenolith_net_dev *d)
 const char *netdev_describe(struct netif *n, char *buf, size_t size)
 {
     struct netdev *nd = netdev_of(n);
-    ksnprintf(buf, size, "%s, mtu %u, %u queue%s, tcp checksum %s", xenolith_net_dev_name(nd->dev),
-              n->mtu, nd->queues, nd->queues == 1 ? "" : "s",
-              nd->tcp_csum_offload ? "offloaded" : "in software");
+    uint32_t tso =
+        nd->tcp_csum_offload ? nd->features & (XENOLITH_NET_F_TSO4 | XENOLITH_NET_F_TSO6) : 0;
+    ksnprintf(buf, size, "%s, mtu %u, %u queue%s, tcp checksum %s, segmentation %s",
+              xenolith_net_dev_name(nd->dev), n->mtu, nd->queues, nd->queues == 1 ? "" : "s",
+              nd->tcp_csum_offload ? "offloaded" : "in software",
+              tso == (XENOLITH_NET_F_TSO4 | XENOLITH_NET_F_TSO6) ? "offloaded"
+              : tso == XENOLITH_NET_F_TSO4                       ? "offloaded for IPv4"
+              : tso == XENOLITH_NET_F_TSO6                       ? "offloaded for IPv6"
+                                                                 : "in lwIP");
     return buf;
 }

@@ -144,7 +144,7 @@ static int attach_device(struct xenolith_net_dev *d, struct netif **out)
         printk("net: %s: cannot attach (no memory)\n", xenolith_net_dev_name(d));
         return 0;
     }
-    char desc[96];
+    char desc[128];
     printk("net: %c%c%u is %s\n", n->name[0], n->name[1], n->num,
            netdev_describe(n, desc, sizeof(desc)));
 

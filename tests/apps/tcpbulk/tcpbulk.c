@@ -12,7 +12,9 @@
  *
  * Each transfer is logged with its rate: "tcpbulk: received 67108864 bytes in 1234
  * ms (435 Mbit/s) sha256 ...", a received one over a vif also with how many frames
- * netfront took with GSO info ("tcpbulk: rx gso in use: N ..."). Without an argument it also runs
+ * netfront took with GSO info ("tcpbulk: rx gso in use: N ..."), a sent one with how many
+ * frames went out for the backend to segment ("tcpbulk: tx gso in use: N of M frames"): lwIP's
+ * segments joined by net/netdev.c. Without an argument it also runs
  * both directions against itself over loopback and exits (the QEMU test).
  */
 #include <errno.h>
@@ -156,16 +158,24 @@ static void report(const char *what, long long n, uint64_t t0, const char *hex)
            (unsigned long long)(ns ? (uint64_t)n * 8000 / ns : 0), hex);
 }
 
-/* Frames netfront received with GSO info (larger than the MTU), over every vif. */
-static uint64_t rx_gso_frames(void)
+/* netfront's counters summed over every vif. */
+static struct xenolith_net_stats vif_stats(void)
 {
-    uint64_t n = 0;
+    struct xenolith_net_stats all = {0};
     for (int i = 0; i < xenolith_net_dev_count(); i++) {
         struct xenolith_net_stats st;
         xenolith_net_dev_stats(xenolith_net_dev_get(i), XENOLITH_NET_STATS_ALL, &st);
-        n += st.rx_gso_frames;
+        all.rx_gso_frames += st.rx_gso_frames;
+        all.tx_gso_frames += st.tx_gso_frames;
+        all.tx_frames += st.tx_frames;
     }
-    return n;
+    return all;
+}
+
+/* Frames netfront received with GSO info (larger than the MTU). */
+static uint64_t rx_gso_frames(void)
+{
+    return vif_stats().rx_gso_frames;
 }
 
 static void sink(int c, uint8_t *buf)
@@ -200,6 +210,7 @@ static void sink(int c, uint8_t *buf)
 
 static void source(int c, uint8_t *buf)
 {
+    struct xenolith_net_stats st0 = vif_stats();
     int raw;
     long long want = read_count(c, &raw), sent = 0;
     uint64_t x = 0x9e3779b97f4a7c15ULL;
@@ -226,6 +237,14 @@ out:;
     if (!raw)
         sha256_hex(&s, hex);
     report("sent", sent, t0, hex);
+    struct xenolith_net_stats st = vif_stats();
+    uint64_t frames = st.tx_frames - st0.tx_frames, gso = st.tx_gso_frames - st0.tx_gso_frames;
+    if (gso)
+        printf("tcpbulk: tx gso in use: %llu of %llu frames for the backend to segment\n",
+               (unsigned long long)gso, (unsigned long long)frames);
+    else if (xenolith_net_dev_count() > 0)
+        printf("tcpbulk: tx gso not in use: %llu frames, none for the backend to segment\n",
+               (unsigned long long)frames);
 }
 
 struct service {
