@@ -1,8 +1,9 @@
 /*
  * One lwIP netif per network device of <xenolith/net.h>.
  *
- * Receive: the driver calls us in its queue thread with a frame; we copy it into
- * one pbuf and hand it to the tcpip thread (tcpip_input). Transmit: lwIP's pbuf
+ * Receive: the driver copies each frame off its rx pages straight into a pbuf we
+ * give it (netdev_rx_buf) and calls us in its queue thread; we hand the pbuf to the
+ * tcpip thread (tcpip_input). Transmit: lwIP's pbuf
  * chain goes to xenolith_net_tx as fragments (the driver copies them into granted pages).
  *
  * Checksums. When the device takes XENOLITH_NET_F_CSUM and XENOLITH_NET_F_CSUM6, lwIP leaves TCP
@@ -40,6 +41,7 @@
 #define HDR_PEEK       128 /* Ethernet + IPv6 with extension headers + TCP */
 #define MAX_HELD_SEGS  64  /* segments joined into one frame, at most */
 #define MAX_JOIN_FRAGS (1 + 2 * MAX_HELD_SEGS)
+#define RX_SLOTS       16 /* pbufs handed to the driver, one per receiving queue */
 
 struct netdev {
     struct netdev *next; /* every device ever attached: a netdev is never freed */
@@ -50,6 +52,7 @@ struct netdev {
     int tcp_csum_offload; /* lwIP leaves TCP checksums (IPv4 and IPv6) to the device */
     unsigned int queues;
     uint64_t rx_dropped, rx_bad_csum, tx_errors;
+    struct pbuf *rx_given[RX_SLOTS]; /* by queue: the pbuf the driver is copying a frame into */
     /* Segments held for joining (all under the core lock, like the rest of lwIP). */
     struct tcp_merge merge;
     struct pbuf *held[MAX_HELD_SEGS];
@@ -105,20 +108,44 @@ static int rx_checksum(uint8_t *frame, size_t len, unsigned int flags, struct ne
     return csum_fold(sum) == 0xffff ? 0 : -1;
 }
 
+/* The driver's next frame goes into a pbuf of ours (its queue thread alone uses the slot). */
+static void *netdev_rx_buf(struct xenolith_net_dev *d, unsigned int queue, size_t len, void *arg)
+{
+    struct netdev *nd = arg;
+    if (!nd)
+        return NULL; /* being detached */
+    struct pbuf **slot = &nd->rx_given[queue % RX_SLOTS];
+    if (*slot || len < FRAME_ETH_HLEN || len > 0xffff)
+        return NULL;
+    *slot = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+    return *slot ? (*slot)->payload : NULL;
+}
+
 static void netdev_rx(struct xenolith_net_dev *d, unsigned int queue, const void *data, size_t len,
                       unsigned int flags, void *arg)
 {
     struct netdev *nd = arg;
+    struct pbuf **slot = &nd->rx_given[queue % RX_SLOTS];
+    struct pbuf *p = *slot;
+    *slot = NULL;
+    if (p && (p->payload != data || p->tot_len != len)) {
+        pbuf_free(p); /* not the frame it was given for: never expected */
+        p = NULL;
+    }
     if (len < FRAME_ETH_HLEN || len > 0xffff) {
         nd->rx_dropped++;
+        if (p)
+            pbuf_free(p);
         return;
     }
-    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
-    if (!p) {
-        nd->rx_dropped++;
-        return;
+    if (!p) { /* the driver used its own buffer */
+        p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+        if (!p) {
+            nd->rx_dropped++;
+            return;
+        }
+        memcpy(p->payload, data, len);
     }
-    memcpy(p->payload, data, len);
     if (rx_checksum(p->payload, len, flags, nd) < 0) {
         nd->rx_bad_csum++;
         pbuf_free(p);
@@ -422,6 +449,7 @@ struct netif *netdev_attach(struct xenolith_net_dev *d, const ip4_addr_t *ip,
     if (!netif_add(&nd->netif, ip, mask, gw, nd, netdev_netif_init, tcpip_input))
         return NULL;
     nd->added = 1;
+    xenolith_net_dev_set_rx_buf(d, netdev_rx_buf);
     xenolith_net_dev_set_rx(d, netdev_rx, nd);
     xenolith_net_dev_set_link(d, netdev_moved, nd);
     netif_set_up(&nd->netif);
@@ -443,6 +471,7 @@ void netdev_detach(struct xenolith_net_dev *d)
     if (!nd || !nd->added)
         return;
     xenolith_net_dev_set_rx(d, NULL, NULL);
+    xenolith_net_dev_set_rx_buf(d, NULL);
     if (netif_dhcp_data(&nd->netif)) {
         dhcp_stop(&nd->netif);
         dhcp_cleanup(&nd->netif);

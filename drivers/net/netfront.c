@@ -654,6 +654,11 @@ void xenolith_net_dev_set_rx(struct xenolith_net_dev *d, xenolith_net_rx_fn fn, 
         netfront_queue_kick(&d->queues[i]);
 }
 
+void xenolith_net_dev_set_rx_buf(struct xenolith_net_dev *d, xenolith_net_rx_buf_fn fn)
+{
+    __atomic_store_n(&d->rx_buf, fn, __ATOMIC_RELEASE);
+}
+
 void xenolith_net_dev_set_link(struct xenolith_net_dev *d,
                                void (*fn)(struct xenolith_net_dev *d, void *arg), void *arg)
 {
@@ -697,6 +702,7 @@ void xenolith_net_dev_stats(struct xenolith_net_dev *d, unsigned int queue,
         st->tx_errors += q->tx_errors;
         st->tx_gso_frames += q->tx_gso;
         st->rx_gso_frames += q->rx_gso;
+        st->rx_direct += q->rx_direct;
         st->notifications_sent += q->tx_notifies + q->rx_notifies;
         st->interrupts += __atomic_load_n(&q->interrupts, __ATOMIC_RELAXED);
     }

@@ -46,7 +46,7 @@ struct netfront_queue {
     uint8_t *rx_pages;
     uint8_t *reasm; /* the frame being handed up, copied out of the rx pages */
     size_t reasm_pages;
-    uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies, rx_gso;
+    uint64_t rx_frames, rx_bytes, rx_dropped, rx_notifies, rx_gso, rx_direct;
 
     /* Events: the handler sets `pending` and wakes the thread. */
     evtchn_port_t tx_port, rx_port; /* the same port unless split */
@@ -72,6 +72,7 @@ struct xenolith_net_dev {
     int gone;                /* detached and released; waits for the same devid to come back */
     char config_ip[48];      /* the vif's ip= (the backend's "ip"), "" if none */
     xenolith_net_rx_fn rx_fn;
+    xenolith_net_rx_buf_fn rx_buf; /* where frames are copied, if the handler says */
     void *rx_arg;
     int state; /* enum netfront_state */
     struct xenolith_thread *monitor;

@@ -235,15 +235,20 @@ static void deliver(struct netfront_queue *q, const struct netif_rx_frame *f)
      * Copy out of the rx pages before anyone parses the frame: they stay granted to the
      * backend, which could change a header between a check and its use. Several slots
      * come only with sg, and netif_rx_next bounded the total by NETIF_RX_MAX_FRAME; one
-     * slot is at most a page.
+     * slot is at most a page. The copy goes where the handler asks, else to our buffer.
      */
+    xenolith_net_rx_buf_fn buf = __atomic_load_n(&d->rx_buf, __ATOMIC_ACQUIRE);
+    uint8_t *data = buf ? buf(d, q->index, f->len, d->rx_arg) : NULL;
+    if (data)
+        q->rx_direct++;
+    else
+        data = q->reasm;
     size_t off = 0;
     for (unsigned int i = 0; i < f->nseg; i++) {
-        memcpy(q->reasm + off, (const uint8_t *)q->rx.page[f->seg[i].buf] + f->seg[i].offset,
+        memcpy(data + off, (const uint8_t *)q->rx.page[f->seg[i].buf] + f->seg[i].offset,
                f->seg[i].len);
         off += f->seg[i].len;
     }
-    const uint8_t *data = q->reasm;
     unsigned int flags = 0;
     if (f->flags & NETRXF_data_validated)
         flags |= XENOLITH_NET_RX_CSUM_VALID;

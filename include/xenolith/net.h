@@ -142,6 +142,17 @@ typedef void (*xenolith_net_rx_fn)(struct xenolith_net_dev *d, unsigned int queu
 void xenolith_net_dev_set_rx(struct xenolith_net_dev *d, xenolith_net_rx_fn fn, void *arg);
 
 /*
+ * Optional, to save a copy: where the next frame goes. Called in the receiving queue's
+ * thread just before the handler, with the handler's arg and the frame's length; it
+ * returns len bytes the handler owns (or NULL: the driver's own buffer, as without it).
+ * The frame is copied there off the rx pages and the handler gets that buffer as `data`.
+ * Set it before xenolith_net_dev_set_rx.
+ */
+typedef void *(*xenolith_net_rx_buf_fn)(struct xenolith_net_dev *d, unsigned int queue, size_t len,
+                                        void *arg);
+void xenolith_net_dev_set_rx_buf(struct xenolith_net_dev *d, xenolith_net_rx_buf_fn fn);
+
+/*
  * fn(d, arg) runs when the device is back after the domain moved (a resume in a new
  * domain: restore or migration, perhaps to another host), in a thread of its own:
  * the moment to announce our addresses again (gratuitous ARP, unsolicited neighbour
@@ -157,6 +168,8 @@ struct xenolith_net_stats {
     uint64_t tx_gso_frames; /* frames sent for the backend to segment (XENOLITH_NET_F_TSO4/6) */
     uint64_t rx_gso_frames; /* frames received with GSO extra info: beyond the MTU
                                (XENOLITH_NET_F_RX_GSO) */
+    uint64_t rx_direct;     /* frames copied straight into the handler's buffers
+                               (xenolith_net_dev_set_rx_buf) */
 };
 
 /*

@@ -168,19 +168,15 @@ static struct xenolith_net_stats vif_stats(void)
         all.rx_gso_frames += st.rx_gso_frames;
         all.tx_gso_frames += st.tx_gso_frames;
         all.tx_frames += st.tx_frames;
+        all.rx_frames += st.rx_frames;
+        all.rx_direct += st.rx_direct;
     }
     return all;
 }
 
-/* Frames netfront received with GSO info (larger than the MTU). */
-static uint64_t rx_gso_frames(void)
-{
-    return vif_stats().rx_gso_frames;
-}
-
 static void sink(int c, uint8_t *buf)
 {
-    uint64_t gso0 = rx_gso_frames();
+    struct xenolith_net_stats st0 = vif_stats();
     int raw;
     long long want = read_count(c, &raw), got = 0;
     struct sha256 s;
@@ -198,12 +194,17 @@ static void sink(int c, uint8_t *buf)
     if (!raw)
         sha256_hex(&s, hex);
     report("received", got, t0, hex);
-    uint64_t gso = rx_gso_frames() - gso0;
+    struct xenolith_net_stats st = vif_stats();
+    uint64_t gso = st.rx_gso_frames - st0.rx_gso_frames;
     if (gso)
         printf("tcpbulk: rx gso in use: %llu large frames with GSO info\n",
                (unsigned long long)gso);
     else if (xenolith_net_dev_count() > 0)
         printf("tcpbulk: rx gso not in use: no frame came with GSO info\n");
+    if (xenolith_net_dev_count() > 0)
+        printf("tcpbulk: rx %llu frames, %llu copied straight into the stack's buffers\n",
+               (unsigned long long)(st.rx_frames - st0.rx_frames),
+               (unsigned long long)(st.rx_direct - st0.rx_direct));
     int n = snprintf(line, sizeof(line), "%lld %s\n", got, hex);
     send(c, line, (size_t)n, 0);
 }
