@@ -244,30 +244,28 @@ static int xs_talk(char *msg, int len, struct xs_request *r)
  * says it is over. The request still waits up to XS_TIMEOUT_NS in all.
  */
 #define XS_SLOW_NS (2ULL * 1000000000ULL)
-static int xs_slow;
-static uint64_t xs_slow_since;
+static uint64_t xs_slow_since; /* when the slow spell began (a request's start), 0 if none */
 
 static int wait_reply(struct xs_request *r)
 {
-    uint64_t t0 = xenolith_time_now_ns();
+    uint64_t t0 = xenolith_time_now_ns() | 1; /* never 0, which means "not slow" */
     int rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE), XS_SLOW_NS);
     if (rc < 0) {
-        int expected = 0;
-        if (__atomic_compare_exchange_n(&xs_slow, &expected, 1, 0, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST)) {
-            xs_slow_since = t0;
+        uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&xs_slow_since, &expected, t0, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
             printk(
                 "xenstore: not answering yet (request %u waited %llu ms); waiting up to %llu s\n",
                 r->req_id, (unsigned long long)(XS_SLOW_NS / 1000000),
                 (unsigned long long)(XS_TIMEOUT_NS / 1000000000));
-        }
         rc = wait_event_timeout(&r->wq, __atomic_load_n(&r->done, __ATOMIC_ACQUIRE),
                                 XS_TIMEOUT_NS - XS_SLOW_NS);
     }
-    if (rc == 0 && __atomic_load_n(&xs_slow, __ATOMIC_ACQUIRE) &&
-        __atomic_exchange_n(&xs_slow, 0, __ATOMIC_SEQ_CST))
+    uint64_t since;
+    if (rc == 0 && __atomic_load_n(&xs_slow_since, __ATOMIC_ACQUIRE) &&
+        (since = __atomic_exchange_n(&xs_slow_since, 0, __ATOMIC_SEQ_CST)))
         printk("xenstore: answering again after %llu ms\n",
-               (unsigned long long)((xenolith_time_now_ns() - xs_slow_since) / 1000000));
+               (unsigned long long)((xenolith_time_now_ns() - since) / 1000000));
     return rc;
 }
 
