@@ -92,6 +92,17 @@ static void upcall_resume(struct timer *t, void *arg)
 }
 
 /*
+ * The budget counts only our own time: a VCPU Xen preempted mid-scan (dom0 running on a
+ * shared CPU) has not spent its budget on events. Asked only once the wall clock is over.
+ */
+static int budget_spent(struct cpu *c, uint64_t start, uint64_t steal0)
+{
+    uint64_t wall = xenolith_time_now_ns() - start;
+    uint64_t stolen = xen_vcpu_steal_ns(c->id) - steal0;
+    return stolen < wall && wall - stolen > UPCALL_BUDGET_NS;
+}
+
+/*
  * Clear the pending flag before scanning: a new event sets it again and re-raises
  * the vector. Bounded by time: events that keep coming (a backend storming a port
  * whose handler does not mask it) would otherwise keep interrupts off on this VCPU
@@ -102,15 +113,17 @@ void evtchn_upcall(void)
 {
     struct cpu *c = this_cpu();
     c->evtchn.upcalls++;
-    uint64_t start = 0; /* read only when a second pass is needed: rdtsc may trap */
+    uint64_t start = 0, steal0 = 0; /* read only when a second pass is needed: rdtsc may trap */
     for (;;) {
         __atomic_store_n(&c->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
         int more = abi->handle_pending(c, dispatch);
         if (!more && !__atomic_load_n(&c->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
             break;
-        if (!start)
+        if (!start) {
             start = xenolith_time_now_ns();
-        else if (xenolith_time_now_ns() - start > UPCALL_BUDGET_NS) {
+            steal0 = xen_vcpu_steal_ns(c->id);
+        } else if (xenolith_time_now_ns() - start > UPCALL_BUDGET_NS &&
+                   budget_spent(c, start, steal0)) {
             if (worth_reporting(++c->evtchn.storms))
                 printk("events: vcpu %u: events keep coming after %lu us; letting threads run "
                        "(%lu times so far)\n",
