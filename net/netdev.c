@@ -57,6 +57,7 @@ struct netdev {
     struct tcp_merge merge;
     struct pbuf *held[MAX_HELD_SEGS];
     unsigned int nheld, held_queue;
+    unsigned int held_pbufs; /* in the held chains: bounds the joined frame's fragments */
     struct netdev *next_held;
 };
 
@@ -230,6 +231,7 @@ static void release_held(struct netdev *nd)
     for (unsigned int i = 0; i < nd->nheld; i++)
         pbuf_free(nd->held[i]);
     nd->nheld = 0;
+    nd->held_pbufs = 0;
 }
 
 /* The held segments as one frame for the backend to cut (or the one segment as it was). */
@@ -237,66 +239,41 @@ static void send_held(struct netdev *nd)
 {
     /* Under the core lock: one caller at a time, and too large for a thread's stack. */
     static struct xenolith_net_frag frags[MAX_JOIN_FRAGS];
-    uint8_t hdr[HDR_PEEK];
+    struct tcp_merge *m = &nd->merge;
 
     if (nd->nheld == 1) {
-        struct pbuf *p = nd->held[0];
-        size_t hdr_len = pbuf_copy_partial(p, hdr, sizeof(hdr), 0);
         struct frame_l4 l4;
-        int have_l4 = frame_parse_l4(hdr, hdr_len, p->tot_len, &l4) == 0;
-        send_frame(nd, p, hdr, hdr_len, have_l4, &l4);
+        int have_l4 = frame_parse_l4(m->hdr, m->hdr_len, nd->held[0]->tot_len, &l4) == 0;
+        send_frame(nd, nd->held[0], m->hdr, m->hdr_len, have_l4, &l4);
         release_held(nd);
         return;
     }
 
-    struct tcp_merge *m = &nd->merge;
-    size_t total = tcp_merge_finish(m);
+    tcp_merge_finish(m);
     unsigned int nfrags = 0;
     frags[nfrags++] = (struct xenolith_net_frag){m->hdr, m->hdr_len};
-    void *flat = NULL;
-    for (unsigned int i = 0; i < nd->nheld && !flat; i++) {
+    for (unsigned int i = 0; i < nd->nheld; i++) {
         size_t skip = m->hdr_len; /* each segment's own headers */
         for (struct pbuf *q = nd->held[i]; q; q = q->next) {
             if (q->len <= skip) {
                 skip -= q->len;
                 continue;
             }
-            if (nfrags == MAX_JOIN_FRAGS) { /* a chain of many small pbufs: copy it all */
-                flat = malloc(total);
-                break;
-            }
+            /* hold() kept the pbufs to at most MAX_JOIN_FRAGS - 1 */
             frags[nfrags++] =
                 (struct xenolith_net_frag){(const uint8_t *)q->payload + skip, q->len - skip};
             skip = 0;
         }
     }
-    if (nfrags == MAX_JOIN_FRAGS && !flat) {
-        nd->tx_errors++;
-        release_held(nd);
-        return;
-    }
-    if (flat) {
-        uint8_t *at = flat;
-        memcpy(at, m->hdr, m->hdr_len);
-        at += m->hdr_len;
-        for (unsigned int i = 0; i < nd->nheld; i++) {
-            struct pbuf *p = nd->held[i];
-            at += pbuf_copy_partial(p, at, (u16_t)(p->tot_len - m->hdr_len), m->hdr_len);
-        }
-        frags[0] = (struct xenolith_net_frag){flat, total};
-        nfrags = 1;
-    }
-    size_t l4_offset = FRAME_ETH_HLEN + (m->ipv6 ? 40u : 20u);
     struct xenolith_net_tx_offload off = {
         .csum_blank = 1,
-        .csum_start = (uint16_t)l4_offset,
+        .csum_start = (uint16_t)(FRAME_ETH_HLEN + (m->ipv6 ? 40u : 20u)),
         .csum_offset = 16,
         .gso_type = m->ipv6 ? XENOLITH_NET_GSO_TCPV6 : XENOLITH_NET_GSO_TCPV4,
         .gso_size = m->max_seg,
     };
     if (xenolith_net_tx(nd->dev, nd->held_queue, frags, nfrags, &off) < 0)
         nd->tx_errors++; /* lwIP counts these segments sent: TCP retransmits them */
-    free(flat);
     release_held(nd);
 }
 
@@ -318,6 +295,7 @@ static void hold(struct netdev *nd, struct pbuf *p)
     }
     pbuf_ref(p);
     nd->held[nd->nheld++] = p;
+    nd->held_pbufs += pbuf_clen(p);
 }
 
 /* Send what nd holds now, ahead of a frame that does not join it. */
@@ -351,6 +329,7 @@ static err_t netdev_linkoutput(struct netif *n, struct pbuf *p)
     size_t seg_hdr =
         have_l4 && can_join(nd, &l4) ? tcp_merge_candidate(hdr, hdr_len, p->tot_len, &l4) : 0;
     if (seg_hdr && nd->nheld && nd->nheld < MAX_HELD_SEGS &&
+        nd->held_pbufs + pbuf_clen(p) < MAX_JOIN_FRAGS &&
         tcp_merge_fits(&nd->merge, hdr, seg_hdr, p->tot_len)) {
         tcp_merge_add(&nd->merge, hdr, p->tot_len);
         hold(nd, p);
